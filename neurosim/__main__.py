@@ -1,0 +1,5 @@
+import sys
+
+from neurosim.cli import main
+
+sys.exit(main())

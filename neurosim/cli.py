@@ -1,0 +1,75 @@
+"""The ``neurosim`` command line.
+
+Each subcommand lives in its own module under :mod:`neurosim.commands` and offers two
+functions: ``add_parser(subparsers)`` and ``run(args) -> int``. This file only wires them
+together and turns a :class:`~neurosim.errors.NeurosimError` into one line on stderr and
+exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from neurosim import __version__
+from neurosim.errors import EXIT_USER_ERROR, NeurosimError
+
+# Module names under neurosim.commands, in the order --help lists them.
+COMMANDS = (
+    "compare",
+    "model",
+    "convert",
+    "fit_fs",
+    "hw",
+    "compile",
+    "simulate",
+    "sweep",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with status 2 on a usage error already; keep its message short."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="neurosim",
+        description=(
+            "What a trained network costs on a neuromorphic chip: convert an ANN to a "
+            "spiking network (few-spikes, rate or TTFS code), map it onto a described chip "
+            "and simulate the spike packets, reporting accuracy, energy, latency and cores."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"neurosim {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"neurosim.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"neurosim.commands.{name}":
+                continue  # not written yet
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except NeurosimError as exc:
+        print(f"neurosim: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("neurosim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
