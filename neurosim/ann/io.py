@@ -1,0 +1,133 @@
+"""Reading and writing a model as one ``.npz`` file.
+
+The file holds the graph as JSON under the key ``__graph__`` and each layer's arrays under
+``<layer>/<field>``. The JSON says ``"format": "neurosim-model"`` and a
+``format_version``; a reader refuses versions it does not know. BatchNorm layers may be
+stored; loading folds them into the layer before them.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import MISSING, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurosim.ann.layers import ARRAY_FIELDS, LAYER_TYPES, Input, Layer
+from neurosim.ann.model import Model, fold_batchnorm
+from neurosim.errors import NeurosimError
+
+FORMAT = "neurosim-model"
+FORMAT_VERSION = 1
+_GRAPH_KEY = "__graph__"
+
+
+def _layer_record(layer: Layer) -> dict[str, Any]:
+    record: dict[str, Any] = {"type": type(layer).__name__}
+    arrays = ARRAY_FIELDS.get(type(layer), ())
+    for f in fields(layer):
+        if f.name in arrays:
+            continue
+        value = getattr(layer, f.name)
+        record[f.name] = list(value) if isinstance(value, tuple) else value
+    return record
+
+
+def save_model(model: Model, path: str | Path) -> Path:
+    """Write ``model`` to ``path`` (``.npz``) and return the path."""
+    path = Path(path)
+    graph = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": model.name,
+        "output": model.output,
+        "metadata": model.metadata,
+        "layers": [_layer_record(lyr) for lyr in model.layers],
+    }
+    arrays = {_GRAPH_KEY: np.array(json.dumps(graph))}
+    for layer in model.layers:
+        for name in ARRAY_FIELDS.get(type(layer), ()):
+            arrays[f"{layer.name}/{name}"] = np.asarray(getattr(layer, name), dtype=np.float64)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    return path
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise NeurosimError("no such model file", where=str(path),
+                            fix="give the path of a .npz model or a zoo name (neurosim model list)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+        raise NeurosimError(f"not a readable .npz file ({exc.__class__.__name__}: {exc})",
+                            where=str(path),
+                            fix="the file is corrupt or truncated; save the model again") from None
+
+
+def _build_layer(record: dict[str, Any], arrays: dict[str, np.ndarray], where: str) -> Layer:
+    kind = record.get("type")
+    name = record.get("name")
+    if kind not in LAYER_TYPES:
+        raise NeurosimError(f"layer {name!r} has unknown type {kind!r}", where=where,
+                            fix=f"neurosim reads: {', '.join(LAYER_TYPES)}")
+    cls = LAYER_TYPES[kind]
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in ARRAY_FIELDS.get(cls, ()):
+            key = f"{name}/{f.name}"
+            if key not in arrays:
+                raise NeurosimError(f"layer {name!r} ({kind}) has no array {f.name!r}",
+                                    where=where, fix="save the model again with all its weights")
+            kwargs[f.name] = arrays[key]
+        elif f.name in record:
+            value = record[f.name]
+            kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+        elif f.name == "inputs" and cls is Input:
+            kwargs[f.name] = ()
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise NeurosimError(f"layer {name!r} ({kind}) has no field {f.name!r}", where=where,
+                                fix="save the model again with neurosim")
+    unknown = set(record) - {f.name for f in fields(cls)} - {"type"}
+    if unknown:
+        raise NeurosimError(f"layer {name!r} ({kind}) has unknown field(s) {sorted(unknown)}",
+                            where=where, fix="was it written by a newer neurosim?")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise NeurosimError(f"layer {name!r} ({kind}) is malformed: {exc}", where=where) from None
+
+
+def load_model(path: str | Path) -> Model:
+    """Read a model from ``path``, check it, and fold its BatchNorm layers."""
+    path = Path(path)
+    where = str(path)
+    arrays = _read_npz(path)
+    if _GRAPH_KEY not in arrays:
+        raise NeurosimError("no graph in the file (key '__graph__' is missing)", where=where,
+                            fix="this .npz was not written by neurosim; see neurosim.ann.io")
+    try:
+        graph = json.loads(str(arrays.pop(_GRAPH_KEY)))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise NeurosimError(f"the graph is not valid JSON ({exc})", where=where,
+                            fix="the file is corrupt; save the model again") from None
+    if not isinstance(graph, dict) or graph.get("format") != FORMAT:
+        raise NeurosimError("not a neurosim model file", where=where,
+                            fix="save the model with neurosim.ann.io.save_model")
+    version = graph.get("format_version")
+    if version != FORMAT_VERSION:
+        raise NeurosimError(f"unknown format version {version!r} (this neurosim reads {FORMAT_VERSION})",
+                            where=where, fix="use the neurosim version that wrote it, or save it again")
+    records = graph.get("layers")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise NeurosimError("the graph has no list of layers", where=where)
+    layers = [_build_layer(r, arrays, where) for r in records]
+    model = Model(name=str(graph.get("name", path.stem)), layers=tuple(layers),
+                  output=str(graph.get("output", "")), metadata=dict(graph.get("metadata") or {}),
+                  source=where)
+    return fold_batchnorm(model)
