@@ -1,0 +1,95 @@
+"""What a spike code tells the converter.
+
+A code decides, for each layer of the ANN, the neuron sequences ``T(k)``, ``h(k)``,
+``d(k)`` of the population that stands for it (in the ANN's own units, so that the
+population's value ``Σ_k d(k)·z(k)`` approximates the layer's activation), which of the
+two dynamics of :mod:`neurosim.snn.network` it runs, and how images are timed. The
+converter (:mod:`neurosim.snn.convert`) does everything else the same way for every code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neurosim.errors import NeurosimError
+
+
+@dataclass(frozen=True, eq=False)
+class NeuronSequences:
+    """``T(k)``, ``h(k)``, ``d(k)`` over one window, in ANN units.
+
+    An infinite reset means "silent for the rest of the window after a spike" and an
+    infinite threshold "never fires at this step"; the converter replaces both by finite
+    values that the potential provably cannot cross, so integer hardware can hold them.
+    """
+
+    threshold: np.ndarray
+    reset: np.ndarray
+    out_weight: np.ndarray
+
+
+class SpikeCode(ABC):
+    """A way of carrying activations in spikes."""
+
+    name: str
+    dynamics: str
+
+    @property
+    @abstractmethod
+    def window(self) -> int:
+        """Steps per image (per layer)."""
+
+    @property
+    @abstractmethod
+    def stage_steps(self) -> int:
+        """Steps between the windows of consecutive layers for one image."""
+
+    @abstractmethod
+    def sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
+        """Sequences for a population approximating ``activation``.
+
+        ``samples`` are the layer's ANN output values on calibration images (the pixels for
+        the input population, ``role == "input"``).
+        """
+
+    @abstractmethod
+    def params(self) -> dict[str, Any]:
+        """The code's settings, as they appear in reports (e.g. ``{"T": 64}``)."""
+
+    def check_activation(self, activation: str, layer: str) -> None:
+        """Raise a clear error if this code cannot represent ``activation``."""
+
+
+def require_relu(code: str, activation: str, layer: str) -> None:
+    """Rate and TTFS codes carry only non-negative values: ReLU-like units."""
+    if activation != "relu":
+        raise NeurosimError(
+            f"the {code} code cannot represent the {activation!r} activation "
+            "(it carries only non-negative values, as a ReLU does)",
+            where=f"layer {layer!r}",
+            fix="use the FS code (--code fs), which fits sequences for any activation")
+
+
+def activation_scale(samples: np.ndarray, percentile: float) -> float:
+    """λ: the given percentile of the non-zero values (Rueckauer et al. 2017); 1.0 if none."""
+    values = np.asarray(samples, dtype=np.float64).ravel()
+    values = values[values > 0]
+    if values.size == 0:
+        return 1.0
+    return float(np.percentile(values, percentile))
+
+
+def check_percentile(percentile: float) -> None:
+    if not (0 < percentile <= 100):
+        raise NeurosimError(f"percentile {percentile} is outside (0, 100]",
+                            fix="use a high percentile such as 99.9")
+
+
+def check_steps(steps: int, name: str = "T") -> None:
+    if not isinstance(steps, int | np.integer) or steps < 1:
+        raise NeurosimError(f"{name} = {steps} steps is not a positive whole number",
+                            fix=f"use {name} ≥ 1")

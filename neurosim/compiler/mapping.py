@@ -1,0 +1,90 @@
+"""Where every neuron lives: blocks of a population placed on cores.
+
+Cores are numbered across the whole board. A core's number encodes its place:
+``core = (chip · tiles_per_chip + tile) · cores_per_tile + slot`` with
+``chip = chip_y · chips_x + chip_x`` and ``tile = tile_y · mesh_x + tile_x``. For routing,
+the board is one large mesh of tiles: tile ``(tile_x, tile_y)`` of chip
+``(chip_x, chip_y)`` sits at ``(chip_x · mesh_x + tile_x, chip_y · mesh_y + tile_y)``, and a
+link between two tiles of different chips is an inter-chip link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from neurosim.hardware.model import Hardware
+from neurosim.snn.network import SNN
+
+
+@dataclass(frozen=True)
+class CoreLocation:
+    chip_x: int
+    chip_y: int
+    tile_x: int
+    tile_y: int
+    slot: int
+
+    @property
+    def chip(self) -> tuple[int, int]:
+        return (self.chip_x, self.chip_y)
+
+
+def core_location(hw: Hardware, core: int) -> CoreLocation:
+    chip = hw.chip
+    tile_global, slot = divmod(int(core), chip.cores_per_tile)
+    chip_index, tile = divmod(tile_global, chip.tiles)
+    chip_y, chip_x = divmod(chip_index, hw.board.chips_x)
+    tile_y, tile_x = divmod(tile, chip.mesh_x)
+    return CoreLocation(chip_x, chip_y, tile_x, tile_y, slot)
+
+
+def core_id(hw: Hardware, loc: CoreLocation) -> int:
+    chip_index = loc.chip_y * hw.board.chips_x + loc.chip_x
+    tile = loc.tile_y * hw.chip.mesh_x + loc.tile_x
+    return (chip_index * hw.chip.tiles + tile) * hw.chip.cores_per_tile + loc.slot
+
+
+def mesh_coordinates(hw: Hardware, cores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each core: (x, y) of its tile on the board-wide mesh, and its chip index."""
+    chip = hw.chip
+    tile_global = np.asarray(cores, dtype=np.int64) // chip.cores_per_tile
+    chip_index, tile = np.divmod(tile_global, chip.tiles)
+    chip_y, chip_x = np.divmod(chip_index, hw.board.chips_x)
+    tile_y, tile_x = np.divmod(tile, chip.mesh_x)
+    return chip_x * chip.mesh_x + tile_x, chip_y * chip.mesh_y + tile_y, chip_index
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """Neurons of one population (population-local indices, ascending) on one core."""
+
+    population: str
+    neurons: np.ndarray
+    core: int
+    label: str = ""  # e.g. "channels 0-7, rows 0-3, cols 0-7"
+
+
+@dataclass(frozen=True, eq=False)
+class Mapping:
+    """A placement of every neuron of an SNN on the cores of a hardware description."""
+
+    snn_name: str
+    hardware_name: str
+    hardware_hash: str
+    blocks: tuple[Block, ...]
+    placer: str = "baseline"
+    seed: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def cores_used(self) -> np.ndarray:
+        return np.unique([b.core for b in self.blocks])
+
+    def core_of_neuron(self, snn: SNN) -> np.ndarray:
+        """Core of every neuron in the network-wide numbering (−1 if unplaced)."""
+        cores = np.full(snn.n_neurons, -1, dtype=np.int64)
+        for block in self.blocks:
+            cores[snn.first_neuron(block.population) + block.neurons] = block.core
+        return cores

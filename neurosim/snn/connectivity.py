@@ -1,0 +1,89 @@
+"""What a projection connects: its effect on a batch, and its synapses when expanded.
+
+Convolutional projections keep one shared kernel; :func:`conv_synapses` expands them into
+explicit (source, target, weight) lists only for a consumer that needs them (a chip
+without weight sharing, or the event engine's synapse tables).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurosim.ann import ops
+from neurosim.snn.network import Projection
+
+
+def conv_output_shape(proj: Projection, source_shape: tuple[int, ...]) -> tuple[int, int, int]:
+    _, h, w = source_shape
+    kh, kw = proj.kernel_size
+    ho = (h + 2 * proj.padding[0] - kh) // proj.stride[0] + 1
+    wo = (w + 2 * proj.padding[1] - kw) // proj.stride[1] + 1
+    return (int(proj.weight.shape[0]), int(ho), int(wo))
+
+
+def propagate(proj: Projection, values: np.ndarray, source_shape: tuple[int, ...]) -> np.ndarray:
+    """Input to the target, shape (B, target size), from source values of shape (B, source size).
+
+    For a spike train this is ``Σ_i w_ji · values_i``; computed in float64, which is exact
+    for the integers the converter produces (their sums stay below 2**53).
+    """
+    batch = values.shape[0]
+    if proj.kind == "dense":
+        return values @ proj.weight.T.astype(np.float64)
+    x = values.reshape((batch, *source_shape)).astype(np.float64)
+    out = ops.conv2d(x, proj.weight.astype(np.float64), None, proj.stride, proj.padding)
+    return out.reshape(batch, -1)
+
+
+def _conv_pairs_1d(size: int, out_size: int, kernel: int, stride: int, pad: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All (input position, output position, kernel offset) triples along one axis."""
+    o = np.repeat(np.arange(out_size), kernel)
+    k = np.tile(np.arange(kernel), out_size)
+    i = o * stride - pad + k
+    keep = (i >= 0) & (i < size)
+    return i[keep], o[keep], k[keep]
+
+
+def conv_synapses(proj: Projection, source_shape: tuple[int, ...]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Explicit synapses of a conv projection: (source index, target index, weight), flat C order."""
+    c_in, h, w = source_shape
+    c_out, ho, wo = conv_output_shape(proj, source_shape)
+    kh, kw = proj.kernel_size
+    iy, oy, ky = _conv_pairs_1d(h, ho, kh, proj.stride[0], proj.padding[0])
+    ix, ox, kx = _conv_pairs_1d(w, wo, kw, proj.stride[1], proj.padding[1])
+    # Every combination of a row triple and a column triple is one spatial tap.
+    sy, sx = np.meshgrid(np.arange(len(iy)), np.arange(len(ix)), indexing="ij")
+    sy, sx = sy.ravel(), sx.ravel()
+    src_pix = iy[sy] * w + ix[sx]
+    tgt_pix = oy[sy] * wo + ox[sx]
+    co, ci = np.meshgrid(np.arange(c_out), np.arange(c_in), indexing="ij")
+    co, ci = co.ravel(), ci.ravel()
+    src = (ci[:, None] * (h * w) + src_pix[None, :]).ravel()
+    tgt = (co[:, None] * (ho * wo) + tgt_pix[None, :]).ravel()
+    wgt = proj.weight[co[:, None], ci[:, None], ky[sy][None, :], kx[sx][None, :]].ravel()
+    keep = wgt != 0
+    return src[keep].astype(np.int64), tgt[keep].astype(np.int64), wgt[keep]
+
+
+def synapses(proj: Projection, source_shape: tuple[int, ...]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Explicit non-zero synapses of any projection: (source index, target index, weight)."""
+    if proj.kind == "conv":
+        return conv_synapses(proj, source_shape)
+    tgt, src = np.nonzero(proj.weight)
+    return src.astype(np.int64), tgt.astype(np.int64), proj.weight[tgt, src]
+
+
+def conv_synapse_count(proj: Projection, source_shape: tuple[int, ...]) -> int:
+    """Number of non-zero explicit synapses of a conv projection, without expanding it."""
+    c_in, h, w = source_shape
+    _, ho, wo = conv_output_shape(proj, source_shape)
+    kh, kw = proj.kernel_size
+    iy, _, ky = _conv_pairs_1d(h, ho, kh, proj.stride[0], proj.padding[0])
+    ix, _, kx = _conv_pairs_1d(w, wo, kw, proj.stride[1], proj.padding[1])
+    taps_y = np.bincount(ky, minlength=kh)  # how often each kernel row is used
+    taps_x = np.bincount(kx, minlength=kw)
+    nonzero = (proj.weight != 0).astype(np.int64)  # (C_out, C_in, kh, kw)
+    return int(np.einsum("oiyx,y,x->", nonzero, taps_y, taps_x))

@@ -1,0 +1,242 @@
+"""The functional simulator: what the network computes, without the hardware.
+
+Two ways to run the same equations (:mod:`neurosim.snn.network`):
+
+* :func:`simulate` runs each image alone, vectorised over a batch of images and over
+  neurons, layer by layer. It is the fast path for accuracy and spike counts.
+* :func:`simulate_stream` steps the whole pipeline in global time with images back to
+  back (layer ``l`` fires image ``n`` while it collects image ``n + 1``), and records every
+  spike with its step. It is the reference the event engine must match spike for spike.
+
+Because a window starts from a fresh potential, images never leak into each other, so
+both give the same spikes and outputs for every image (a tested property).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neurosim.snn.connectivity import propagate
+from neurosim.snn.network import SNN, Population
+from neurosim.snn.neuron import fs_step, if_step
+
+# Images per chunk of the batched simulator; the rate code holds (chunk, window, neurons).
+_CHUNK_VALUES = 1 << 23
+
+
+@dataclass
+class FunctionalResult:
+    """Outputs and spike counts of a batch of images run one at a time."""
+
+    outputs: np.ndarray
+    spike_counts: dict[str, np.ndarray]
+    window: int
+    latency_steps: int
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return np.argmax(self.outputs, axis=1)
+
+    def accuracy(self, labels: np.ndarray) -> float:
+        return float(np.mean(self.predictions == np.asarray(labels)))
+
+    def spikes_per_neuron(self) -> float:
+        """Spikes per spiking neuron per image, over all spiking populations."""
+        total = sum(c.sum() for c in self.spike_counts.values())
+        neurons = sum(c.shape[1] for c in self.spike_counts.values())
+        images = next(iter(self.spike_counts.values())).shape[0]
+        return float(total / max(neurons * images, 1))
+
+    def spikes_per_neuron_by_population(self) -> dict[str, float]:
+        return {name: float(c.mean()) for name, c in self.spike_counts.items()}
+
+    def mean_spike_counts(self) -> dict[str, np.ndarray]:
+        """Spikes per neuron averaged over the images (the compiler's traffic estimate)."""
+        return {name: c.mean(axis=0) for name, c in self.spike_counts.items()}
+
+
+def _as_potential(x: np.ndarray, snn: SNN) -> np.ndarray:
+    return np.rint(x).astype(np.int64) if snn.integer else x
+
+
+def _run_fs(pop: Population, v: np.ndarray, record: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A whole FS window from the loaded potential: (value Σ d(k)·z(k), spike count)."""
+    value = np.zeros_like(v)
+    count = np.zeros(v.shape, dtype=np.int32)
+    for k in range(pop.window):
+        v, z = fs_step(v, k, pop)
+        value = value + pop.out_weight[k] * z
+        count += z
+    return value, count
+
+
+def _run_if(pop: Population, drive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A whole IF window; ``drive`` is (B, window, n). Returns spikes (B, window, n) as 0/1."""
+    v = np.zeros((drive.shape[0], drive.shape[2]), dtype=drive.dtype)
+    spikes = np.zeros(drive.shape, dtype=drive.dtype)
+    for k in range(pop.window):
+        v, z = if_step(v, drive[:, k], k, pop)
+        spikes[:, k] = z
+    return spikes
+
+
+def _simulate_chunk(snn: SNN, images: np.ndarray, record_values: bool
+                    ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    encoded = snn.encode(images)
+    batch = len(images)
+    # For "fs" sources a population's output is its decoded value (B, n); for "if"
+    # sources it is the spike train (B, window, n) weighted by d(k).
+    carried: dict[str, np.ndarray] = {}
+    counts: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
+    outputs = np.empty(0)
+    for pop in snn.populations:
+        shape_in = (batch, pop.size) if pop.dynamics == "fs" else (batch, pop.window, pop.size)
+        total_in = np.zeros(shape_in, dtype=np.float64)
+        for proj in snn.incoming(pop.name):
+            src = snn.population(proj.source)
+            x = carried[proj.source]
+            if pop.dynamics == "fs":
+                total_in += propagate(proj, x, src.shape)
+            else:
+                flat = x.reshape(batch * pop.window, src.size)
+                total_in += propagate(proj, flat, src.shape).reshape(shape_in)
+        total_in = _as_potential(total_in, snn)
+        bias = encoded if pop.role == "input" else pop.bias
+        if pop.dynamics == "fs":
+            v = total_in + bias
+            if pop.role == "output":
+                outputs = v * pop.unit
+                continue
+            value, count = _run_fs(pop, v, record_values)
+            carried[pop.name] = value
+            counts[pop.name] = count
+            if record_values:
+                values[pop.name] = value * pop.out_unit
+        else:
+            drive = total_in + (bias[:, None, :] if bias.ndim == 2 else bias)
+            if pop.role == "output":
+                outputs = drive.sum(axis=1) * pop.unit
+                continue
+            spikes = _run_if(pop, drive)
+            carried[pop.name] = spikes * pop.out_weight[None, :, None]
+            counts[pop.name] = spikes.sum(axis=1).astype(np.int32)
+            if record_values:
+                values[pop.name] = (spikes * pop.out_weight[None, :, None]).sum(axis=1) * pop.out_unit
+    return outputs, counts, values
+
+
+def simulate(snn: SNN, images: np.ndarray, *, record_values: bool = False,
+             progress: object | None = None) -> FunctionalResult:
+    """Run every image alone (vectorised over the batch); outputs are in ANN units.
+
+    ``record_values`` keeps each spiking population's decoded output ``Σ_k d(k)·z(k)``
+    (in ANN units) per image, for comparison with the ANN.
+    """
+    images = np.asarray(images)
+    per_image = max(p.size * (p.window if p.dynamics == "if" else 1) for p in snn.populations)
+    chunk = max(1, _CHUNK_VALUES // per_image)
+    outs, counts, values = [], [], []
+    for start in range(0, len(images), chunk):
+        o, c, v = _simulate_chunk(snn, images[start:start + chunk], record_values)
+        outs.append(o)
+        counts.append(c)
+        values.append(v)
+        if progress is not None:
+            progress(min(start + chunk, len(images)), len(images))  # type: ignore[operator]
+    names = [p.name for p in snn.populations if p.spiking]
+    return FunctionalResult(
+        outputs=np.concatenate(outs),
+        spike_counts={n: np.concatenate([c[n] for c in counts]) for n in names},
+        window=snn.window,
+        latency_steps=snn.latency_steps,
+        values={n: np.concatenate([v[n] for v in values]) for n in names} if record_values else {},
+    )
+
+
+@dataclass
+class StreamResult:
+    """Every spike of a pipelined run, and each image's output and read-out step."""
+
+    spike_steps: np.ndarray      # (S,) step of each spike, ascending
+    spike_neurons: np.ndarray    # (S,) network-wide neuron index (SNN.first_neuron + local)
+    outputs: np.ndarray          # (N, n_out) in ANN units
+    readout_steps: np.ndarray    # (N,) steps elapsed (from step 0) when each output is known
+    steps: int                   # steps that carry events: SNN.stream_steps(N)
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return np.argmax(self.outputs, axis=1)
+
+
+def simulate_stream(snn: SNN, images: np.ndarray) -> StreamResult:
+    """Step the pipeline in global time with ``images`` back to back; record every spike."""
+    encoded = snn.encode(images)
+    n_images = len(images)
+    steps = snn.stream_steps(n_images)
+    dtype = np.int64 if snn.integer else np.float64
+    ring = {p.name: max([q.delay for q in snn.incoming(p.name)], default=0) + 2
+            for p in snn.populations}
+    slots = {p.name: np.zeros((ring[p.name], p.size), dtype=dtype) for p in snn.populations}
+    v = {p.name: np.zeros(p.size, dtype=dtype) for p in snn.populations}
+    pending = {p.name: np.zeros(p.size, dtype=dtype) for p in snn.populations}
+    outputs = np.zeros((n_images, snn.output.size))
+    readout = np.zeros(n_images, dtype=np.int64)
+    spike_steps: list[np.ndarray] = []
+    spike_neurons: list[np.ndarray] = []
+    # One more step than the events need: an "fs" output reads its value at that step.
+    for t in range(steps + 1):
+        for pop in snn.populations:
+            name = pop.name
+            slot = slots[name][(t - 1) % ring[name]]
+            e = slot.copy() if t > 0 else np.zeros_like(slot)
+            slot[:] = 0
+            image, k = divmod(t - pop.offset, pop.window)
+            active = 0 <= image < n_images
+            bias = encoded[image] if (pop.role == "input" and active) else pop.bias
+            z = None
+            if pop.dynamics == "fs":
+                pending[name] += e
+                if not active:
+                    continue
+                if k == 0:
+                    v[name] = pending[name] + bias
+                    pending[name][:] = 0
+                    if pop.role == "output":
+                        outputs[image] = v[name] * pop.unit
+                        readout[image] = t
+                if pop.spiking:
+                    v[name], z = fs_step(v[name], k, pop)
+            else:
+                if not active:
+                    continue
+                if k == 0:
+                    v[name][:] = 0
+                if pop.role == "output":
+                    v[name] = v[name] + e + bias
+                    if k == pop.window - 1:
+                        outputs[image] = v[name] * pop.unit
+                        readout[image] = t
+                else:
+                    v[name], z = if_step(v[name], e + bias, k, pop)
+            if z is None or not z.any():
+                continue
+            fired = np.flatnonzero(z)
+            spike_steps.append(np.full(len(fired), t, dtype=np.int64))
+            spike_neurons.append(fired + snn.first_neuron(name))
+            sent = (z * pop.out_weight[k]).astype(np.float64)[None, :]
+            for proj in snn.outgoing(name):
+                target = proj.target
+                arrived = propagate(proj, sent, pop.shape)[0]
+                slots[target][(t + proj.delay) % ring[target]] += (
+                    np.rint(arrived).astype(np.int64) if snn.integer else arrived)
+    return StreamResult(
+        spike_steps=np.concatenate(spike_steps) if spike_steps else np.zeros(0, np.int64),
+        spike_neurons=np.concatenate(spike_neurons) if spike_neurons else np.zeros(0, np.int64),
+        outputs=outputs,
+        readout_steps=readout,
+        steps=steps,
+    )
