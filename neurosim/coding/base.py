@@ -60,6 +60,7 @@ class SpikeCode(ABC):
     def params(self) -> dict[str, Any]:
         """The code's settings, as they appear in reports (e.g. ``{"T": 64}``)."""
 
+    @abstractmethod
     def check_activation(self, activation: str, layer: str) -> None:
         """Raise a clear error if this code cannot represent ``activation``."""
 

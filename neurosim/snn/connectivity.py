@@ -78,11 +78,11 @@ def synapses(proj: Projection, source_shape: tuple[int, ...]
 
 def conv_synapse_count(proj: Projection, source_shape: tuple[int, ...]) -> int:
     """Number of non-zero explicit synapses of a conv projection, without expanding it."""
-    c_in, h, w = source_shape
+    _, h, w = source_shape
     _, ho, wo = conv_output_shape(proj, source_shape)
     kh, kw = proj.kernel_size
-    iy, _, ky = _conv_pairs_1d(h, ho, kh, proj.stride[0], proj.padding[0])
-    ix, _, kx = _conv_pairs_1d(w, wo, kw, proj.stride[1], proj.padding[1])
+    ky = _conv_pairs_1d(h, ho, kh, proj.stride[0], proj.padding[0])[2]
+    kx = _conv_pairs_1d(w, wo, kw, proj.stride[1], proj.padding[1])[2]
     taps_y = np.bincount(ky, minlength=kh)  # how often each kernel row is used
     taps_x = np.bincount(kx, minlength=kw)
     nonzero = (proj.weight != 0).astype(np.int64)  # (C_out, C_in, kh, kw)
