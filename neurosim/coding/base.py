@@ -39,6 +39,11 @@ class SpikeCode(ABC):
     dynamics: str
 
     @property
+    def input_dynamics(self) -> str:
+        """Dynamics of the input (encoding) population; the code's own by default."""
+        return self.dynamics
+
+    @property
     @abstractmethod
     def window(self) -> int:
         """Steps per image (per layer)."""

@@ -54,6 +54,10 @@ class Rate(SpikeCode):
         return int(self.T)
 
     @property
+    def input_dynamics(self) -> str:
+        return "poisson" if self.input == "poisson" else "if"
+
+    @property
     def stage_steps(self) -> int:
         return 1  # a spike sent in one step is integrated by the next layer in the next
 

@@ -99,7 +99,8 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
         if code.dynamics == "if":
             bias = bias / window  # the bias is a current, delivered every step of the window
         populations.append(Population(
-            name=name, shape=tuple(model.shapes[name]), role=role, dynamics=code.dynamics,
+            name=name, shape=tuple(model.shapes[name]), role=role,
+            dynamics=code.input_dynamics if role == "input" else code.dynamics,
             threshold=np.asarray(seq_t, np.float64), reset=np.asarray(seq_h, np.float64),
             out_weight=np.asarray(seq_d, np.float64), bias=bias,
             offset=stage[name] * code.stage_steps, activation=function, ann_layer=name))

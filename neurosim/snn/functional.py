@@ -20,7 +20,7 @@ import numpy as np
 
 from neurosim.snn.connectivity import propagate
 from neurosim.snn.network import SNN, Population
-from neurosim.snn.neuron import fs_step, if_step
+from neurosim.snn.neuron import fs_step, if_step, poisson_step
 
 # Images per chunk of the batched simulator; the rate code holds (chunk, window, neurons).
 _CHUNK_VALUES = 1 << 23
@@ -83,7 +83,14 @@ def _run_if(pop: Population, drive: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return spikes
 
 
-def _simulate_chunk(snn: SNN, images: np.ndarray, record_values: bool
+def _run_poisson(pop: Population, drive: np.ndarray, image_ids: np.ndarray, seed: int
+                 ) -> np.ndarray:
+    """Poisson input spikes (B, window, n) for the images numbered ``image_ids``."""
+    return np.stack([poisson_step(drive, k, pop, image_ids, seed) for k in range(pop.window)],
+                    axis=1).astype(drive.dtype)
+
+
+def _simulate_chunk(snn: SNN, images: np.ndarray, record_values: bool, first_image: int
                     ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     encoded = snn.encode(images)
     batch = len(images)
@@ -121,7 +128,11 @@ def _simulate_chunk(snn: SNN, images: np.ndarray, record_values: bool
             if pop.role == "output":
                 outputs = drive.sum(axis=1) * pop.unit
                 continue
-            spikes = _run_if(pop, drive)
+            if pop.dynamics == "poisson":
+                ids = np.arange(first_image, first_image + batch)
+                spikes = _run_poisson(pop, encoded, ids, int(snn.params.get("seed", 0)))
+            else:
+                spikes = _run_if(pop, drive)
             carried[pop.name] = spikes * pop.out_weight[None, :, None]
             counts[pop.name] = spikes.sum(axis=1).astype(np.int32)
             if record_values:
@@ -137,11 +148,11 @@ def simulate(snn: SNN, images: np.ndarray, *, record_values: bool = False,
     (in ANN units) per image, for comparison with the ANN.
     """
     images = np.asarray(images)
-    per_image = max(p.size * (p.window if p.dynamics == "if" else 1) for p in snn.populations)
+    per_image = max(p.size * (1 if p.dynamics == "fs" else p.window) for p in snn.populations)
     chunk = max(1, _CHUNK_VALUES // per_image)
     outs, counts, values = [], [], []
     for start in range(0, len(images), chunk):
-        o, c, v = _simulate_chunk(snn, images[start:start + chunk], record_values)
+        o, c, v = _simulate_chunk(snn, images[start:start + chunk], record_values, start)
         outs.append(o)
         counts.append(c)
         values.append(v)
@@ -220,6 +231,9 @@ def simulate_stream(snn: SNN, images: np.ndarray) -> StreamResult:
                     if k == pop.window - 1:
                         outputs[image] = v[name] * pop.unit
                         readout[image] = t
+                elif pop.dynamics == "poisson":
+                    z = poisson_step(bias[None, :], k, pop, np.array([image]),
+                                     int(snn.params.get("seed", 0)))[0]
                 else:
                     v[name], z = if_step(v[name], e + bias, k, pop)
             if z is None or not z.any():

@@ -19,7 +19,10 @@ takes in ``e``, the synaptic input that arrived during the previous step, then:
 A spike sent at step ``k`` of the sender's window reaches each target neuron as
 ``w · d(k)``, where ``d`` is the sender's ``out_weight`` sequence; a projection with
 ``delay`` δ delivers the spikes of step ``t`` as if sent at step ``t + δ`` (this aligns
-residual branches). The output population never fires: its value for an image is ``v``
+residual branches). An input population may instead be ``poisson`` (rate code with Poisson input): at
+step ``k`` of image ``n`` it fires with probability ``b / T(k)``, drawn from a
+counter-based generator of (seed, n, k, neuron) so every simulator draws the same spikes.
+The output population never fires: its value for an image is ``v``
 at the first step of its window (``fs``) or at the last (``if``). Input populations have
 no projections in; their bias is the image, set per image as biases are on Loihi.
 
@@ -37,7 +40,7 @@ import numpy as np
 
 from neurosim.errors import NeurosimError
 
-DYNAMICS = ("fs", "if")
+DYNAMICS = ("fs", "if", "poisson")
 ROLES = ("input", "hidden", "output")
 
 
@@ -180,7 +183,7 @@ class SNN:
         # fixed number of bits would; an "if" input receives its value spread over the window.
         low, high = self.params.get("input_range", (-np.inf, np.inf))
         x = np.clip(x, low, high) / self.input.unit
-        if self.input.dynamics == "if":
+        if self.input.dynamics in ("if", "poisson"):
             x = x / self.input.window
         return np.rint(x).astype(np.int64) if self.integer else x
 

@@ -27,3 +27,34 @@ def if_step(v: np.ndarray, drive: np.ndarray, k: int, pop: Population
     v = v + drive
     z = v >= pop.threshold[k]
     return v - pop.reset[k] * z, z
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """A 64-bit mixing function (Steele, Lea & Flood 2014): a counter in, uniform bits out."""
+    x = x + _GOLDEN
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def uniform_draws(seed: int, image: np.ndarray, k: int, size: int) -> np.ndarray:
+    """Uniform numbers in [0, 1) for (image, step k, neuron 0..size−1): shape (len(image), size)."""
+    image = np.asarray(image, dtype=np.uint64).reshape(-1, 1)
+    neuron = np.arange(size, dtype=np.uint64).reshape(1, -1)
+    with np.errstate(over="ignore"):
+        counter = _splitmix64(np.uint64(seed) ^ _splitmix64(image ^ (np.uint64(k) << np.uint64(40))))
+        bits = _splitmix64(counter + neuron)
+    return (bits >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def poisson_step(drive: np.ndarray, k: int, pop: Population, image: np.ndarray, seed: int
+                 ) -> np.ndarray:
+    """Poisson input at window step ``k``: fire with probability ``drive / T(k)``.
+
+    ``drive`` has shape (len(image), n); the draws depend only on (seed, image, k, neuron).
+    """
+    u = uniform_draws(seed, image, k, drive.shape[-1])
+    return u * pop.threshold[k] < drive

@@ -124,14 +124,14 @@ def potential_bound(snn: SNN, pop: Population, input_peak: float) -> float:
     takes one step's input at a time.
     """
     if pop.role == "input":
-        drive = input_peak / pop.unit / (pop.window if pop.dynamics == "if" else 1)
+        drive = input_peak / pop.unit / (1 if pop.dynamics == "fs" else pop.window)
     else:
         def sent(name: str) -> float:
             d = np.abs(snn.population(name).out_weight.astype(np.float64))
             return float(d.sum() if pop.dynamics == "fs" else d.max())
         drive = sum(_row_abs_sum_max(q) * sent(q.source) for q in snn.incoming(pop.name))
     bias = float(np.abs(pop.bias.astype(np.float64)).max(initial=0.0))
-    if pop.dynamics == "if":  # at most a window of drive, less what spikes removed
+    if pop.dynamics != "fs":  # at most a window of drive, less what spikes removed
         return pop.window * (drive + bias)
     return drive + bias
 
