@@ -1,0 +1,57 @@
+"""A model together with its data: what every command starts from.
+
+The data set is the one named in the model's metadata (``digits`` for the zoo) unless the
+user names another. Calibration (the activation scales of each code) uses the first
+:data:`CALIBRATION_IMAGES` training images; accuracy uses the test split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neurosim.ann.forward import forward
+from neurosim.ann.model import Model
+from neurosim.ann.zoo import resolve_model
+from neurosim.coding.base import SpikeCode
+from neurosim.datasets import Dataset, as_model_input, load_dataset
+from neurosim.snn.convert import convert
+from neurosim.snn.network import SNN
+from neurosim.snn.quantise import Precision
+
+CALIBRATION_IMAGES = 512
+
+
+@dataclass(frozen=True, eq=False)
+class Workload:
+    model: Model
+    dataset: Dataset
+
+    @property
+    def x_test(self) -> np.ndarray:
+        return as_model_input(self.dataset.x_test, self.model)
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.dataset.y_test
+
+    def calibration(self, n: int = CALIBRATION_IMAGES) -> np.ndarray:
+        return as_model_input(self.dataset.x_train[:n], self.model)
+
+    def ann_accuracy(self) -> float:
+        return float(np.mean(np.argmax(forward(self.model, self.x_test), axis=1) == self.y_test))
+
+    def convert(self, code: SpikeCode, precision: Precision | None = None) -> SNN:
+        snn = convert(self.model, code, self.calibration(), precision)
+        snn.metadata.setdefault("dataset", self.dataset.name)
+        return snn
+
+
+def load_workload(model: str | Path | Model, dataset: str | Path | None = None) -> Workload:
+    """The model (zoo name, file or object) and its data set."""
+    if not isinstance(model, Model):
+        model = resolve_model(model)
+    name = dataset or model.metadata.get("dataset") or "digits"
+    return Workload(model=model, dataset=load_dataset(name))
