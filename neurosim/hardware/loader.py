@@ -89,7 +89,7 @@ def read_hardware_bytes(name_or_path: str | Path) -> tuple[str, bytes]:
             raise NeurosimError(
                 "no such file",
                 where=str(path),
-                fix=f"give the path of a hardware YAML file or a shipped name ({_names()})",
+                fix=f"Give the path of a hardware YAML file or a shipped name ({_names()})",
             ) from None
         except IsADirectoryError:
             raise NeurosimError("is a directory, not a hardware file", where=str(path)) from None
@@ -183,7 +183,7 @@ def _mapping_items(
             raise NeurosimError(
                 f"key {key!r} appears twice (first at {seen[key]})",
                 where=_where(file, f"{path}.{key}" if path else key, _line(key_node)),
-                fix="keep one of them",
+                fix="Keep one of them",
             )
         seen[key] = _line(key_node)
         items.append((key, key_node, value_node))
@@ -253,7 +253,7 @@ def _read_entry(key_node: yaml.Node, node: yaml.Node, key: Key, file: str) -> En
         raise NeurosimError(
             f"unknown evidence code {evidence!r}",
             where=_where(file, f"{key.path}.evidence", at),
-            fix=f"use one of {codes} (A = assumed, stating the assumption in the note)",
+            fix=f"Use one of {codes} (A = assumed, stating the assumption in the note)",
         )
     if isinstance(value_node, yaml.MappingNode) and key.kind != schema.TABLE:
         raise NeurosimError(
@@ -274,7 +274,7 @@ def parse_file(file: str, data: bytes) -> ParsedFile:
     """Step 1: the entries of a hardware file (cached by content)."""
     if not data.strip():
         raise NeurosimError(
-            "the file is empty", where=file, fix="describe a chip; see hw_models/loihi.yaml"
+            "the file is empty", where=file, fix="Describe a chip; see hw_models/loihi.yaml"
         )
     try:
         root = yaml.compose(data)
@@ -285,7 +285,7 @@ def parse_file(file: str, data: bytes) -> ParsedFile:
         raise NeurosimError(f"not valid YAML{at}: {problem}", where=file) from None
     if root is None:
         raise NeurosimError(
-            "the file is empty", where=file, fix="describe a chip; see hw_models/loihi.yaml"
+            "the file is empty", where=file, fix="Describe a chip; see hw_models/loihi.yaml"
         )
     if not isinstance(root, yaml.MappingNode):
         raise NeurosimError(
@@ -356,7 +356,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise NeurosimError(
             f"expected key=value, found {text!r}",
             where="--set",
-            fix="write e.g. --set core.neurons=2048 or --set costs.energy_synop='30 pJ'",
+            fix="Write e.g. --set core.neurons=2048 or --set costs.energy_synop='30 pJ'",
         )
     _check_override_key(key)
     try:
@@ -407,6 +407,7 @@ class _Checker:
     def fail(self, path: str, what: str, fix: str | None = None) -> NeurosimError:
         entry = self.entries.get(path)
         at = entry.at if entry else self.section_at.get(path.split(".")[0])
+        fix = fix[0].upper() + fix[1:] if fix else None
         return NeurosimError(what, where=_where(self.file, path, at), fix=fix)
 
     def missing(self, path: str, why: str = "") -> NeurosimError:
@@ -423,7 +424,7 @@ class _Checker:
         return NeurosimError(
             f"missing key {key.name!r}{inside}{why} ({key.doc})",
             where=_where(self.file, path, at),
-            fix=f"add '{key.name}: {example}' ({key.expected()})",
+            fix=f"Add '{key.name}: {example}' ({key.expected()})",
         )
 
     def get(self, path: str, *, required: bool | None = None, why: str = "") -> Any:
@@ -470,7 +471,10 @@ class _Checker:
         if kind == schema.CLOCK:
             if isinstance(value, str) and value.strip().lower() == schema.ASYNCHRONOUS:
                 return None
-            return self.quantity(key, value, units.FREQUENCY, positive=True)
+            try:
+                return self.quantity(key, value, units.FREQUENCY, positive=True)
+            except NeurosimError:
+                raise self.fail(path, f"expected {key.expected()}, found {found}") from None
         if kind == schema.TABLE:
             return self.table(key, value)
         if kind == schema.OPTIONAL_TIME:
@@ -539,12 +543,16 @@ class _Checker:
                 raise self.fail(
                     key.path,
                     f"the barrier time falls from {units.format_quantity(table[-1][1], units.TIME)}"
-                    f" at {table[-1][0]} tiles to {units.format_quantity(seconds, units.TIME)} at "
-                    f"{tiles} tiles",
+                    f" at {_tiles(table[-1][0])} to {units.format_quantity(seconds, units.TIME)} "
+                    f"at {_tiles(tiles)}",
                     "a barrier over more tiles cannot be faster; check the units",
                 )
             table.append((tiles, seconds))
         return tuple(table)
+
+
+def _tiles(n: int) -> str:
+    return f"{n} tile" if n == 1 else f"{n} tiles"
 
 
 def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> Hardware:
@@ -567,7 +575,7 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
             raise NeurosimError(
                 f"missing section {section!r}",
                 where=parsed.file,
-                fix="add it with its keys: "
+                fix="Add it with its keys: "
                 + ", ".join(k.name for k in KEYS_BY_SECTION[section] if k.required),
             )
 
