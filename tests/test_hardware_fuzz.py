@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from neurosim.cli import main
 from neurosim.errors import NeurosimError
 from neurosim.hardware import hw_models_dir, load_hardware
+from neurosim.hardware.schema import KEYS
 
 GOOD_TEXT = (hw_models_dir() / "loihi.yaml").read_text("utf-8")
 GOOD = yaml.safe_load(GOOD_TEXT)
@@ -134,3 +135,23 @@ def test_garbage_bytes_give_clean_error(data):
     status, stderr = _validate(data)
     _check(status, stderr)
     assert status == 2
+
+
+@SETTINGS
+@given(st.sampled_from([k.path for k in KEYS]), values)
+def test_random_override_values_give_clean_error_or_a_model(key, value):
+    try:
+        hw = load_hardware("loihi", {key: value})
+    except NeurosimError as exc:
+        assert key in str(exc) or "--set" in str(exc) or "core." in str(exc)
+    else:
+        assert hw.chip.cores >= 1
+
+
+@SETTINGS
+@given(st.text(max_size=40))
+def test_random_override_text_gives_clean_error_or_a_model(text):
+    try:
+        load_hardware("truenorth", [text])
+    except NeurosimError:
+        pass

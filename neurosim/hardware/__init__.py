@@ -7,8 +7,11 @@ Load a shipped model by name or a YAML file by path, with optional overrides::
     >>> hw.chip.core.neurons, hw.chip.costs.energy_synop_j
     (2048, 3.55e-11)
 
-The data model is in :mod:`neurosim.hardware.model`, the YAML schema (every key path that
-an override may name) in :mod:`neurosim.hardware.schema`.
+A name without a slash or ``.yaml`` suffix is looked up among the shipped models
+(:func:`list_hardware`); anything else is a path. :func:`save_hardware` writes a model
+back to YAML. The data model is in :mod:`neurosim.hardware.model`, the YAML schema (every
+key path that an override may name) in :mod:`neurosim.hardware.schema`, the SANA-FE
+import in :mod:`neurosim.hardware.sanafe`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from neurosim.hardware.model import (
     Source,
     Sync,
 )
+from neurosim.hardware.writer import dump_hardware, hardware_to_dict, save_hardware
 
 __all__ = [
     "DEFAULT_HARDWARE",
@@ -41,8 +45,11 @@ __all__ = [
     "NoC",
     "Source",
     "Sync",
+    "dump_hardware",
+    "hardware_to_dict",
     "hw_models_dir",
     "list_hardware",
     "load_hardware",
     "parse_override",
+    "save_hardware",
 ]

@@ -97,6 +97,8 @@ def read_hardware_bytes(name_or_path: str | Path) -> tuple[str, bytes]:
             raise NeurosimError(f"cannot read the file: {exc.strerror}", where=str(path)) from None
     name = str(name_or_path)
     entry = hw_models_dir() / f"{name}.yaml"
+    if name and not entry.is_file() and Path(name).is_file():
+        return read_hardware_bytes(Path(name))  # a file without a .yaml suffix
     if not name or not entry.is_file():
         close = difflib.get_close_matches(name, list_hardware(), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
