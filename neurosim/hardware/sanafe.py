@@ -207,8 +207,10 @@ def _read_architecture(r: _Reader, data: object) -> None:
     cores = r.units_list(first_tile.get("core"), "tile[0].core")
     if not cores:
         raise r.fail("tile[0].core", "expected at least one core in the first tile")
-    per_tile = [sum(count_in_name(c.get("name", "")) for c in r.units_list(t.get("core"), "core"))
-                for t in tiles]  # fmt: skip
+    per_tile = [
+        sum(count_in_name(c.get("name", "")) for c in r.units_list(t.get("core"), "core"))
+        for t in tiles
+    ]
     r.put("chip.cores_per_tile", per_tile[0], f"tile {first_tile.get('name')!r} core names")
     if len(set(per_tile)) > 1:
         r.unmapped.append(
@@ -257,14 +259,22 @@ def _read_sync(r: _Reader, attributes: dict[str, Any]) -> None:
         )
     elif sync is not None:
         seconds = r.number(sync, units.TIME, f"{where}.latency_sync")
-        r.put("sync.barrier", {1: _fmt(seconds, units.TIME)}, f"{where}.latency_sync (sync_model {model})",
-              "one barrier time for any number of tiles")  # fmt: skip
+        r.put(
+            "sync.barrier",
+            {1: _fmt(seconds, units.TIME)},
+            f"{where}.latency_sync (sync_model {model})",
+            "one barrier time for any number of tiles",
+        )
     elif "latency_global_barrier" in attributes:
         seconds = r.number(
             attributes["latency_global_barrier"], units.TIME, f"{where}.latency_global_barrier"
         )
-        r.put("sync.barrier", {1: _fmt(seconds, units.TIME)}, f"{where}.latency_global_barrier",
-              "one barrier time for any number of tiles")  # fmt: skip
+        r.put(
+            "sync.barrier",
+            {1: _fmt(seconds, units.TIME)},
+            f"{where}.latency_global_barrier",
+            "one barrier time for any number of tiles",
+        )
     else:
         r.assume("sync.barrier", {1: "0 s"}, "the SANA-FE file gives no synchronisation cost")
     if model not in (None, "table", "fixed"):
@@ -292,8 +302,7 @@ def _read_tile(r: _Reader, attributes: dict[str, Any], tile: dict[str, Any]) -> 
             mean = sum(vals) / len(vals)
             names = " and ".join(f"{kind}_{d}_hop" for d in pair if d in found)
             note = "mean of the two directions" if len(vals) == 2 and vals[0] != vals[1] else ""
-            r.put(path, _fmt(mean, dimension), f"{where}.{names}", note,
-                  "D" if note else "")  # fmt: skip
+            r.put(path, _fmt(mean, dimension), f"{where}.{names}", note, "D" if note else "")
     hit = _pick(attributes, "latency_spike_within_tile")
     if hit:
         used.add(hit[0])
@@ -317,8 +326,10 @@ def _first_unit(r: _Reader, units_: list[dict[str, Any]], kind: str, core: str) 
         if unit is not chosen:
             attrs = r.mapping(unit.get("attributes"), f"{core}.{kind}")
             shown = ", ".join(f"{k}={v!r}" for k, v in attrs.items())
-            r.unmapped.append(f"{core}.{kind} {unit.get('name')!r}: {shown} (neurosim uses one {kind} "
-                              f"unit per core: {chosen.get('name')!r})")  # fmt: skip
+            r.unmapped.append(
+                f"{core}.{kind} {unit.get('name')!r}: {shown} (neurosim uses one {kind} "
+                f"unit per core: {chosen.get('name')!r})"
+            )
     return chosen
 
 
@@ -401,8 +412,13 @@ def _read_core(r: _Reader, core: dict[str, Any]) -> None:
         else:
             total = sum(p[0] for p in parts)
             terms = " + ".join(_fmt(p[0], dimension) for p in parts)
-            r.put(path, _fmt(total, dimension), " + ".join(p[1] for p in parts),
-                  f"an active neuron pays every part: {terms}", "D")  # fmt: skip
+            r.put(
+                path,
+                _fmt(total, dimension),
+                " + ".join(p[1] for p in parts),
+                f"an active neuron pays every part: {terms}",
+                "D",
+            )
 
     limits = (
         ("axon_in", "fan_in", "core.input_axons"),
@@ -415,16 +431,43 @@ def _read_core(r: _Reader, core: dict[str, Any]) -> None:
             r.put(path, r.count(attrs[attr], f"{where}.{attr}"), f"{where}.{attr}")
     # Report every attribute of the chosen units that no rule consumed.
     consumed = {
-        "synapse": {"energy_process_spike", "latency_process_spike", "energy_spike", "latency_spike",
-                    "weight_bits"},
-        "axon_out": {"energy_message_out", "latency_message_out", "energy_message", "latency_message",
-                     "energy", "latency", "fan_out"},
-        "axon_in": {"energy_message_in", "latency_message_in", "energy_message", "latency_message",
-                    "fan_in"},
-        "soma": {f"{e}_{s}" for e in ("energy", "latency") for s in
-                 ("access_neuron", "update_neuron", "spike_out", "inactive", "active", "spiking")},
+        "synapse": {
+            "energy_process_spike",
+            "latency_process_spike",
+            "energy_spike",
+            "latency_spike",
+            "weight_bits",
+        },
+        "axon_out": {
+            "energy_message_out",
+            "latency_message_out",
+            "energy_message",
+            "latency_message",
+            "energy",
+            "latency",
+            "fan_out",
+        },
+        "axon_in": {
+            "energy_message_in",
+            "latency_message_in",
+            "energy_message",
+            "latency_message",
+            "fan_in",
+        },
+        "soma": {
+            f"{e}_{s}"
+            for e in ("energy", "latency")
+            for s in (
+                "access_neuron",
+                "update_neuron",
+                "spike_out",
+                "inactive",
+                "active",
+                "spiking",
+            )
+        },
         "dendrite": {"energy_update", "latency_update"},
-    }  # fmt: skip
+    }
     for kind in _UNIT_KINDS:
         attrs, where, _ = unit_attrs(kind)
         why = "neurosim takes neuron and synapse models from the spike code"

@@ -68,7 +68,7 @@ def _derived(hw: Hardware, section: str) -> list[str]:
             (hw.total_cores, "core"),
             (hw.total_neurons, "neuron"),
         )
-        return [", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts) + " in all"]  # fmt: skip
+        return [", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts) + " in all"]
     if section == "chip":
         per = "core" if chip.cores_per_tile == 1 else "cores"
         return [f"{chip.tiles} tiles × {chip.cores_per_tile} {per} = {chip.cores} cores per chip"]
