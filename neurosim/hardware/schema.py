@@ -1,0 +1,181 @@
+"""The YAML schema of a hardware file: every key path, what it holds, and its dataclass field.
+
+A file has two top-level texts (``name``, ``description``) and six sections::
+
+    board:  chips_x, chips_y, energy_interchip_hop, latency_interchip_hop, interchip_bandwidth
+    chip:   mesh_x, mesh_y, cores_per_tile, clock, static_power_chip, static_power_core
+    core:   neurons, synapse_memory, input_axons, output_routes, routing_table_entries,
+            weight_bits, potential_bits, fs_neurons, graded_spikes, graded_spike_bits,
+            multicast, weight_sharing
+    costs:  energy_/latency_ × synop, neuron_update_active, neuron_update_inactive,
+            spike_gen, packet_out, packet_in
+    noc:    energy_hop_ew, energy_hop_ns, latency_hop_ew, latency_hop_ns, router_delay,
+            link_bandwidth, packet_bits, buffer_depth, routing
+    sync:   mode, barrier, tick
+
+A key path (``costs.energy_synop``) is also the name of an override (``--set``). The
+dataclass field is the key plus its SI unit (``energy_synop_j``). Each value is either
+bare (``23.6 pJ``) or ``{value: 23.6 pJ, source: ..., evidence: S, note: ...}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from neurosim.hardware import units
+
+# Kinds of value. Quantities use the dimension names of neurosim.hardware.units.
+COUNT = "count"  # integer >= 1
+COUNT0 = "count0"  # integer >= 0
+FLAG = "flag"  # true / false
+TEXT = "text"  # a string
+CHOICE = "choice"  # one string of `choices`
+CLOCK = "clock"  # a frequency, or "asynchronous"
+TABLE = "table"  # barrier times by tiles in use
+OPTIONAL_TIME = "optional_time"  # a positive time, or absent
+
+ASYNCHRONOUS = "asynchronous"
+SECTIONS = ("board", "chip", "core", "costs", "noc", "sync")
+TOP_LEVEL_TEXTS = ("name", "description")
+VALUE_KEYS = ("value", "source", "evidence", "note")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the schema.
+
+    ``minimum``: ``"positive"`` (> 0) or ``"nonnegative"`` (>= 0) for quantities.
+    ``required``: whether the file must have it (conditional keys are checked later).
+    """
+
+    path: str
+    field: str
+    kind: str
+    doc: str
+    minimum: str = "nonnegative"
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+    @property
+    def section(self) -> str:
+        return self.path.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.path.split(".", 1)[-1]
+
+    def expected(self) -> str:
+        """What a value of this key looks like, for messages."""
+        if self.kind == COUNT:
+            return "a whole number of at least 1"
+        if self.kind == COUNT0:
+            return "a whole number of at least 0"
+        if self.kind == FLAG:
+            return "true or false"
+        if self.kind == TEXT:
+            return "a text"
+        if self.kind == CHOICE:
+            return "one of " + ", ".join(self.choices)
+        if self.kind == CLOCK:
+            return f"{units.describe(units.FREQUENCY)}, or '{ASYNCHRONOUS}'"
+        if self.kind == TABLE:
+            return "barrier times by tiles in use, such as {1: 113 ns, 32: 465 ns}"
+        if self.kind == OPTIONAL_TIME:
+            return units.describe(units.TIME)
+        text = units.describe(self.kind)
+        return "a positive " + text.split(" ", 1)[1] if self.minimum == "positive" else text
+
+
+def _q(path: str, kind: str, doc: str, minimum: str = "nonnegative", **kw: object) -> Key:
+    suffix = {
+        units.ENERGY: "_j",
+        units.TIME: "_s",
+        units.POWER: "_w",
+        units.FREQUENCY: "_hz",
+        units.BITS: "_bits",
+        units.BANDWIDTH: "_bits_per_s",
+    }[kind]
+    return Key(path, path.split(".", 1)[1] + suffix, kind, doc, minimum, **kw)  # type: ignore[arg-type]
+
+
+def _c(path: str, doc: str, kind: str = COUNT, field: str | None = None) -> Key:
+    return Key(path, field or path.split(".", 1)[1], kind, doc)
+
+
+E, T = units.ENERGY, units.TIME
+
+KEYS: tuple[Key, ...] = (
+    Key("name", "name", TEXT, "short name of the hardware model"),
+    Key("description", "description", TEXT, "one line saying what it is"),
+    # board
+    _c("board.chips_x", "chips across the board grid"),
+    _c("board.chips_y", "chips down the board grid"),
+    _q("board.energy_interchip_hop", E, "energy of one packet crossing one chip-to-chip link"),
+    _q("board.latency_interchip_hop", T, "latency of one chip-to-chip link crossing"),
+    _q(
+        "board.interchip_bandwidth",
+        units.BANDWIDTH,
+        "bandwidth of one chip-to-chip link",
+        "positive",
+    ),
+    # chip
+    _c("chip.mesh_x", "tiles across the on-chip mesh"),
+    _c("chip.mesh_y", "tiles down the on-chip mesh"),
+    _c("chip.cores_per_tile", "neuro-cores sharing one router"),
+    Key("chip.clock", "clock_hz", CLOCK, "core clock; 'asynchronous' for clockless designs"),
+    _q("chip.static_power_chip", units.POWER, "static power of each chip in use"),
+    _q("chip.static_power_core", units.POWER, "static power of each core in use"),
+    # core
+    _c("core.neurons", "neurons per core"),
+    _q("core.synapse_memory", units.BITS, "synaptic memory per core", "positive"),
+    _c("core.input_axons", "input axons (fan-in slots) per core"),
+    _c("core.output_routes", "output routes (fan-out slots) per core"),
+    _c("core.routing_table_entries", "routing table entries per core"),
+    _c("core.weight_bits", "synaptic weight width"),
+    _c("core.potential_bits", "membrane potential width"),
+    _c("core.fs_neurons", "per-step threshold/reset sequences natively", FLAG),
+    _c("core.graded_spikes", "spike packets carry a payload", FLAG),
+    Key(
+        "core.graded_spike_bits",
+        "graded_spike_bits",
+        COUNT0,
+        "payload width of a graded spike (0 without)",
+        required=False,
+    ),
+    _c("core.multicast", "one packet reaches several cores along a tree", FLAG),
+    _c("core.weight_sharing", "convolution kernels stored once per core", FLAG),
+    # costs
+    _q("costs.energy_synop", E, "per synapse touched by an arriving packet"),
+    _q("costs.latency_synop", T, "per synapse touched by an arriving packet"),
+    _q("costs.energy_neuron_update_active", E, "per neuron-step with input or state"),
+    _q("costs.latency_neuron_update_active", T, "per neuron-step with input or state"),
+    _q("costs.energy_neuron_update_inactive", E, "per idle neuron-step"),
+    _q("costs.latency_neuron_update_inactive", T, "per idle neuron-step"),
+    _q("costs.energy_spike_gen", E, "per spike emitted"),
+    _q("costs.latency_spike_gen", T, "per spike emitted"),
+    _q("costs.energy_packet_out", E, "per packet a core sends"),
+    _q("costs.latency_packet_out", T, "per packet a core sends"),
+    _q("costs.energy_packet_in", E, "per packet a core receives"),
+    _q("costs.latency_packet_in", T, "per packet a core receives"),
+    # noc
+    _q("noc.energy_hop_ew", E, "per packet per east-west link"),
+    _q("noc.energy_hop_ns", E, "per packet per north-south link"),
+    _q("noc.latency_hop_ew", T, "per packet per east-west link"),
+    _q("noc.latency_hop_ns", T, "per packet per north-south link"),
+    _q("noc.router_delay", T, "per packet, once, besides the per-hop latency"),
+    _q("noc.link_bandwidth", units.BANDWIDTH, "bandwidth of one mesh link", "positive"),
+    _c("noc.packet_bits", "bits of one spike packet"),
+    _c("noc.buffer_depth", "packets a router input buffer holds", field="buffer_depth_packets"),
+    Key("noc.routing", "routing", CHOICE, "routing algorithm", required=False, choices=("xy",)),
+    # sync
+    Key("sync.mode", "mode", CHOICE, "how steps are separated", choices=("barrier", "tick")),
+    Key(
+        "sync.barrier", "barrier_s_by_tiles", TABLE, "barrier time by tiles in use", required=False
+    ),
+    Key("sync.tick", "tick_s", OPTIONAL_TIME, "fixed step length", "positive", required=False),
+)
+
+KEYS_BY_PATH: dict[str, Key] = {k.path: k for k in KEYS}
+KEYS_BY_SECTION: dict[str, tuple[Key, ...]] = {
+    s: tuple(k for k in KEYS if k.section == s) for s in SECTIONS
+}
