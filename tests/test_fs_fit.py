@@ -274,6 +274,8 @@ def test_cli_rejects_bad_activations(capsys, user_functions, tmp_path):
                       "unknown fit method")
     assert_user_error(capsys, ["--activation", "silu", "--K", "4", "--pareto", "1,x"],
                       "--pareto")
+    assert_user_error(capsys, ["--activation", "relu", "--K", "10", "--spike-weight", "1"],
+                      "--spike-weight: not used for ReLU")
 
 
 def test_cli_rejects_a_sequence_file_for_another_K(capsys):
@@ -324,6 +326,8 @@ def test_settings_reject_bad_values():
         FitSettings("silu", 4, spike_weight=-1.0)
     with pytest.raises(NeurosimError, match="at least 2 bits"):
         FitSettings("silu", 4, bits=1)
+    with pytest.raises(NeurosimError, match="seed"):
+        FitSettings("silu", 4, seed=-1)
     with pytest.raises(NeurosimError, match="K <= 62"):
         FitSettings("silu", 63)
     assert replace(default_settings("silu", 16), seed=1).spike_weight == 2e-3

@@ -259,3 +259,5 @@ def test_default_sequences_load_and_missing_ones_say_how_to_fit():
     assert silu.activation == "silu" and silu.K == 16
     with pytest.raises(NeurosimError, match=r"neurosim fit-fs --activation tanh --K 7"):
         default_sequences("tanh", 7)
+    with pytest.raises(NeurosimError, match=r"closed form.*relu_params"):
+        default_sequences("relu", 10)

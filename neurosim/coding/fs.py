@@ -394,6 +394,12 @@ def default_sequences(activation: str, K: int) -> FSParams:
     """
     name = f"{activation}_K{K}.yaml"
     resource = resources.files("neurosim.coding.sequences").joinpath(name)
+    if activation == "relu":
+        raise NeurosimError(
+            "ReLU has no shipped sequence file: it uses the closed form",
+            where="FS default sequences: relu",
+            fix="use relu_params(alpha, K) with α from the layer's activations (or PAPER_RELU_ALPHA)",
+        )
     if not resource.is_file():
         raise NeurosimError(
             f"no shipped FS sequences for {activation!r} with K = {K}",

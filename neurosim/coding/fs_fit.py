@@ -177,6 +177,10 @@ class FitSettings:
                 f"quantised sequences need at least 2 bits, found {self.bits}",
                 where="fit-fs --bits",
             )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise NeurosimError(
+                f"the seed must be a whole number >= 0, found {self.seed!r}", where="fit-fs --seed"
+            )
         for name in ("restarts", "sg_steps", "sg_points", "patience", "finalists"):
             if getattr(self, name) < 1:
                 raise NeurosimError(f"{name} must be at least 1", where=f"fit settings: {name}")

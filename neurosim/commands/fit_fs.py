@@ -127,6 +127,8 @@ def _report(params: FSParams, seconds: float | None = None) -> None:
     if "expected_spikes_normal" in errors:
         mu, sigma = errors["normal"]
         print(f"  expected spikes under N({mu:g}, {sigma:g}): {errors['expected_spikes_normal']:.4g}")
+    if "weighted_mse" in errors:
+        print(f"  MSE weighted by that input distribution: {errors['weighted_mse']:.4g}")
 
 
 def _check_not_for_relu(args: argparse.Namespace) -> None:
@@ -136,7 +138,7 @@ def _check_not_for_relu(args: argparse.Namespace) -> None:
         given.append("--method")
     if given:
         raise NeurosimError(
-            f"{', '.join(given)} do(es) not apply to ReLU, which uses the closed form",
+            f"{', '.join(given)}: not used for ReLU, which uses the closed form",
             where="fit-fs --activation relu",
             fix="drop these options, or set the scale with --alpha",
         )
