@@ -1,0 +1,413 @@
+"""The few-spikes (FS) neuron of Stöckl & Maass (2021).
+
+An FS neuron approximates an activation function f with at most K spikes. It has three
+sequences of length K shared by every neuron with the same f: thresholds T, resets h and
+output weights d. Its input x is loaded once, then it runs K steps (t = 1..K)::
+
+    v(1) = x
+    z(t) = [v(t) > T(t)]            (strict)
+    v(t+1) = v(t) − h(t)·z(t)
+    y = Σ_t d(t)·z(t) ≈ f(x)
+
+There is no leak and no input during the K steps. This module holds the parameters, the
+pure step, the K-step forward pass, the closed form for ReLU, spike statistics, b-bit
+quantisation and the YAML files that store fitted sequences. Fitting lives in
+:mod:`neurosim.coding.fs_fit`.
+
+Because every comparison is against ``x`` minus a sum of resets, the spike pattern is
+constant on intervals of x: :func:`spike_pieces` lists those intervals, which gives exact
+spike statistics (:func:`expected_spikes`) and cheap exact losses for fitting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from neurosim.errors import NeurosimError
+
+PAPER_RELU_ALPHA = 25.0
+"""The fixed ReLU scale α of Stöckl & Maass (2021): T = h = d = 25·2^(−t)."""
+
+SEQUENCES_FORMAT = "neurosim-fs-sequences"
+SEQUENCES_VERSION = 1
+
+
+def _frozen_array(values: Any, name: str, K: int) -> np.ndarray:
+    array = np.array(values, dtype=np.float64).reshape(-1)
+    if array.shape != (K,):
+        raise NeurosimError(
+            f"sequence {name} has {array.size} values, expected K = {K}",
+            where=f"FS parameters: {name}",
+            fix=f"give exactly {K} values",
+        )
+    if not np.all(np.isfinite(array)):
+        raise NeurosimError(
+            f"sequence {name} contains NaN or infinity",
+            where=f"FS parameters: {name}",
+            fix="use finite numbers",
+        )
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class FSParams:
+    """The shared sequences of one FS activation.
+
+    ``T``, ``h`` and ``d`` are read-only float64 arrays of length ``K``. ``fit`` (the settings
+    that produced them) and ``errors`` (how well they approximate ``activation``) are
+    metadata: they are stored in YAML files but play no part in equality.
+    """
+
+    activation: str
+    K: int
+    T: np.ndarray
+    h: np.ndarray
+    d: np.ndarray
+    fit: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.K, bool) or not isinstance(self.K, (int, np.integer)) or self.K < 1:
+            raise NeurosimError(
+                f"K must be a whole number of at least 1, found {self.K!r}",
+                where="FS parameters: K",
+                fix="use K >= 1 (the paper uses 10 for ReLU, 16 for SiLU, 12 for sigmoid)",
+            )
+        object.__setattr__(self, "K", int(self.K))
+        for name in ("T", "h", "d"):
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), name, self.K))
+        object.__setattr__(self, "fit", dict(self.fit))
+        object.__setattr__(self, "errors", dict(self.errors))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FSParams):
+            return NotImplemented
+        return (
+            self.activation == other.activation
+            and self.K == other.K
+            and all(np.array_equal(getattr(self, n), getattr(other, n)) for n in ("T", "h", "d"))
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.activation, self.K, self.T.tobytes(), self.h.tobytes(), self.d.tobytes()))
+
+
+# --- running the neuron -------------------------------------------------------------------
+
+
+def fs_step(v: np.ndarray, t: int, params: FSParams) -> tuple[np.ndarray, np.ndarray]:
+    """One step at zero-based index ``t``: ``z = [v > T(t)]``, ``v_next = v − h(t)·z``.
+
+    Works on an array of any shape; returns ``(v_next, z)`` with ``z`` boolean.
+    """
+    z = v > params.T[t]
+    return v - params.h[t] * z, z
+
+
+def fs_forward(x: np.ndarray, params: FSParams) -> tuple[np.ndarray, np.ndarray]:
+    """Run all K steps from ``v(1) = x``; return the output ``Σ d(t)·z(t)`` and spike count.
+
+    Both results have the shape of ``x``; the spike count is an integer array.
+    """
+    v = np.asarray(x, dtype=np.float64)
+    y = np.zeros(v.shape)
+    spikes = np.zeros(v.shape, dtype=np.int64)
+    for t in range(params.K):
+        v, z = fs_step(v, t, params)
+        y += params.d[t] * z
+        spikes += z
+    return y, spikes
+
+
+def relu_params(alpha: float, K: int = 10) -> FSParams:
+    """ReLU in closed form: ``T(t) = h(t) = d(t) = α·2^(−t)``, t = 1..K.
+
+    The neuron writes the K-bit binary expansion of x/α: its output is the largest multiple
+    of the step α/2^K strictly below x, clipped to [0, α(1 − 2^(−K))]. x ≤ 0 never spikes.
+    Choose α per layer from the data (a high percentile of the layer's activations), or use
+    :data:`PAPER_RELU_ALPHA`.
+    """
+    if not (isinstance(alpha, (int, float, np.floating)) and math.isfinite(alpha) and alpha > 0):
+        raise NeurosimError(
+            f"the ReLU scale α must be a positive finite number, found {alpha!r}",
+            where="FS ReLU",
+            fix="choose α from a high percentile of the layer's activations",
+        )
+    steps = float(alpha) * 2.0 ** -np.arange(1, K + 1) if isinstance(K, int) and K >= 1 else []
+    return FSParams(
+        "relu", K, steps, steps, steps, fit={"method": "closed-form", "alpha": float(alpha)}
+    )
+
+
+# --- spike statistics ---------------------------------------------------------------------
+
+
+def spike_pieces(params: FSParams) -> tuple[np.ndarray, np.ndarray]:
+    """The intervals of x on which the spike pattern is constant.
+
+    Returns ``(edges, patterns)``: piece ``i`` is the half-open interval
+    ``(edges[i], edges[i+1]]`` (the first starts at −∞, the last ends at +∞) and
+    ``patterns[i]`` is its boolean spike train of length K. At step t a piece whose resets so
+    far sum to c fires exactly for x > T(t) + c, so each step splits at most every piece in two.
+    """
+    K = params.K
+    lo = np.array([-np.inf])
+    hi = np.array([np.inf])
+    reset_sum = np.zeros(1)
+    patterns = np.zeros((1, K), dtype=bool)
+    for t in range(K):
+        split_at = params.T[t] + reset_sum
+        split = (split_at > lo) & (split_at < hi)
+        keep = ~split
+        fires = np.concatenate(
+            [split_at[keep] <= lo[keep], np.zeros(split.sum(), bool), np.ones(split.sum(), bool)]
+        )
+        lo = np.concatenate([lo[keep], lo[split], split_at[split]])
+        hi = np.concatenate([hi[keep], split_at[split], hi[split]])
+        patterns = np.concatenate([patterns[keep], patterns[split], patterns[split]])
+        patterns[:, t] = fires
+        reset_sum = np.concatenate([reset_sum[keep], reset_sum[split], reset_sum[split]])
+        reset_sum = reset_sum + params.h[t] * fires
+    order = np.argsort(lo, kind="stable")
+    edges = np.append(lo[order], np.inf)
+    return edges, patterns[order]
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    return np.array([0.5 * math.erfc(-value / math.sqrt(2.0)) for value in x])
+
+
+def expected_spikes(params: FSParams, mu: float, sigma: float) -> float:
+    """Mean spike count per input when x ~ N(μ, σ), integrated exactly over the pieces."""
+    if not (math.isfinite(mu) and math.isfinite(sigma) and sigma > 0):
+        raise NeurosimError(
+            f"expected a finite mean and a positive standard deviation, found μ={mu}, σ={sigma}",
+            where="FS expected spikes",
+            fix="use σ > 0",
+        )
+    edges, patterns = spike_pieces(params)
+    cdf = _normal_cdf((edges - mu) / sigma)
+    return float(np.sum(np.diff(cdf) * patterns.sum(axis=1)))
+
+
+def mean_spikes_uniform(params: FSParams, lo: float, hi: float) -> float:
+    """Mean spike count per input when x is uniform on [lo, hi], exact from the pieces."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise NeurosimError(
+            f"expected a finite range lo < hi, found [{lo}, {hi}]",
+            where="FS mean spikes",
+            fix="give the lower bound first",
+        )
+    edges, patterns = spike_pieces(params)
+    lengths = np.diff(np.clip(edges, lo, hi))
+    return float(np.sum(lengths * patterns.sum(axis=1)) / (hi - lo))
+
+
+# --- quantisation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntegerSequences:
+    """FS sequences as b-bit signed integers and the two scales that give them meaning.
+
+    ``T ≈ T_int·potential_scale``, ``h ≈ h_int·potential_scale``, ``d ≈ d_int·output_scale``.
+    T and h share one scale because both are compared with, or subtracted from, the same
+    membrane potential; d has its own, which the next layer folds into its weights.
+    """
+
+    bits: int
+    T_int: np.ndarray
+    h_int: np.ndarray
+    d_int: np.ndarray
+    potential_scale: float
+    output_scale: float
+
+
+def _scale(values: np.ndarray, bits: int) -> float:
+    largest = float(np.max(np.abs(values)))
+    return largest / (2 ** (bits - 1) - 1) if largest > 0 else 1.0
+
+
+def quantise_to_integers(params: FSParams, bits: int) -> IntegerSequences:
+    """Round T, h and d to ``bits``-bit signed integers in [−(2^(b−1)−1), 2^(b−1)−1].
+
+    Symmetric, per-tensor scaling: the largest magnitude of (T, h) maps to 2^(b−1)−1 and so
+    does the largest magnitude of d. The scales are plain reals (not powers of two).
+    """
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or bits < 2:
+        raise NeurosimError(
+            f"quantisation needs at least 2 bits, found {bits!r}",
+            where="FS quantisation: bits",
+            fix="use bits >= 2 (e.g. 8)",
+        )
+    potential_scale = _scale(np.concatenate([params.T, params.h]), bits)
+    output_scale = _scale(params.d, bits)
+    as_int = lambda values, scale: np.rint(values / scale).astype(np.int64)  # noqa: E731
+    return IntegerSequences(
+        int(bits),
+        as_int(params.T, potential_scale),
+        as_int(params.h, potential_scale),
+        as_int(params.d, output_scale),
+        potential_scale,
+        output_scale,
+    )
+
+
+def quantise(params: FSParams, bits: int) -> FSParams:
+    """The sequences after :func:`quantise_to_integers`, back in real units."""
+    q = quantise_to_integers(params, bits)
+    return FSParams(
+        params.activation,
+        params.K,
+        q.T_int * q.potential_scale,
+        q.h_int * q.potential_scale,
+        q.d_int * q.output_scale,
+        fit={**params.fit, "bits": int(bits)},
+    )
+
+
+# --- YAML files ---------------------------------------------------------------------------
+
+
+def save_sequences(params: FSParams, path: str | Path, header: str = "") -> None:
+    """Write the sequences, their fit settings and errors to a YAML file.
+
+    ``header`` becomes leading comment lines (e.g. the command that produced the file).
+    Floats are written with full precision, so :func:`load_sequences` gives back equal params.
+    """
+    document = {
+        "format": SEQUENCES_FORMAT,
+        "version": SEQUENCES_VERSION,
+        "activation": params.activation,
+        "K": params.K,
+        "T": [float(value) for value in params.T],
+        "h": [float(value) for value in params.h],
+        "d": [float(value) for value in params.d],
+        "fit": _plain(params.fit),
+        "errors": _plain(params.errors),
+    }
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    text = comments + yaml.safe_dump(document, sort_keys=False, default_flow_style=None)
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars and arrays as plain Python values that safe YAML can write."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def load_sequences(path: str | Path, K: int | None = None) -> FSParams:
+    """Read a file written by :func:`save_sequences`; check it holds ``K`` steps if given."""
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise NeurosimError(
+            f"cannot read the FS sequence file ({exc.strerror})",
+            where=str(path),
+            fix="check the path",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise NeurosimError(
+            f"not valid YAML ({exc})", where=str(path), fix="fix the syntax"
+        ) from None
+    return _from_document(document, str(path), K)
+
+
+def _from_document(document: Any, where: str, K: int | None) -> FSParams:
+    if not isinstance(document, dict):
+        raise NeurosimError(
+            "expected a mapping with keys activation, K, T, h, d",
+            where=where,
+            fix="write the file with neurosim fit-fs",
+        )
+    for key in ("activation", "K", "T", "h", "d"):
+        if key not in document:
+            raise NeurosimError(
+                f"missing key {key!r}", where=f"{where}: {key}", fix="write the file with neurosim fit-fs"
+            )
+    file_K = document["K"]
+    if isinstance(file_K, bool) or not isinstance(file_K, int) or file_K < 1:
+        raise NeurosimError(
+            f"K must be a whole number of at least 1, found {file_K!r}",
+            where=f"{where}: K",
+            fix="use K >= 1",
+        )
+    if K is not None and file_K != K:
+        raise NeurosimError(
+            f"the file holds sequences for K = {file_K}, but K = {K} was asked for",
+            where=f"{where}: K",
+            fix=f"fit sequences for K = {K} with neurosim fit-fs --K {K}, or ask for K = {file_K}",
+        )
+    for key in ("T", "h", "d"):
+        values = document[key]
+        if not isinstance(values, list) or len(values) != file_K:
+            found = len(values) if isinstance(values, list) else type(values).__name__
+            raise NeurosimError(
+                f"sequence {key} must be a list of K = {file_K} numbers, found {found}",
+                where=f"{where}: {key}",
+                fix="write the file with neurosim fit-fs",
+            )
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise NeurosimError(
+                f"sequence {key} must hold numbers only",
+                where=f"{where}: {key}",
+                fix="write the file with neurosim fit-fs",
+            )
+    for key in ("fit", "errors"):
+        if not isinstance(document.get(key, {}), dict):
+            raise NeurosimError(
+                f"{key} must be a mapping", where=f"{where}: {key}", fix="write the file with neurosim fit-fs"
+            )
+    try:
+        return FSParams(
+            str(document["activation"]),
+            file_K,
+            document["T"],
+            document["h"],
+            document["d"],
+            fit=document.get("fit") or {},
+            errors=document.get("errors") or {},
+        )
+    except NeurosimError as exc:
+        raise NeurosimError(exc.what, where=where, fix=exc.fix) from None
+
+
+def default_sequences(activation: str, K: int) -> FSParams:
+    """The sequences shipped for ``activation`` at ``K`` steps (``sequences/<act>_K<K>.yaml``).
+
+    ReLU needs no file: use :func:`relu_params`.
+    """
+    name = f"{activation}_K{K}.yaml"
+    resource = resources.files("neurosim.coding.sequences").joinpath(name)
+    if activation == "relu":
+        raise NeurosimError(
+            "ReLU has no shipped sequence file: it uses the closed form",
+            where="FS default sequences: relu",
+            fix="use relu_params(alpha, K) with α from the layer's activations (or PAPER_RELU_ALPHA)",
+        )
+    if not resource.is_file():
+        raise NeurosimError(
+            f"no shipped FS sequences for {activation!r} with K = {K}",
+            where=f"neurosim/coding/sequences/{name}",
+            fix=(
+                f"fit them with: neurosim fit-fs --activation {activation} --K {K} "
+                f"--out {name}, then load that file"
+            ),
+        )
+    document = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    return _from_document(document, f"neurosim/coding/sequences/{name}", K)
