@@ -198,3 +198,44 @@ def test_rate_and_ttfs_refuse_non_relu(code) -> None:
     model = random_model(1, activation="silu")
     with pytest.raises(NeurosimError, match="FS code"):
         convert(model, code, random_images(1, model))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=models, activation=st.sampled_from(["relu", "silu", "sigmoid"]),
+       alpha=st.floats(0.5, 8.0))
+def test_ideal_fs_equals_ann_with_fs_activations(model: Model, activation: str, alpha: float) -> None:
+    """Each population's decoded output is the ANN's with f replaced by fs_forward (issue 3)."""
+    from neurosim.coding.fs import (
+        FS,
+        default_sequences,
+        fs_forward,
+        input_encoding_params,
+        relu_params,
+    )
+
+    model = Model(model.name, tuple(
+        Activation(lyr.name, lyr.inputs, activation) if isinstance(lyr, Activation) else lyr
+        for lyr in model.layers))
+    x = random_images(5, model)
+    snn = convert(model, FS(alpha=alpha), x, Precision.ideal())
+    K = snn.window
+    table = {"relu": relu_params(alpha, K)} if activation == "relu" else {
+        activation: default_sequences(activation, K)}
+    encoding = input_encoding_params(float(x.max()), K)
+    values: dict[str, np.ndarray] = {}
+    for layer in model.layers:
+        if isinstance(layer, Input):
+            values[layer.name] = fs_forward(x, encoding)[0]
+        elif isinstance(layer, Activation):
+            values[layer.name] = fs_forward(values[layer.inputs[0]], table[activation])[0]
+        elif isinstance(layer, Add):
+            values[layer.name] = sum(values[n] for n in layer.inputs)
+        else:
+            sub = Model("one", (Input("i", values[layer.inputs[0]].shape[1:]),
+                                type(layer)(**{**layer.__dict__, "inputs": ("i",)})))
+            values[layer.name] = forward(sub, values[layer.inputs[0]])
+    result = simulate(snn, x, record_values=True)
+    for pop in snn.populations:
+        expected = values[pop.ann_layer].reshape(len(x), -1)
+        got = result.outputs if pop.role == "output" else result.values[pop.name]
+        np.testing.assert_allclose(got, expected, atol=1e-9, rtol=0)

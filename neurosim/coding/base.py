@@ -54,7 +54,7 @@ class SpikeCode(ABC):
         """Steps between the windows of consecutive layers for one image."""
 
     @abstractmethod
-    def sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
+    def neuron_sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
         """Sequences for a population approximating ``activation``.
 
         ``samples`` are the layer's ANN output values on calibration images (the pixels for
@@ -68,6 +68,10 @@ class SpikeCode(ABC):
     @abstractmethod
     def check_activation(self, activation: str, layer: str) -> None:
         """Raise a clear error if this code cannot represent ``activation``."""
+
+    def for_model(self, activations: set[str]) -> SpikeCode:
+        """This code with any setting that depends on the network's activations fixed."""
+        return self
 
 
 def require_relu(code: str, activation: str, layer: str) -> None:

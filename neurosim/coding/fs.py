@@ -22,7 +22,7 @@ spike statistics (:func:`expected_spikes`) and cheap exact losses for fitting.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from neurosim.coding.base import NeuronSequences, SpikeCode
 from neurosim.errors import NeurosimError
 
 PAPER_RELU_ALPHA = 25.0
@@ -411,3 +412,128 @@ def default_sequences(activation: str, K: int) -> FSParams:
         )
     document = yaml.safe_load(resource.read_text(encoding="utf-8"))
     return _from_document(document, f"neurosim/coding/sequences/{name}", K)
+
+
+# --- the FS code for network conversion ---------------------------------------------------
+
+DEFAULT_K = {"relu": 10, "sigmoid": 12, "silu": 16}
+"""Steps per window the paper used for each activation; a network takes the largest."""
+
+
+def input_encoding_params(peak: float, K: int) -> FSParams:
+    """The encoding layer: pixels in [0, peak] as a K-bit expansion, rounded to nearest.
+
+    ``α = 2·peak`` and ``T(t) = α·2^(−t) − α·2^(−K−1)`` (the half-step shift turns
+    truncation into rounding), ``h = d = α·2^(−t)``. A pixel sends as many spikes as its
+    rounded value has ones in binary, and is reproduced within ``peak·2^(−K)``.
+    """
+    alpha = 2.0 * peak
+    powers = alpha * 2.0 ** -np.arange(1, K + 1)
+    return FSParams("identity", K, T=powers - alpha * 2.0 ** -(K + 1), h=powers, d=powers)
+
+
+@dataclass(frozen=True)
+class FS(SpikeCode):
+    """The few-spikes code (Stöckl & Maass 2021) for converting a network.
+
+    ``K``: steps per window for the whole network (``None``: the largest of
+    :data:`DEFAULT_K` over the network's activations). ReLU layers use the closed form
+    with ``alpha`` if given (the paper: 25) or the ``alpha_percentile`` of the layer's
+    activations on calibration images. Other activations use ``sequences`` supplied by the
+    user (fitted :class:`FSParams`) or the shipped defaults; a sequence shorter than the
+    window is padded with steps that never fire.
+    """
+
+    K: int | None = None
+    alpha: float | None = None
+    alpha_percentile: float = 99.99
+    sequences: tuple[FSParams, ...] = ()
+
+    name = "fs"
+    dynamics = "fs"
+    input_dynamics = "fs"
+
+    def __post_init__(self) -> None:
+        if self.K is not None and (isinstance(self.K, bool) or not isinstance(self.K, int | np.integer)
+                                   or self.K < 1):
+            raise NeurosimError(f"K = {self.K!r} is not a whole number of at least 1",
+                                where="FS code", fix="use K ≥ 1 (the paper: 10 for ReLU)")
+        if self.alpha is not None and not (math.isfinite(self.alpha) and self.alpha > 0):
+            raise NeurosimError(f"alpha = {self.alpha!r} is not a positive number", where="FS code",
+                                fix="give α > 0 (the paper used 25) or leave it to the data")
+        if not 0 < self.alpha_percentile <= 100:
+            raise NeurosimError(f"alpha percentile {self.alpha_percentile} is outside (0, 100]",
+                                where="FS code", fix="use a high percentile such as 99.99")
+
+    def for_model(self, activations: set[str]) -> FS:
+        """This code with ``K`` fixed for a network using ``activations``."""
+        if self.K is not None:
+            return self
+        supplied = {p.activation: p.K for p in self.sequences}
+        steps = [supplied.get(a, DEFAULT_K.get(a, 0)) for a in activations]
+        return replace(self, K=max(steps, default=DEFAULT_K["relu"]) or DEFAULT_K["relu"])
+
+    @property
+    def window(self) -> int:
+        if self.K is None:
+            raise NeurosimError("the FS window is not fixed yet", where="FS code",
+                                fix="call for_model() first, or give K")
+        return int(self.K)
+
+    @property
+    def stage_steps(self) -> int:
+        return self.window
+
+    def check_activation(self, activation: str, layer: str) -> None:
+        if activation == "relu" or any(p.activation == activation for p in self.sequences):
+            return
+        K = self.K or DEFAULT_K.get(activation)
+        if K is None:
+            raise NeurosimError(
+                f"no FS sequences for the {activation!r} activation", where=f"layer {layer!r}",
+                fix=f"fit them: neurosim fit-fs --activation {activation} --K 16 --out seq.yaml, "
+                    "then pass the file with --sequences")
+        self._fitted(activation, layer)
+
+    def _fitted(self, activation: str, layer: str) -> FSParams:
+        for params in self.sequences:
+            if params.activation == activation:
+                chosen = params
+                break
+        else:
+            try:
+                chosen = default_sequences(activation, DEFAULT_K.get(activation, self.window))
+            except NeurosimError as exc:
+                raise NeurosimError(exc.what, where=f"layer {layer!r}", fix=exc.fix) from None
+        if self.K is not None and chosen.K > self.K:
+            raise NeurosimError(
+                f"the {activation!r} sequences have K = {chosen.K}, longer than the window K = {self.K}",
+                where=f"layer {layer!r}",
+                fix=f"use K ≥ {chosen.K}, or fit shorter sequences with neurosim fit-fs --K {self.K}")
+        return chosen
+
+    def layer_params(self, activation: str, samples: np.ndarray, role: str) -> FSParams:
+        """The FS parameters of one population (before padding to the window)."""
+        samples = np.asarray(samples, dtype=np.float64)
+        if role == "input":
+            return input_encoding_params(float(max(samples.max(initial=0.0), 1e-12)), self.window)
+        if activation == "relu":
+            if self.alpha is not None:
+                return relu_params(self.alpha, self.window)
+            positive = samples[samples > 0]
+            alpha = float(np.percentile(positive, self.alpha_percentile)) if positive.size else 1.0
+            return relu_params(alpha, self.window)
+        return self._fitted(activation, activation)
+
+    def neuron_sequences(self, activation: str, samples: np.ndarray, role: str
+                         ) -> NeuronSequences:
+        params = self.layer_params(activation, samples, role)
+        pad = self.window - params.K
+        never = np.full(pad, np.inf)
+        return NeuronSequences(threshold=np.concatenate([params.T, never]),
+                               reset=np.concatenate([params.h, np.zeros(pad)]),
+                               out_weight=np.concatenate([params.d, np.zeros(pad)]))
+
+    def params(self) -> dict[str, Any]:
+        return {"K": self.K, "alpha": self.alpha if self.alpha is not None else "data",
+                "alpha_percentile": self.alpha_percentile}

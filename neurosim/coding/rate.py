@@ -64,7 +64,7 @@ class Rate(SpikeCode):
     def check_activation(self, activation: str, layer: str) -> None:
         require_relu(self.name, activation, layer)
 
-    def sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
+    def neuron_sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
         # The input is never clipped: its scale is the largest pixel value.
         scale = (activation_scale(samples, 100.0) if role == "input"
                  else activation_scale(samples, self.percentile))

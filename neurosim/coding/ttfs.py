@@ -59,7 +59,7 @@ class TTFS(SpikeCode):
         if activation != "identity":  # the input encoding layer carries pixels unchanged
             require_relu(self.name, activation, layer)
 
-    def sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
+    def neuron_sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
         scale = (activation_scale(samples, 100.0) if role == "input"
                  else activation_scale(samples, self.percentile))
         q = scale / self.T

@@ -64,6 +64,7 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
     precision = precision or Precision()
     readout = _readout_layer(model)
     spiking = [lyr for lyr in model.layers if is_spiking_layer(lyr) and lyr.name != model.output]
+    code = code.for_model({lyr.function for lyr in spiking if isinstance(lyr, Activation)})
     for layer in spiking:
         if isinstance(layer, Activation):
             code.check_activation(layer.function, layer.name)
@@ -92,7 +93,7 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
         if role == "output":
             seq_t = seq_h = seq_d = np.zeros(window)
         else:
-            seqs = code.sequences(function, activations[name], role)
+            seqs = code.neuron_sequences(function, activations[name], role)
             seq_t, seq_h, seq_d = seqs.threshold, seqs.reset, seqs.out_weight
         bias = (np.zeros(int(np.prod(model.shapes[name]))) if role == "input"
                 else affine_bias(model, pre[name], {t.source for t in terms[name]}))
