@@ -151,3 +151,18 @@ def test_multicast_tree_edges_by_hand():
     edges, inter = tree_edges(hw, fan, np.array([core_at(0, 0)]))
     assert (edges[0], inter[0]) == (5, 2)
     assert sum(1 for link in links if (link[0][0] // 2, link[0][1] // 2) != (link[1][0] // 2, link[1][1] // 2)) == 2
+
+
+def test_optimiser_finds_the_best_placement_of_a_tiny_case():
+    # 6 blocks on a chip of 3×2 tiles with one core each: all 720 placements by brute force.
+    from itertools import permutations
+
+    snn = digits_cnn_snn()
+    hw = make_hardware(**{"chip.mesh_x": 3, "chip.mesh_y": 2, "chip.cores_per_tile": 1})
+    spikes = np.random.default_rng(5).gamma(2.0, 1.0, snn.n_neurons)
+    part = partition(snn, hw, spikes)
+    assert part.n_blocks == 6
+    src, dst, packets = traffic_matrix(part.fanout, spikes, part.block_of_neuron, 6)
+    best = min(placement_cost(hw, src, dst, packets, np.array(p))[0] for p in permutations(range(6)))
+    mapping = compile(snn, hw, spikes, seed=0)
+    assert np.isclose(mapping.stats["cost"]["optimised"]["packets_hops"], best)

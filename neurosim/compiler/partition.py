@@ -410,7 +410,7 @@ def _ranges(info: _Pop, core: CoreLimits):
                 hi = mid - 1
         cuts.append(lo)
     even = np.linspace(0, n, len(cuts)).round().astype(np.int64)
-    if all(fits(int(a), int(b)) for a, b in pairwise(even)):
+    if np.all(np.diff(even) > 0) and all(fits(int(a), int(b)) for a, b in pairwise(even)):
         cuts = list(even)
     local_block = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))
     n_blocks = len(cuts) - 1
