@@ -176,6 +176,6 @@ def test_larger_than_board_says_cores_chips_and_binding_limit():
     text = str(err.value)
     # 128 + 512 + 10 neurons in blocks of at most 16: 8 + 32 + 1 = 41 cores on 11 chips of 4.
     assert "needs 41 cores on 11 chips" in text
-    assert "neurons binds" in text and "board has 1 chips × 4 cores = 4" in text
+    assert "neurons binds" in text and "board has 1 chip × 4 cores = 4" in text
     with pytest.raises(NeurosimError, match="synapse memory binds"):
         compile(snn, make_hardware(**small, **{"core.synapse_memory_bits": 5000}))

@@ -97,6 +97,10 @@ def check_code(snn: SNN, hw: Hardware) -> None:
             fix="convert with the rate code (--code rate) or use a chip with fs_neurons")
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def check_fits_board(part: Partition, hw: Hardware) -> None:
     """Fewer blocks than cores, or an error saying what the network needs and why."""
     need = part.n_blocks
@@ -109,9 +113,9 @@ def check_fits_board(part: Partition, hw: Hardware) -> None:
     share = 100.0 * binding[top] / need
     chips = -(-need // hw.chip.cores)
     raise NeurosimError(
-        f"the network needs {need:,} cores on {chips:,} chips ({label} binds: {share:.0f}% of "
-        f"blocks are {label}-bound) but the board has {hw.total_chips} chips × "
-        f"{hw.chip.cores} cores = {hw.total_cores:,}",
+        f"the network needs {need:,} cores on {_count(chips, 'chip')} ({label} binds: "
+        f"{share:.0f}% of blocks are {label}-bound) but the board has "
+        f"{_count(hw.total_chips, 'chip')} × {hw.chip.cores} cores = {hw.total_cores:,}",
         where=f"hardware {hw.name!r}",
         fix=f"use a board with more chips (--set board.chips_x=N --set board.chips_y=M), cores "
             f"with more {label}, or a smaller network")
