@@ -47,6 +47,16 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _FlowList(list):
+    """A list written on one line (a block's neuron ranges)."""
+
+
+yaml.add_representer(
+    _FlowList, lambda dumper, value: dumper.represent_sequence("tag:yaml.org,2002:seq", value,
+                                                               flow_style=True),
+    Dumper=_Dumper)
+
+
 def ranges(neurons: np.ndarray) -> list[list[int]]:
     """Ascending indices as ``[start, stop)`` runs."""
     neurons = np.asarray(neurons, dtype=np.int64)
@@ -81,7 +91,7 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
             "chip": [loc.chip_x, loc.chip_y],
             "tile": [loc.tile_x, loc.tile_y],
             "slot": loc.slot,
-            "neurons": ranges(block.neurons),
+            "neurons": _FlowList(ranges(block.neurons)),
             "usage": _plain(block.usage),
         })
     data = {
@@ -99,7 +109,7 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as fh:
-        yaml.dump(data, fh, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=100)
+        yaml.dump(data, fh, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=1 << 30)
     return path
 
 
