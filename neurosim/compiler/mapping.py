@@ -10,7 +10,9 @@ link between two tiles of different chips is an inter-chip link.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,14 +59,30 @@ def mesh_coordinates(hw: Hardware, cores: np.ndarray) -> tuple[np.ndarray, np.nd
     return chip_x * chip.mesh_x + tile_x, chip_y * chip.mesh_y + tile_y, chip_index
 
 
+def hardware_hash(hw: Hardware) -> str:
+    """A hash of what a mapping depends on: the board's and chip's geometry and the core limits.
+
+    Event costs, NoC timing and power do not enter, so a mapping stays valid across a sweep
+    of those; a different core size or mesh gives a different hash.
+    """
+    layout = {"board": [hw.board.chips_x, hw.board.chips_y],
+              "chip": [hw.chip.mesh_x, hw.chip.mesh_y, hw.chip.cores_per_tile],
+              "core": asdict(hw.chip.core)}
+    return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True, eq=False)
 class Block:
-    """Neurons of one population (population-local indices, ascending) on one core."""
+    """Neurons of one population (population-local indices, ascending) on one core.
+
+    ``usage`` records what the block costs its core, by :class:`CoreLimits` field name.
+    """
 
     population: str
     neurons: np.ndarray
     core: int
     label: str = ""  # e.g. "channels 0-7, rows 0-3, cols 0-7"
+    usage: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +99,9 @@ class Mapping:
 
     def cores_used(self) -> np.ndarray:
         return np.unique([b.core for b in self.blocks])
+
+    def chips_used(self, hw: Hardware) -> np.ndarray:
+        return np.unique(self.cores_used() // hw.chip.cores)
 
     def core_of_neuron(self, snn: SNN) -> np.ndarray:
         """Core of every neuron in the network-wide numbering (−1 if unplaced)."""

@@ -1,0 +1,236 @@
+"""Reading and writing a :class:`Mapping` as YAML.
+
+The file lists every block with its population, core (and the core's chip, tile and slot),
+its neurons as ``[start, stop)`` ranges of population-local indices and what it costs its
+core, plus the compiler's figures (``stats``)::
+
+    format: neurosim-mapping
+    format_version: 1
+    snn: digits-cnn-rate
+    hardware: {name: loihi, hash: 3f1c...}
+    placer: optimised
+    seed: 0
+    layout: {chips_x: 8, chips_y: 4, mesh_x: 8, mesh_y: 4, cores_per_tile: 4}
+    blocks:
+    - population: r1
+      label: channels 0-15, rows 0-1, cols 0-1
+      core: 5
+      chip: [0, 0]
+      tile: [1, 0]
+      slot: 1
+      neurons: [[0, 2], [8, 10], ...]
+      usage: {neurons: 64, synapse_memory_bits: 4608, ...}
+    stats: {...}
+
+Loading checks the file against the SNN and the hardware it is used with: every neuron
+exactly once, cores on the board, the same hardware layout (:func:`hardware_hash`) and no
+core over a limit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from neurosim.compiler.mapping import Block, Mapping, core_location, hardware_hash
+from neurosim.errors import NeurosimError
+from neurosim.hardware.model import Hardware
+from neurosim.snn.network import SNN
+
+FORMAT = "neurosim-mapping"
+FORMAT_VERSION = 1
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FlowList(list):
+    """A list written on one line (a block's neuron ranges)."""
+
+
+yaml.add_representer(
+    _FlowList, lambda dumper, value: dumper.represent_sequence("tag:yaml.org,2002:seq", value,
+                                                               flow_style=True),
+    Dumper=_Dumper)
+
+
+def ranges(neurons: np.ndarray) -> list[list[int]]:
+    """Ascending indices as ``[start, stop)`` runs."""
+    neurons = np.asarray(neurons, dtype=np.int64)
+    if not len(neurons):
+        return []
+    breaks = np.flatnonzero(np.diff(neurons) != 1) + 1
+    starts = neurons[np.concatenate([[0], breaks])]
+    stops = neurons[np.concatenate([breaks - 1, [len(neurons) - 1]])] + 1
+    return [[int(a), int(b)] for a, b in zip(starts, stops)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
+    """Write ``mapping`` (compiled for ``hw``) to ``path`` as YAML and return the path."""
+    path = Path(path)
+    blocks = []
+    for block in mapping.blocks:
+        loc = core_location(hw, block.core)
+        blocks.append({
+            "population": block.population,
+            "label": block.label,
+            "core": int(block.core),
+            "chip": [loc.chip_x, loc.chip_y],
+            "tile": [loc.tile_x, loc.tile_y],
+            "slot": loc.slot,
+            "neurons": _FlowList(ranges(block.neurons)),
+            "usage": _plain(block.usage),
+        })
+    data = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "snn": mapping.snn_name,
+        "hardware": {"name": mapping.hardware_name, "hash": mapping.hardware_hash},
+        "placer": mapping.placer,
+        "seed": int(mapping.seed),
+        "layout": {"chips_x": hw.board.chips_x, "chips_y": hw.board.chips_y,
+                   "mesh_x": hw.chip.mesh_x, "mesh_y": hw.chip.mesh_y,
+                   "cores_per_tile": hw.chip.cores_per_tile},
+        "blocks": blocks,
+        "stats": _plain(mapping.stats),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        yaml.dump(data, fh, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=1 << 30)
+    return path
+
+
+def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None = None) -> Mapping:
+    """Read a mapping written by :func:`save_mapping`, checked against ``snn`` and ``hw``."""
+    path = Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise NeurosimError("no such mapping file", where=where,
+                            fix="write one with: neurosim compile SNN --hw NAME --out FILE")
+    try:
+        with path.open() as fh:
+            data = yaml.load(fh, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise NeurosimError(f"not valid YAML ({exc.__class__.__name__})", where=where,
+                            fix="compile the network again") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise NeurosimError("not a neurosim mapping file", where=where,
+                            fix="write one with: neurosim compile SNN --hw NAME --out FILE")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise NeurosimError(f"unknown mapping format version {data.get('format_version')!r}",
+                            where=where, fix="compile the network again with this neurosim")
+    try:
+        blocks = tuple(_read_block(rec, i, where) for i, rec in enumerate(data["blocks"]))
+        mapping = Mapping(snn_name=str(data["snn"]), hardware_name=str(data["hardware"]["name"]),
+                          hardware_hash=str(data["hardware"]["hash"]), blocks=blocks,
+                          placer=str(data.get("placer", "baseline")), seed=int(data.get("seed", 0)),
+                          stats=dict(data.get("stats") or {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NeurosimError(f"the mapping file is incomplete or malformed ({exc})", where=where,
+                            fix="compile the network again") from None
+    if hw is not None:
+        check_hardware(mapping, hw, where, data)
+    if snn is not None:
+        check_snn(mapping, snn, where)
+    if hw is not None and snn is not None:
+        check_limits(mapping, snn, hw, where)
+    return mapping
+
+
+def _read_block(rec: dict, i: int, where: str) -> Block:
+    spans = rec["neurons"]
+    parts = []
+    for span in spans:
+        start, stop = int(span[0]), int(span[1])
+        if not 0 <= start < stop:
+            raise NeurosimError(f"block {i}: neuron range {span} is empty or negative",
+                                where=where, fix="ranges are [start, stop) with start < stop")
+        parts.append(np.arange(start, stop, dtype=np.int64))
+    neurons = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    if len(neurons) > 1 and np.any(np.diff(neurons) <= 0):
+        raise NeurosimError(f"block {i}: neuron ranges overlap or are out of order", where=where,
+                            fix="list each block's ranges ascending and disjoint")
+    usage = {str(k): int(v) for k, v in (rec.get("usage") or {}).items()}
+    return Block(population=str(rec["population"]), neurons=neurons, core=int(rec["core"]),
+                 label=str(rec.get("label", "")), usage=usage)
+
+
+def check_hardware(mapping: Mapping, hw: Hardware, where: str = "mapping",
+                   data: dict | None = None) -> None:
+    """The mapping was compiled for this hardware layout, and its cores are on the board."""
+    expected = hardware_hash(hw)
+    if mapping.hardware_hash != expected:
+        raise NeurosimError(
+            f"the mapping was compiled for hardware {mapping.hardware_name!r} (layout hash "
+            f"{mapping.hardware_hash}), but {hw.name!r} as given has layout hash {expected}: "
+            f"its geometry or core limits differ", where=where,
+            fix="compile again for this hardware (neurosim compile SNN --hw ... --out FILE)")
+    records = (data or {}).get("blocks") or [{}] * len(mapping.blocks)
+    for i, (block, rec) in enumerate(zip(mapping.blocks, records)):
+        if not 0 <= block.core < hw.total_cores:
+            raise NeurosimError(f"block {i} is on core {block.core}, the board has cores "
+                                f"0-{hw.total_cores - 1}", where=where,
+                                fix="compile again for this hardware")
+        loc = core_location(hw, block.core)
+        stated = {k: rec.get(k) for k in ("chip", "tile", "slot") if k in rec}
+        actual = {"chip": [loc.chip_x, loc.chip_y], "tile": [loc.tile_x, loc.tile_y],
+                  "slot": loc.slot}
+        for key, value in stated.items():
+            if _plain(value) != actual[key]:
+                raise NeurosimError(f"block {i}: core {block.core} is {key} {actual[key]}, the file "
+                                    f"says {value}", where=where,
+                                    fix="change the core and its chip, tile and slot together (or leave those out)")
+
+
+def check_snn(mapping: Mapping, snn: SNN, where: str = "mapping") -> None:
+    """Every neuron of ``snn`` is in exactly one block."""
+    if mapping.snn_name != snn.name:
+        raise NeurosimError(f"the mapping is for network {mapping.snn_name!r}, not {snn.name!r}",
+                            where=where, fix="compile this network (neurosim compile SNN ...)")
+    placed = np.zeros(snn.n_neurons, dtype=np.int64)
+    for i, block in enumerate(mapping.blocks):
+        try:
+            pop = snn.population(block.population)
+        except KeyError:
+            raise NeurosimError(f"block {i} names population {block.population!r}, which the "
+                                f"network does not have", where=where,
+                                fix="compile this network again") from None
+        if len(block.neurons) and block.neurons[-1] >= pop.size:
+            raise NeurosimError(f"block {i} holds neuron {int(block.neurons[-1])} of "
+                                f"{block.population!r}, which has {pop.size}", where=where,
+                                fix="compile this network again")
+        np.add.at(placed, snn.first_neuron(pop.name) + block.neurons, 1)
+    for count, what in ((0, "no block"), (2, "several blocks")):
+        bad = np.flatnonzero(placed == 0) if count == 0 else np.flatnonzero(placed > 1)
+        if len(bad):
+            pop = next(p for p in reversed(snn.populations) if snn.first_neuron(p.name) <= bad[0])
+            raise NeurosimError(f"{len(bad):,} neurons are in {what}, the first neuron "
+                                f"{int(bad[0] - snn.first_neuron(pop.name))} of {pop.name!r}",
+                                where=where, fix="every neuron must be in exactly one block")
+
+
+def check_limits(mapping: Mapping, snn: SNN, hw: Hardware, where: str = "mapping") -> None:
+    """No core of the mapping exceeds a limit of ``hw``."""
+    from neurosim.compiler import mapping_usage
+    from neurosim.compiler.usage import LIMIT_LABELS
+
+    cores, usage = mapping_usage(snn, hw, mapping)
+    problems = usage.violations(hw.chip.core)
+    if problems:
+        unit, limit, used, cap = problems[0]
+        raise NeurosimError(f"core {int(cores[unit])} needs {used:,} {LIMIT_LABELS[limit]}, the "
+                            f"core has {cap:,} ({len(problems)} limit(s) exceeded in all)",
+                            where=where, fix="compile again instead of editing blocks by hand")

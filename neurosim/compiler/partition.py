@@ -1,0 +1,421 @@
+"""Splitting each population into blocks that fit one core on every limit.
+
+Populations are split from the output back to the input, so that when a population is
+split the blocks of all its targets are known, and with them each neuron's destinations
+``D(n)`` and its output routes (:mod:`neurosim.compiler.route`). A block holds neurons of
+one population and occupies one core.
+
+*Feature maps* (populations of shape (C, H, W)) are tiled by channel groups × rectangles
+of rows and columns. A source neuron of a convolution reaches only the tiles whose
+rectangle overlaps its projective field, so spatial tiles keep each spike's packets few,
+while a split into contiguous index ranges (whole channels) sends every spike to every
+block. Among the tilings that fit, the one with the fewest blocks wins, then (within
+:data:`BLOCK_SLACK` more blocks) the one with the fewest expected incoming packets; the
+packets are estimated from the sources' spike counts and the tiles each source reaches.
+Other populations are split into contiguous ranges, greedily and then rebalanced.
+
+Resources are counted as in :mod:`neurosim.compiler.usage`. Tilings are screened with
+exact per-neuron sums and an upper bound on input axons, then checked exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from neurosim.compiler.keys import distinct
+from neurosim.compiler.mapping import Block
+from neurosim.compiler.route import (
+    Fanout,
+    count_pairs,
+    merge_pairs,
+    route_usage,
+    set_hashes,
+)
+from neurosim.compiler.usage import (
+    LIMIT_LABELS,
+    Usage,
+    conv_fanin_counts,
+    kernel_slice_weights,
+)
+from neurosim.errors import NeurosimError
+from neurosim.hardware.model import CoreLimits, Hardware
+from neurosim.snn.connectivity import conv_output_shape, synapses
+from neurosim.snn.network import SNN, Population
+
+# A tiling may use this fraction more blocks than the fewest possible if it cuts packets.
+BLOCK_SLACK = 0.125
+
+
+@dataclass(frozen=True, eq=False)
+class Partition:
+    """Blocks of every population (``Block.core`` is the block's index), in population order.
+
+    ``block_of_neuron`` gives each neuron's block (network-wide numbering), ``fanout`` the
+    destination blocks of every neuron and ``usage`` what each block costs its core.
+    """
+
+    blocks: tuple[Block, ...]
+    block_of_neuron: np.ndarray
+    fanout: Fanout
+    usage: Usage
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.blocks)
+
+
+@dataclass(eq=False)
+class _Pop:
+    """What splitting one population needs to know, per neuron (population-local)."""
+
+    pop: Population
+    first: int
+    incoming: list[tuple[object, np.ndarray, np.ndarray]]  # (projection, source id, target)
+    explicit_bits: np.ndarray    # weights stored per neuron, in bits (shared kernels apart)
+    kernel_bits: int             # bits per output channel of shared kernels (weight sharing)
+    fanin: np.ndarray            # distinct source neurons per neuron
+    routes: np.ndarray           # output routes per neuron
+    set_hash: np.ndarray         # hash of each neuron's destination set (multicast)
+    fan: Fanout                  # D(n) by block, population-local sources
+
+    @property
+    def size(self) -> int:
+        return self.pop.size
+
+    @property
+    def name(self) -> str:
+        return self.pop.name
+
+
+def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Partition:
+    """Blocks of ``snn`` that each fit one core of ``hw``.
+
+    ``spikes`` (expected spikes per neuron, network-wide) weighs the tiling choice; by
+    default every neuron counts one spike.
+    """
+    core = hw.chip.core
+    spikes = np.ones(snn.n_neurons) if spikes is None else np.asarray(spikes, dtype=np.float64)
+    pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    found: dict[str, list[tuple[np.ndarray, str]]] = {}
+    base: dict[str, int] = {}
+    local_usage: dict[str, Usage] = {}
+    next_id = 0
+    for pop in reversed(snn.populations):
+        info = _describe(snn, hw, pop, pairs)
+        _check_single_neurons(info, core)
+        result = None
+        if len(pop.shape) == 3:
+            result = _tile(snn, info, core, spikes)
+        if result is None:
+            result = _ranges(info, core)
+        local_block, labels, usage, parts = result
+        order = np.argsort(local_block, kind="stable")
+        bounds = np.searchsorted(local_block[order], np.arange(len(labels) + 1))
+        found[pop.name] = [(order[bounds[i]:bounds[i + 1]], labels[i]) for i in range(len(labels))]
+        base[pop.name] = next_id
+        local_usage[pop.name] = usage
+        for name, (src, unit, count) in parts.items():
+            pairs[name] = (src, unit + next_id, count)
+        next_id += len(labels)
+    # Number the blocks in population order (input first) rather than the order found.
+    renumber = np.zeros(next_id, dtype=np.int64)
+    blocks: list[Block] = []
+    block_of_neuron = np.zeros(snn.n_neurons, dtype=np.int64)
+    for pop in snn.populations:
+        start = len(blocks)
+        for i, (neurons, label) in enumerate(found[pop.name]):
+            renumber[base[pop.name] + i] = start + i
+            blocks.append(Block(pop.name, neurons.astype(np.int64), start + i, label))
+            block_of_neuron[snn.first_neuron(pop.name) + neurons] = start + i
+    parts_list = [(s, renumber[u], c) for s, u, c in pairs.values()]
+    fan = merge_pairs(parts_list, snn.n_neurons, next_id)
+    usage = _concat([local_usage[p.name] for p in snn.populations])
+    return Partition(tuple(blocks), block_of_neuron, fan, usage)
+
+
+def _concat(parts: list[Usage]) -> Usage:
+    return Usage(*(np.concatenate([getattr(u, n) for u in parts]) for n in Usage.limits()))
+
+
+# --- per-population facts -----------------------------------------------------------------
+
+def _describe(snn: SNN, hw: Hardware, pop: Population,
+              pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> _Pop:
+    core = hw.chip.core
+    first = snn.first_neuron(pop.name)
+    incoming = []
+    explicit = np.zeros(pop.size, dtype=np.int64)
+    kernel_weights = 0
+    for proj in snn.incoming(pop.name):
+        src, tgt, _ = synapses(proj, snn.population(proj.source).shape)
+        incoming.append((proj, src + snn.first_neuron(proj.source), tgt))
+        if proj.kind == "conv" and core.weight_sharing:
+            kernel_weights += kernel_slice_weights(proj)
+        elif proj.kind == "conv":
+            explicit += conv_fanin_counts(proj, snn.population(proj.source).shape)
+        else:
+            explicit += np.count_nonzero(proj.weight, axis=1)
+    if incoming:
+        all_src = np.concatenate([s for _, s, _ in incoming])
+        all_tgt = np.concatenate([t for _, _, t in incoming])
+        if len({p.source for p, _, _ in incoming}) == len(incoming):
+            fanin = np.bincount(all_tgt, minlength=pop.size).astype(np.int64)
+        else:  # two projections from one population may share (source, target) pairs
+            pairs = distinct(all_tgt * snn.n_neurons + all_src)
+            fanin = np.bincount(pairs // snn.n_neurons, minlength=pop.size).astype(np.int64)
+    else:
+        fanin = np.zeros(pop.size, dtype=np.int64)
+    # Destinations: the targets are split already; their pairs carry global block ids.
+    out = [pairs[q.name] for q in snn.outgoing(pop.name)]
+    n_units = 1 + max((int(u.max(initial=-1)) for _, u, _ in out), default=0)
+    fan = merge_pairs([(s - first, u, c) for s, u, c in out], pop.size, n_units)
+    counts = fan.counts()
+    routes = (counts > 0).astype(np.int64) if core.multicast else counts.astype(np.int64)
+    return _Pop(pop, first, incoming, explicit * core.weight_bits, kernel_weights * core.weight_bits,
+                fanin, routes, set_hashes(fan), fan)
+
+
+def _check_single_neurons(info: _Pop, core: CoreLimits) -> None:
+    """A neuron that alone exceeds a limit cannot be placed anywhere: say which and why."""
+    where = f"population {info.name!r}"
+    checks = [
+        ("input_axons", info.fanin, "use a chip with more input axons per core "
+         "(--set core.input_axons=N) or a layer with fewer inputs per neuron"),
+        ("synapse_memory_bits", info.explicit_bits + info.kernel_bits,
+         "use a chip with more synapse memory per core (--set core.synapse_memory=...) or "
+         "fewer weight bits"),
+        ("output_routes", info.routes, "use a chip with more output routes, multicast, or "
+         "larger cores so that the targets need fewer cores"),
+        ("routing_table_entries", np.minimum(info.routes, 1) if core.multicast else info.routes,
+         "use a chip with more routing table entries, multicast, or larger cores"),
+    ]
+    for limit, per_neuron, fix in checks:
+        cap = getattr(core, limit)
+        if len(per_neuron) and per_neuron.max() > cap:
+            n = int(np.argmax(per_neuron))
+            raise NeurosimError(
+                f"neuron {n} alone needs {int(per_neuron[n]):,} {_unit(limit)}, more than the "
+                f"{cap:,} of one core, so it fits no core", where=where, fix=fix)
+    if core.neurons < 1:
+        raise NeurosimError("the cores hold no neurons", where=where, fix="set core.neurons >= 1")
+
+
+def _unit(limit: str) -> str:
+    return {"synapse_memory_bits": "bits of synapse memory"}.get(limit, LIMIT_LABELS[limit])
+
+
+def _exact(info: _Pop, core: CoreLimits, local_block: np.ndarray, n_blocks: int,
+           channels_per_block: np.ndarray | None
+           ) -> tuple[Usage, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """Exact usage of the blocks, and the (source, block, synapses) pairs of each projection in."""
+    parts = {proj.name: count_pairs(src, local_block[tgt], n_blocks)
+             for proj, src, tgt in info.incoming}
+    # Two projections from one population may reach a block from the same source neuron.
+    keys = distinct(np.concatenate([s * n_blocks + u for s, u, _ in parts.values()]
+                                   or [np.zeros(0, dtype=np.int64)]))
+    memory = np.bincount(local_block, weights=info.explicit_bits, minlength=n_blocks).astype(np.int64)
+    if info.kernel_bits:
+        memory += channels_per_block * info.kernel_bits
+    routes, entries = route_usage(info.fan, local_block, n_blocks, core.multicast)
+    usage = Usage(
+        neurons=np.bincount(local_block, minlength=n_blocks).astype(np.int64),
+        synapse_memory_bits=memory,
+        input_axons=np.bincount(keys % n_blocks, minlength=n_blocks).astype(np.int64),
+        output_routes=routes,
+        routing_table_entries=entries,
+    )
+    return usage, parts
+
+
+def _fits(usage: Usage, core: CoreLimits) -> bool:
+    return not usage.violations(core)
+
+
+# --- feature maps: channel groups × rectangles --------------------------------------------
+
+def _extents(n: int) -> np.ndarray:
+    """Distinct block extents ``ceil(n / k)`` for k = 1..n, largest first."""
+    k = np.arange(1, n + 1)
+    return np.unique(-(-n // k))[::-1]
+
+
+def _edges(n: int, step: int) -> np.ndarray:
+    return np.append(np.arange(0, n, step), n)
+
+
+def _block_sums(prefix: np.ndarray, ce: np.ndarray, re: np.ndarray, we: np.ndarray) -> np.ndarray:
+    """Sums over every block of a tiling from a (Q, C+1, H+1, W+1) prefix-sum array."""
+    d = prefix[:, ce][:, :, re][:, :, :, we]
+    return np.diff(np.diff(np.diff(d, axis=1), axis=2), axis=3)
+
+
+def _span(out_lo: np.ndarray, out_hi: np.ndarray, size: int, kernel: int, stride: int,
+          pad: int) -> np.ndarray:
+    """Input positions read by output positions [out_lo, out_hi] (inclusive), per range."""
+    lo = np.maximum(0, out_lo * stride - pad)
+    hi = np.minimum(size - 1, out_hi * stride - pad + kernel - 1)
+    return np.maximum(0, hi - lo + 1)
+
+
+def _reach(size: int, out_size: int, kernel: int, stride: int, pad: int, step: int) -> np.ndarray:
+    """For each input position: how many output ranges of length ``step`` it feeds."""
+    i = np.arange(size)
+    lo = np.maximum(0, -(-(i + pad - kernel + 1) // stride))
+    hi = np.minimum(out_size - 1, (i + pad) // stride)
+    return np.where(lo <= hi, hi // step - lo // step + 1, 0)
+
+
+def _tile(snn: SNN, info: _Pop, core: CoreLimits, spikes: np.ndarray):
+    """The best channel-group × rectangle tiling that fits, or None."""
+    c, h, w = info.pop.shape
+    cg, rh, rw = (a.ravel() for a in np.meshgrid(_extents(c), _extents(h), _extents(w),
+                                                 indexing="ij"))
+    keep = cg * rh * rw <= core.neurons
+    cg, rh, rw = cg[keep], rh[keep], rw[keep]
+    n_blocks = (-(-c // cg)) * (-(-h // rh)) * (-(-w // rw))
+    # Fewest blocks first; then whole channels and square tiles (smaller projective fields).
+    order = np.lexsort((np.abs(rh - rw), -cg, n_blocks))
+    per_neuron = np.stack([info.explicit_bits, info.routes, info.fanin]).reshape(3, c, h, w)
+    prefix = np.zeros((3, c + 1, h + 1, w + 1), dtype=np.int64)
+    prefix[:, 1:, 1:, 1:] = per_neuron.cumsum(1).cumsum(2).cumsum(3)
+    conv_in = [(p, snn.population(p.source).shape) for p, _, _ in info.incoming if p.kind == "conv"]
+    dense_in = [p for p, _, _ in info.incoming if p.kind == "dense"]
+    dense_sources = sum(snn.population(p.source).size for p in dense_in)
+    masks = [(p.weight != 0).any(axis=(2, 3)) for p, _ in conv_in]
+
+    def screen(i: int) -> bool:
+        ce, re, we = _edges(c, cg[i]), _edges(h, rh[i]), _edges(w, rw[i])
+        sums = _block_sums(prefix, ce, re, we)
+        memory = sums[0] + np.diff(ce)[:, None, None] * info.kernel_bits
+        axons = np.full(sums[2].shape, dense_sources, dtype=np.int64)
+        for (proj, shape), mask in zip(conv_in, masks):
+            groups_in = np.logical_or.reduceat(mask, ce[:-1], axis=0).sum(axis=1)
+            kh, kw = proj.kernel_size
+            fy = _span(re[:-1], re[1:] - 1, shape[1], kh, proj.stride[0], proj.padding[0])
+            fx = _span(we[:-1], we[1:] - 1, shape[2], kw, proj.stride[1], proj.padding[1])
+            axons += groups_in[:, None, None] * fy[None, :, None] * fx[None, None, :]
+        axons = np.minimum(axons, sums[2])
+        # Multicast routing entries (distinct destination sets) are checked exactly later.
+        route_cap = (core.output_routes if core.multicast
+                     else min(core.output_routes, core.routing_table_entries))
+        return bool(memory.max() <= core.synapse_memory_bits and axons.max() <= core.input_axons
+                    and sums[1].max() <= route_cap)
+
+    def packets_in(i: int) -> float:
+        """Expected packets per image into this population under tiling ``i``."""
+        total = 0.0
+        for (proj, shape), mask in zip(conv_in, masks):
+            ce = _edges(c, cg[i])
+            groups_reached = np.logical_or.reduceat(mask, ce[:-1], axis=0).sum(axis=0)
+            _, ho, wo = conv_output_shape(proj, shape)
+            kh, kw = proj.kernel_size
+            ny = _reach(shape[1], ho, kh, proj.stride[0], proj.padding[0], rh[i])
+            nx = _reach(shape[2], wo, kw, proj.stride[1], proj.padding[1], rw[i])
+            first = snn.first_neuron(proj.source)
+            s = spikes[first:first + int(np.prod(shape))].reshape(shape)
+            total += float(np.einsum("cyx,c,y,x->", s, groups_reached, ny, nx))
+        for proj in dense_in:
+            first = snn.first_neuron(proj.source)
+            total += n_blocks[i] * float(spikes[first:first + snn.population(proj.source).size].sum())
+        return total
+
+    pos = 0
+    while pos < len(order):
+        # The next window of candidates: from the fewest blocks that pass the screen.
+        while pos < len(order) and not screen(order[pos]):
+            pos += 1
+        if pos == len(order):
+            return None
+        limit = int(n_blocks[order[pos]] * (1 + BLOCK_SLACK))
+        window = []
+        while pos < len(order) and n_blocks[order[pos]] <= limit:
+            if screen(order[pos]):
+                window.append(order[pos])
+            pos += 1
+        scored = sorted(window, key=lambda i: (packets_in(i), n_blocks[i], -cg[i], abs(rh[i] - rw[i])))
+        for i in scored:
+            result = _tiling_blocks(info, core, int(cg[i]), int(rh[i]), int(rw[i]))
+            if result is not None:
+                return result
+    return None
+
+
+def _tiling_blocks(info: _Pop, core: CoreLimits, cg: int, rh: int, rw: int):
+    c, h, w = info.pop.shape
+    n_g, n_r, n_w = -(-c // cg), -(-h // rh), -(-w // rw)
+    idx = np.arange(info.size)
+    ch, y, x = idx // (h * w), (idx // w) % h, idx % w
+    local_block = (ch // cg) * (n_r * n_w) + (y // rh) * n_w + x // rw
+    n_blocks = n_g * n_r * n_w
+    channels = np.repeat(np.diff(_edges(c, cg)), n_r * n_w)
+    usage, parts = _exact(info, core, local_block, n_blocks, channels)
+    if not _fits(usage, core):
+        return None
+    labels = []
+    for g in range(n_g):
+        for r in range(n_r):
+            for col in range(n_w):
+                labels.append(f"channels {g * cg}-{min(c, (g + 1) * cg) - 1}, "
+                              f"rows {r * rh}-{min(h, (r + 1) * rh) - 1}, "
+                              f"cols {col * rw}-{min(w, (col + 1) * rw) - 1}")
+    return local_block, labels, usage, parts
+
+
+# --- everything else: contiguous ranges ---------------------------------------------------
+
+def _ranges(info: _Pop, core: CoreLimits):
+    """Contiguous index ranges, each as large as fits, then evened out if that still fits."""
+    n = info.size
+    shape = info.pop.shape
+    per_channel = int(np.prod(shape[1:])) if len(shape) == 3 else n
+    if info.incoming:
+        src = np.concatenate([s for _, s, _ in info.incoming])
+        tgt = np.concatenate([t for _, _, t in info.incoming])
+        order = np.argsort(tgt, kind="stable")
+        src, tgt = src[order], tgt[order]
+    else:
+        src = tgt = np.zeros(0, dtype=np.int64)
+    syn_start = np.searchsorted(tgt, np.arange(n + 1))
+    bits = np.concatenate([[0], np.cumsum(info.explicit_bits)])
+    routes = np.concatenate([[0], np.cumsum(info.routes)])
+    sending = info.routes > 0
+
+    def fits(a: int, b: int) -> bool:
+        if b - a > core.neurons:
+            return False
+        channels = (b - 1) // per_channel - a // per_channel + 1
+        if bits[b] - bits[a] + channels * info.kernel_bits > core.synapse_memory_bits:
+            return False
+        r = routes[b] - routes[a]
+        if r > core.output_routes:
+            return False
+        entries = len(distinct(info.set_hash[a:b][sending[a:b]])) if core.multicast else r
+        if entries > core.routing_table_entries:
+            return False
+        axons = len(distinct(src[syn_start[a]:syn_start[b]]))
+        return axons <= core.input_axons
+
+    cuts = [0]
+    while cuts[-1] < n:
+        a = cuts[-1]
+        lo, hi = a + 1, min(n, a + core.neurons)  # fits(a, lo) holds: single neurons fit
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if fits(a, mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        cuts.append(lo)
+    even = np.linspace(0, n, len(cuts)).round().astype(np.int64)
+    if np.all(np.diff(even) > 0) and all(fits(int(a), int(b)) for a, b in pairwise(even)):
+        cuts = list(even)
+    local_block = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))
+    n_blocks = len(cuts) - 1
+    channel = np.arange(n) // per_channel
+    channels = np.bincount(distinct(local_block * (n + 1) + channel) // (n + 1), minlength=n_blocks)
+    usage, parts = _exact(info, core, local_block, n_blocks, channels)
+    labels = [f"neurons {a}-{b - 1}" for a, b in pairwise(cuts)]
+    return local_block, labels, usage, parts
