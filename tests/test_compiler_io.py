@@ -103,12 +103,12 @@ def test_load_rejects_cores_off_the_board_and_over_limits(compiled, tmp_path):
         load_mapping(_edit(path, tmp_path, share), snn, hw)
 
 
-def test_ttfs_needs_fs_neurons():
+def test_ttfs_maps_with_or_without_native_fs_neurons():
+    """Cores without per-step thresholds emulate them (the engine charges it), so both map."""
     snn = digits_cnn_snn("ttfs")
-    with pytest.raises(NeurosimError, match=r"'ttfs' code.*fs_neurons.*rate code"):
-        compile(snn, make_hardware())
-    mapping = compile(snn, make_hardware(**{"core.fs_neurons": True}))
-    assert mapping.stats["blocks"] >= 5
+    for native in (False, True):
+        mapping = compile(snn, make_hardware(**{"core.fs_neurons": native}))
+        assert mapping.stats["blocks"] >= 5
 
 
 def test_cli_compiles_and_prints_costs(tmp_path, monkeypatch, capsys):
@@ -128,7 +128,8 @@ def test_cli_compiles_and_prints_costs(tmp_path, monkeypatch, capsys):
 
 def test_cli_reports_errors_on_one_line(tmp_path, monkeypatch, capsys):
     snn_path = save_snn(digits_cnn_snn("ttfs"), tmp_path / "net.npz")
-    monkeypatch.setattr(compile_command, "load_hardware_model", lambda name, overrides: make_hardware())
+    tiny = make_hardware(**{"core.neurons": 64, "chip.mesh_x": 1, "chip.mesh_y": 1})
+    monkeypatch.setattr(compile_command, "load_hardware_model", lambda name, overrides: tiny)
     code = main(["compile", str(snn_path), "--images", "0", "--out", str(tmp_path / "m.yaml")])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "fs_neurons" in err
+    assert code == 2 and err.count("\n") == 1 and "cores" in err and "binds" in err

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import models, random_images, random_model
 
 from neurosim.ann.forward import forward_all
 from neurosim.coding import make_code
@@ -15,7 +16,6 @@ from neurosim.errors import NeurosimError
 from neurosim.snn.convert import convert
 from neurosim.snn.functional import simulate, simulate_stream
 from neurosim.snn.quantise import Precision
-from tests.strategies import models, random_images, random_model
 
 
 def test_rate_input_neuron_counts_within_one_spike() -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import models, random_images, random_model
 
 from neurosim.ann import ops
 from neurosim.ann.forward import forward, forward_all
@@ -18,7 +19,6 @@ from neurosim.snn.convert import convert
 from neurosim.snn.functional import simulate, simulate_stream
 from neurosim.snn.io import load_snn, save_snn
 from neurosim.snn.quantise import Precision
-from tests.strategies import models, random_images, random_model
 
 
 def fs_dynamics_value(x: np.ndarray, pop) -> np.ndarray:

@@ -87,16 +87,6 @@ def spike_estimate(snn: SNN, spike_counts: MappingABC[str, np.ndarray] | np.ndar
     return spikes
 
 
-def check_code(snn: SNN, hw: Hardware) -> None:
-    """An FS or TTFS network needs cores with per-step threshold sequences."""
-    if any(p.dynamics == "fs" for p in snn.populations) and not hw.chip.core.fs_neurons:
-        raise NeurosimError(
-            f"the network uses the {snn.code!r} code, whose neurons need per-step threshold "
-            f"and reset sequences, and the cores of {hw.name!r} lack them (core.fs_neurons "
-            f"is false)", where=f"SNN {snn.name!r}",
-            fix="convert with the rate code (--code rate) or use a chip with fs_neurons")
-
-
 def _count(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -133,7 +123,6 @@ def compile(snn: SNN, hw: Hardware,
     """
     if placer not in PLACERS:
         raise NeurosimError(f"unknown placer {placer!r}", fix=f"use one of {', '.join(PLACERS)}")
-    check_code(snn, hw)
     spikes = spike_estimate(snn, spike_counts)
     part = partition(snn, hw, spikes)
     check_fits_board(part, hw)
