@@ -7,6 +7,9 @@ without weight sharing, or the event engine's synapse tables).
 
 from __future__ import annotations
 
+import weakref
+
+import numba
 import numpy as np
 
 from neurosim.ann import ops
@@ -21,13 +24,53 @@ def conv_output_shape(proj: Projection, source_shape: tuple[int, ...]) -> tuple[
     return (int(proj.weight.shape[0]), int(ho), int(wo))
 
 
+# Below this fraction of non-zero source values, scattering each one's synapses beats a
+# dense matrix product (spike trains of the rate code are mostly zeros).
+_SPARSE_DENSITY = 0.35
+_tables: weakref.WeakKeyDictionary[Projection, tuple[np.ndarray, np.ndarray, np.ndarray]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _synapse_table(proj: Projection, source_shape: tuple[int, ...]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The projection's synapses sorted by source: (indptr, targets, weights as float64)."""
+    table = _tables.get(proj)
+    if table is None:
+        src, tgt, wgt = synapses(proj, source_shape)
+        order = np.argsort(src, kind="stable")
+        indptr = np.zeros(int(np.prod(source_shape)) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=len(indptr) - 1), out=indptr[1:])
+        table = (indptr, tgt[order], wgt[order].astype(np.float64))
+        _tables[proj] = table
+    return table
+
+
+@numba.njit(cache=True)
+def _scatter(indptr: np.ndarray, targets: np.ndarray, weights: np.ndarray,
+             values: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    for b in range(values.shape[0]):
+        for i in range(values.shape[1]):
+            v = values[b, i]
+            if v != 0.0:
+                for s in range(indptr[i], indptr[i + 1]):
+                    out[b, targets[s]] += weights[s] * v
+
+
 def propagate(proj: Projection, values: np.ndarray, source_shape: tuple[int, ...]) -> np.ndarray:
     """Input to the target, shape (B, target size), from source values of shape (B, source size).
 
     For a spike train this is ``Σ_i w_ji · values_i``; computed in float64, which is exact
-    for the integers the converter produces (their sums stay below 2**53).
+    for the integers the converter produces (their sums stay below 2**53). Sparse inputs are
+    scattered synapse by synapse, dense ones go through a matrix product.
     """
     batch = values.shape[0]
+    if values.size and np.count_nonzero(values) < _SPARSE_DENSITY * values.size:
+        indptr, targets, weights = _synapse_table(proj, source_shape)
+        n_target = (proj.weight.shape[0] if proj.kind == "dense"
+                    else int(np.prod(conv_output_shape(proj, source_shape))))
+        out = np.zeros((batch, n_target))
+        _scatter(indptr, targets, weights, np.ascontiguousarray(values, dtype=np.float64), out)
+        return out
     if proj.kind == "dense":
         return values @ proj.weight.T.astype(np.float64)
     x = values.reshape((batch, *source_shape)).astype(np.float64)

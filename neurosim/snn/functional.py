@@ -58,11 +58,7 @@ class FunctionalResult:
         return {name: c.mean(axis=0) for name, c in self.spike_counts.items()}
 
 
-def _as_potential(x: np.ndarray, snn: SNN) -> np.ndarray:
-    return np.rint(x).astype(np.int64) if snn.integer else x
-
-
-def _run_fs(pop: Population, v: np.ndarray, record: bool) -> tuple[np.ndarray, np.ndarray]:
+def _run_fs(pop: Population, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A whole FS window from the loaded potential: (value Σ d(k)·z(k), spike count)."""
     value = np.zeros_like(v)
     count = np.zeros(v.shape, dtype=np.int32)
@@ -73,7 +69,7 @@ def _run_fs(pop: Population, v: np.ndarray, record: bool) -> tuple[np.ndarray, n
     return value, count
 
 
-def _run_if(pop: Population, drive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _run_if(pop: Population, drive: np.ndarray) -> np.ndarray:
     """A whole IF window; ``drive`` is (B, window, n). Returns spikes (B, window, n) as 0/1."""
     v = np.zeros((drive.shape[0], drive.shape[2]), dtype=drive.dtype)
     spikes = np.zeros(drive.shape, dtype=drive.dtype)
@@ -111,14 +107,14 @@ def _simulate_chunk(snn: SNN, images: np.ndarray, record_values: bool, first_ima
             else:
                 flat = x.reshape(batch * pop.window, src.size)
                 total_in += propagate(proj, flat, src.shape).reshape(shape_in)
-        total_in = _as_potential(total_in, snn)
-        bias = encoded if pop.role == "input" else pop.bias
+        # Integer mode runs in float64 holding integers: exact below 2**53 (check_exact).
+        bias = (encoded if pop.role == "input" else pop.bias).astype(np.float64)
         if pop.dynamics == "fs":
             v = total_in + bias
             if pop.role == "output":
                 outputs = v * pop.unit
                 continue
-            value, count = _run_fs(pop, v, record_values)
+            value, count = _run_fs(pop, v)
             carried[pop.name] = value
             counts[pop.name] = count
             if record_values:

@@ -45,6 +45,10 @@ class Precision:
         return cls(integer=False)
 
 
+# Width of the potential register that thresholds are stored in (checked by check_exact).
+_THRESHOLD_BITS = 32
+
+
 def _max_int(bits: int) -> int:
     return 2 ** (bits - 1) - 1
 
@@ -80,11 +84,12 @@ def quantise(snn: SNN, precision: Precision, input_range: tuple[float, float]) -
     unit: dict[str, float] = {}
     for pop in snn.populations:
         if pop.role == "input":
-            # Fine enough for the thresholds (exact when they share a step) and for
-            # input_bits of resolution below the largest threshold.
+            # Fine enough for the thresholds (exact when they share a step: they live in
+            # the potential register, not in a spike payload) and for input_bits of
+            # resolution below the largest threshold.
             finite = pop.threshold[np.isfinite(pop.threshold)]
             top = float(np.abs(finite).max(initial=0.0)) or 1.0
-            unit[pop.name] = min(_out_weight_scale(finite, precision.sequence_bits),
+            unit[pop.name] = min(_out_weight_scale(finite, _THRESHOLD_BITS),
                                  top / 2 ** precision.input_bits)
         else:
             unit[pop.name] = max(s_w[q.name] * s_d[q.source] for q in snn.incoming(pop.name))

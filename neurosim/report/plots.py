@@ -1,0 +1,134 @@
+"""The pictures a comparison produces (PNG, matplotlib's Agg backend, no screen needed).
+
+Every function takes plain data (summary blocks as in DESIGN.md, arrays of counts) and a
+path, draws one figure and returns the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+BREAKDOWN = ("synapse", "neuron", "spike_packet", "network", "static")
+CODE_COLOURS = {"fs": "#1b9e77", "rate": "#7570b3", "ttfs": "#d95f02"}
+
+
+def row_label(block: dict[str, Any]) -> str:
+    params = block.get("params", {})
+    if block["code"] == "fs":
+        return f"FS K={params.get('K')}"
+    return f"{block['code'].upper() if block['code'] == 'ttfs' else 'rate'} T={params.get('T')}"
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def energy_breakdown(blocks: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    """Stacked bars of energy per inference by category, one bar per code."""
+    labels = [row_label(b) for b in blocks]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(blocks) + 2), 4.2))
+    bottom = np.zeros(len(blocks))
+    for category in BREAKDOWN:
+        values = np.array([b["energy_breakdown_j"][category] for b in blocks]) * 1e6
+        ax.bar(labels, values, bottom=bottom, label=category.replace("_", "/"))
+        bottom += values
+    ax.set_ylabel("energy per inference (µJ)")
+    ax.set_title("Where the energy goes")
+    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", rotation=30)
+    return _save(fig, path)
+
+
+def _accuracy_against(blocks: Sequence[dict[str, Any]], key: str, scale: float, xlabel: str,
+                      title: str, path: str | Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    rate = sorted((b for b in blocks if b["code"] == "rate"), key=lambda b: b["params"]["T"])
+    if rate:
+        xs = [b[key] * scale for b in rate]
+        ys = [100 * b["snn_accuracy"] for b in rate]
+        ax.plot(xs, ys, "o-", color=CODE_COLOURS["rate"], label="rate (T sweep)")
+        for b, x, y in zip(rate, xs, ys):
+            ax.annotate(f"T={b['params']['T']}", (x, y), textcoords="offset points",
+                        xytext=(4, -10), fontsize=7)
+    for code, marker in (("fs", "*"), ("ttfs", "s")):
+        for b in (b for b in blocks if b["code"] == code):
+            ax.plot([b[key] * scale], [100 * b["snn_accuracy"]], marker, markersize=12 if code == "fs" else 8,
+                    color=CODE_COLOURS[code], label=row_label(b))
+    if blocks:
+        ax.axhline(100 * blocks[0]["ann_accuracy"], color="grey", linestyle=":", label="ANN")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return _save(fig, path)
+
+
+def accuracy_vs_energy(blocks: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    return _accuracy_against(blocks, "energy_per_inference_j", 1e6, "energy per inference (µJ)",
+                             "Accuracy against energy", path)
+
+
+def accuracy_vs_latency(blocks: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    return _accuracy_against(blocks, "latency_s", 1e6, "latency per image (µs)",
+                             "Accuracy against latency", path)
+
+
+def core_heatmap(values: np.ndarray, mesh_x: int, mesh_y: int, cores_per_tile: int,
+                 title: str, label: str, path: str | Path) -> Path:
+    """Per-core values laid out over the mesh: each tile is a small grid of its cores.
+
+    ``values`` holds one number per core of one chip, in core-number order.
+    """
+    side = int(np.ceil(np.sqrt(cores_per_tile)))
+    grid = np.full((mesh_y * side, mesh_x * side), np.nan)
+    for core, value in enumerate(np.asarray(values, dtype=np.float64)):
+        tile, slot = divmod(core, cores_per_tile)
+        ty, tx = divmod(tile, mesh_x)
+        sy, sx = divmod(slot, side)
+        grid[ty * side + sy, tx * side + sx] = value
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.5 * mesh_x * side + 2), max(3.0, 0.5 * mesh_y * side + 1.5)))
+    image = ax.imshow(np.where(grid > 0, grid, np.nan), cmap="viridis", origin="lower")
+    for k in range(1, mesh_x):
+        ax.axvline(k * side - 0.5, color="white", linewidth=1.5)
+    for k in range(1, mesh_y):
+        ax.axhline(k * side - 0.5, color="white", linewidth=1.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(f"{mesh_x} × {mesh_y} tiles, {cores_per_tile} cores each (blank: idle)")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label=label)
+    return _save(fig, path)
+
+
+def spike_raster(steps: np.ndarray, rows: np.ndarray, row_labels: Sequence[tuple[int, str]],
+                 window: int, title: str, path: str | Path) -> Path:
+    """Spikes as dots (step, row); ``row_labels`` marks where each layer's rows begin."""
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    ax.scatter(steps, rows, s=6, marker="|", color="black")
+    top = max((r for r, _ in row_labels), default=0)
+    for start, name in row_labels:
+        ax.axhline(start - 0.5, color="grey", linewidth=0.5)
+        ax.text(-0.01, start, name, transform=ax.get_yaxis_transform(), ha="right", fontsize=7)
+    if len(steps):
+        for boundary in range(0, int(steps.max()) + window, window):
+            ax.axvline(boundary - 0.5, color="tab:blue", linewidth=0.4, alpha=0.5)
+    ax.set_yticks([])
+    ax.set_ylim(-1, max(top + 12, int(rows.max(initial=0)) + 1))
+    ax.set_xlabel(f"step (blue lines: windows of {window} steps)")
+    ax.set_title(title)
+    return _save(fig, path)
