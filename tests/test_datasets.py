@@ -169,7 +169,7 @@ def test_bad_npz_dataset(tmp_path, arrays, match):
 
 def test_corrupt_npz_dataset(tmp_path):
     (tmp_path / "d.npz").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(NeurosimError, match="not a readable .npz"):
+    with pytest.raises(NeurosimError, match=r"not a readable \.npz"):
         load_dataset(tmp_path / "d.npz")
 
 
