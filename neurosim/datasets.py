@@ -29,11 +29,14 @@ import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from neurosim.errors import NeurosimError
+
+if TYPE_CHECKING:
+    from neurosim.ann.model import Model
 
 SPLIT_RULE = (
     "per class, in source order: the k-th sample of each class (k = 0, 1, 2, ...) is a test "
@@ -322,7 +325,7 @@ def load_dataset(name_or_path: str | Path) -> Dataset:
     return _load_path(Path(text))
 
 
-def as_model_input(x: np.ndarray, model: Any) -> np.ndarray:
+def as_model_input(x: np.ndarray, model: Model) -> np.ndarray:
     """Images ``x`` of shape (N, ...) reshaped (C order) to the model's input shape.
 
     For example (N, 1, 8, 8) becomes (N, 64) for an MLP whose input is (64,). The number of

@@ -191,3 +191,16 @@ def test_damaged_bytes_never_give_a_traceback(data):
     assert code in (0, 2)
     if code == 2:
         _assert_user_error(code, err, str(path))
+
+
+def test_without_torch_training_and_import_say_how_to_install(monkeypatch):
+    import sys
+
+    from neurosim.ann.torch_import import from_torch
+    from neurosim.errors import NeurosimError
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    code, _, err = _run("model", "train", "digits-mlp")
+    _assert_user_error(code, err, "pip install torch==2.13.0")
+    with pytest.raises(NeurosimError, match=r"pip install torch==2\.13\.0"):
+        from_torch(object(), (3,))

@@ -141,3 +141,13 @@ def test_unsupported_function_is_named():
 def test_wrong_input_shape():
     with pytest.raises(NeurosimError, match="does not run on input shape"):
         from_torch(nn.Sequential(nn.Linear(4, 2)), (5,))
+
+
+def test_double_precision_module():
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 4), nn.SiLU(), nn.Linear(4, 2)).double()
+    model = from_torch(module, (3,))
+    x = torch.rand(5, 3, dtype=torch.float64)
+    with torch.no_grad():
+        expected = module(x).numpy()
+    assert np.max(np.abs(forward(model, x.numpy()) - expected)) <= 1e-12

@@ -344,7 +344,8 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
         graph_module.eval()
         with torch.no_grad():
             try:
-                ShapeProp(graph_module).propagate(torch.zeros((1, *shape)))
+                dtype = next((p.dtype for p in module.parameters()), torch.float32)
+                ShapeProp(graph_module).propagate(torch.zeros((1, *shape), dtype=dtype))
             except RuntimeError as exc:
                 raise NeurosimError(f"the module does not run on input shape {shape} "
                                     f"({' '.join(str(exc).split())[:200]})",
