@@ -9,7 +9,9 @@ stored; loading folds them into the layer before them.
 from __future__ import annotations
 
 import json
+import struct
 import zipfile
+import zlib
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -64,16 +66,48 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
-        raise NeurosimError(f"not a readable .npz file ({exc.__class__.__name__}: {exc})",
+    # A damaged file fails inside zipfile (BadZipFile, NotImplementedError for an unknown
+    # compression method, RuntimeError for a flag claiming encryption), zlib or numpy.
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError,
+            NotImplementedError, RuntimeError, struct.error) as exc:
+        detail = " ".join(str(exc).split())[:120]
+        raise NeurosimError(f"not a readable .npz file ({exc.__class__.__name__}: {detail})",
                             where=str(path),
                             fix="the file is corrupt or truncated; save the model again") from None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# What the JSON value of each non-array field must be; a damaged or hand-edited file can
+# hold anything, and the dataclasses do not check types.
+_FIELD_CHECKS: dict[str, tuple[str, Any]] = {
+    "name": ("a non-empty string", lambda v: isinstance(v, str) and v != ""),
+    "inputs": ("a list of layer names",
+               lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v)),
+    "function": ("a string", lambda v: isinstance(v, str)),
+    "shape": ("a list of integers", lambda v: isinstance(v, list) and all(map(_is_int, v))),
+    "eps": ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
+}
+_PAIR_CHECK = ("an integer or a list of two integers",
+               lambda v: _is_int(v) or (isinstance(v, list) and len(v) == 2
+                                        and all(map(_is_int, v))))
+
+
+def _check_field(record: dict[str, Any], field_name: str, where: str) -> None:
+    what, ok = _FIELD_CHECKS.get(field_name, _PAIR_CHECK)
+    if not ok(record[field_name]):
+        raise NeurosimError(
+            f"layer {record.get('name')!r} ({record.get('type')}): field {field_name!r} is "
+            f"{record[field_name]!r}, expected {what}", where=where,
+            fix="the file is corrupt or was edited by hand; save the model again")
 
 
 def _build_layer(record: dict[str, Any], arrays: dict[str, np.ndarray], where: str) -> Layer:
     kind = record.get("type")
     name = record.get("name")
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise NeurosimError(f"layer {name!r} has unknown type {kind!r}", where=where,
                             fix=f"neurosim reads: {', '.join(LAYER_TYPES)}")
     cls = LAYER_TYPES[kind]
@@ -86,6 +120,7 @@ def _build_layer(record: dict[str, Any], arrays: dict[str, np.ndarray], where: s
                                     where=where, fix="save the model again with all its weights")
             kwargs[f.name] = arrays[key]
         elif f.name in record:
+            _check_field(record, f.name, where)
             value = record[f.name]
             kwargs[f.name] = tuple(value) if isinstance(value, list) else value
         elif f.name == "inputs" and cls is Input:
@@ -127,7 +162,10 @@ def load_model(path: str | Path) -> Model:
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise NeurosimError("the graph has no list of layers", where=where)
     layers = [_build_layer(r, arrays, where) for r in records]
+    metadata = graph.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise NeurosimError(f"metadata is {type(metadata).__name__}, expected an object",
+                            where=where, fix="the file is corrupt; save the model again")
     model = Model(name=str(graph.get("name", path.stem)), layers=tuple(layers),
-                  output=str(graph.get("output", "")), metadata=dict(graph.get("metadata") or {}),
-                  source=where)
+                  output=str(graph.get("output", "")), metadata=metadata, source=where)
     return fold_batchnorm(model)

@@ -221,10 +221,13 @@ def fold_batchnorm(model: Model) -> Model:
     layers: dict[str, Layer] = {lyr.name: lyr for lyr in model.layers}
     renamed: dict[str, str] = {}
     for bn in [lyr for lyr in model.layers if isinstance(lyr, BatchNorm)]:
-        (src_name,) = bn.inputs
+        (read_name,) = bn.inputs
+        # After an earlier fold, a BatchNorm that read a folded BatchNorm reads its layer.
+        src_name = renamed.get(read_name, read_name)
         src = layers[src_name]
-        readers = [lyr for lyr in model.layers if src_name in lyr.inputs]
-        if not isinstance(src, Dense | Conv2d) or len(readers) != 1:
+        readers = [lyr for lyr in model.layers if read_name in lyr.inputs]
+        if (not isinstance(src, Dense | Conv2d) or len(readers) != 1
+                or read_name == model.output):
             raise NeurosimError(
                 f"follows {src_name!r} ({type(src).__name__}), which it cannot be folded into",
                 where=_where(model.source, bn),
