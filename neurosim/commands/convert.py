@@ -9,6 +9,7 @@ import numpy as np
 
 from neurosim.ann.forward import forward
 from neurosim.coding import CODES, make_code
+from neurosim.coding.fs import load_sequences
 from neurosim.errors import NeurosimError
 from neurosim.snn.functional import simulate
 from neurosim.snn.io import save_snn
@@ -34,6 +35,8 @@ def add_code_options(parser: argparse.ArgumentParser) -> None:
                         help="FS: steps per window (default: per activation, ReLU 10, sigmoid 12, SiLU 16)")
     parser.add_argument("--alpha", type=float, default=None,
                         help="FS ReLU scale α (default: from the data; the paper used 25)")
+    parser.add_argument("--sequences", default=None, metavar="FILE[,FILE]",
+                        help="FS: sequences fitted with 'neurosim fit-fs' for non-ReLU activations")
     parser.add_argument("--percentile", type=float, default=None,
                         help="rate/TTFS: activation percentile for normalisation (default 99.9)")
     parser.add_argument("--input", choices=("current", "poisson"), default=None,
@@ -48,7 +51,9 @@ def add_code_options(parser: argparse.ArgumentParser) -> None:
 
 def code_options(args: argparse.Namespace, code: str, T: int | None = None) -> dict[str, Any]:
     if code == "fs":
-        return {"K": args.K, "alpha": args.alpha}
+        files = [f for f in (args.sequences or "").split(",") if f.strip()]
+        return {"K": args.K, "alpha": args.alpha,
+                "sequences": tuple(load_sequences(f.strip()) for f in files) or None}
     if code == "rate":
         return {"T": T, "percentile": args.percentile, "input": args.input, "seed": args.seed}
     return {"T": T, "percentile": args.percentile}
@@ -90,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise NeurosimError("--out saves one network, but --T lists several", fix="give one T with --out")
     codes = [make_code(args.code, **code_options(args, args.code, t)) for t in t_values]
     precision = precision_from(args)
+    networks = iter([workload.convert(codes[0], precision)])  # a bad model fails before output
     ann = float(np.mean(np.argmax(forward(workload.model, x), axis=1) == y))
     print(f"{workload.model.name} on {len(y)} test images of {workload.dataset.name}: "
           f"ANN accuracy {100 * ann:.2f} %")
@@ -97,10 +103,10 @@ def run(args: argparse.Namespace) -> int:
           f"{'steps/image':>12} {'latency steps':>14}")
     last = None
     for code in codes:
-        snn = workload.convert(code, precision)
+        snn = next(networks, None) or workload.convert(code, precision)
         result = simulate(snn, x)
         acc = result.accuracy(y)
-        params = ",".join(f"{k}={v}" for k, v in code.params().items() if k in ("K", "T"))
+        params = ",".join(f"{k}={v}" for k, v in snn.params.items() if k in ("K", "T"))
         print(f"{code.name:<6} {params:<12} {100 * acc:>9.2f} {100 * (acc - ann):>+7.2f} "
               f"{result.spikes_per_neuron():>14.3f} {snn.window:>12d} {snn.latency_steps:>14d}")
         last = (snn, result)
