@@ -54,6 +54,9 @@ def loihi_like(**overrides: Any) -> Hardware:
     parts: dict[str, Any] = {"core": core, "costs": costs, "noc": noc, "sync": sync,
                              "chip": chip, "board": board}
     left = dict(overrides)
+    for name in list(parts):
+        if name in left:  # a whole part, e.g. sync=Sync(...)
+            parts[name] = left.pop(name)
     for name in ("core", "costs", "noc", "sync", "board"):
         mine = {f.name for f in fields(parts[name])}
         changes = {k: left.pop(k) for k in list(left) if k in mine}
@@ -84,33 +87,34 @@ def sequential_mapping(snn: SNN, hw: Hardware, neurons_per_core: int | None = No
 
 
 def random_mapping(snn: SNN, hw: Hardware, seed: int, neurons_per_core: int) -> Mapping:
-    """Neurons shuffled into blocks of at most ``neurons_per_core``, on random distinct cores.
+    """Neurons shuffled into blocks of at most ``neurons_per_core``, on random cores.
 
-    A core may hold blocks of several populations, in shuffled order.
+    A core may hold blocks of several populations, in shuffled order, up to the chip's
+    ``core.neurons``.
     """
     rng = np.random.default_rng(seed)
     pieces = []
     for pop in snn.populations:
         perm = rng.permutation(pop.size)
-        cuts = np.sort(rng.choice(np.arange(1, pop.size), size=min(pop.size - 1, rng.integers(0, 4)),
-                                  replace=False)) if pop.size > 1 else np.array([], int)
+        n_cuts = min(pop.size - 1, int(rng.integers(0, 4)))
+        cuts = np.sort(rng.choice(np.arange(1, pop.size), size=n_cuts, replace=False))
         for part in np.split(perm, cuts):
             for start in range(0, len(part), neurons_per_core):
                 pieces.append((pop.name, np.sort(part[start:start + neurons_per_core])))
-    order = rng.permutation(len(pieces))
-    cores = rng.choice(hw.total_cores, size=len(pieces), replace=False)
-    # Pieces share a core when their sizes allow: pair each piece with a core, then merge
-    # some neighbours onto the same core.
+    cores = rng.permutation(hw.total_cores)
+    capacity = hw.chip.core.neurons
+    load = np.zeros(hw.total_cores, np.int64)
     blocks = []
-    load: dict[int, int] = {}
-    for i, j in enumerate(order):
+    current = 0
+    for j in rng.permutation(len(pieces)):
         name, neurons = pieces[j]
-        core = int(cores[i])
-        if i and rng.random() < 0.3:
-            prev = blocks[-1].core
-            if load[prev] + len(neurons) <= neurons_per_core:
-                core = prev
-        load[core] = load.get(core, 0) + len(neurons)
-        blocks.append(Block(name, neurons, core))
+        if not (blocks and rng.random() < 0.3 and load[cores[current]] + len(neurons) <= capacity):
+            free = np.flatnonzero(load[cores] + len(neurons) <= capacity)
+            if not len(free):
+                raise ValueError("the chip is too small for this random mapping")
+            later = free[free > current] if blocks else free
+            current = int(later[0] if len(later) else free[0])
+        load[cores[current]] += len(neurons)
+        blocks.append(Block(name, neurons, int(cores[current])))
     return Mapping(snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
                    blocks=tuple(blocks), placer="random-test", seed=seed)

@@ -64,6 +64,9 @@ class HardwareRun:
     hardware_hash: str
     population_names: tuple[str, ...]
     cores: np.ndarray               # (C,) board core numbers in use
+    core_neurons: np.ndarray        # (C,) neurons each core holds
+    core_populations: tuple[str, ...]  # (C,) populations on each core, "+"-joined
+    population_cores: np.ndarray    # (P,) cores each population spans
     core_counts: np.ndarray         # (C, K)
     core_busy_s: np.ndarray         # (C,)
     population_counts: np.ndarray   # (P, K)
@@ -102,7 +105,8 @@ class HardwareRun:
         return cls(
             snn_name=first.snn_name, hardware_name=first.hardware_name,
             hardware_hash=first.hardware_hash, population_names=first.population_names,
-            cores=first.cores,
+            cores=first.cores, core_neurons=first.core_neurons,
+            core_populations=first.core_populations, population_cores=first.population_cores,
             core_counts=sum(r.core_counts for r in runs),
             core_busy_s=np.sum([r.core_busy_s for r in runs], axis=0),
             population_counts=sum(r.population_counts for r in runs),
@@ -249,6 +253,20 @@ def _capacities(tables: EngineTables, multicast: bool) -> tuple[int, int]:
     return max(tables.n_neurons, 1), max(nodes, 1)
 
 
+def _core_populations(snn: SNN, tables: EngineTables) -> tuple[str, ...]:
+    names = [p.name for p in snn.populations]
+    out = []
+    for c in range(tables.n_cores):
+        held = tables.pop_of[tables.core_neurons[tables.core_ptr[c]:tables.core_ptr[c + 1]]]
+        out.append("+".join(names[i] for i in np.unique(held)))
+    return tuple(out)
+
+
+def _population_cores(snn: SNN, tables: EngineTables) -> np.ndarray:
+    pairs = np.unique(np.column_stack([tables.pop_of, tables.core_of_neuron]), axis=0)
+    return np.bincount(pairs[:, 0], minlength=len(snn.populations)).astype(np.int64)
+
+
 def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, first_image: int,
              record_spikes: bool, record_packets: bool) -> HardwareRun:
     encoded = np.ascontiguousarray(snn.encode(images), dtype=np.int64)
@@ -300,6 +318,8 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     return HardwareRun(
         snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
+        core_neurons=np.diff(t.core_ptr), core_populations=_core_populations(snn, t),
+        population_cores=_population_cores(snn, t),
         core_counts=core_counts, core_busy_s=core_busy, population_counts=pop_counts,
         image_counts=image_counts[:n_images], idle_counts=image_counts[n_images],
         link_packets=link_packets, link_wait_s=link_wait, link_max_queue=link_max_queue,
