@@ -241,16 +241,9 @@ def _latency_vector(hw: Hardware) -> np.ndarray:
                      c.latency_synop_s, hw.chip.noc.router_delay_s], dtype=np.float64)
 
 
-def _capacities(tables: EngineTables, multicast: bool) -> tuple[int, int]:
-    """Most packets one step can carry, and most network events pending at once."""
-    pairs = len(tables.dest_core)
-    if not multicast:
-        return max(pairs, 1), max(pairs, 1)
-    src_core = np.repeat(tables.core_of_neuron, np.diff(tables.dest_ptr))
-    x0, y0 = tables.mesh.tile_xy(tables.core_tile[src_core])
-    x1, y1 = tables.mesh.tile_xy(tables.dest_tile)
-    nodes = int((np.abs(x1 - x0) + np.abs(y1 - y0) + 1).sum())
-    return max(tables.n_neurons, 1), max(nodes, 1)
+def _packet_capacity(tables: EngineTables, multicast: bool) -> int:
+    """Most packets one step can carry: every neuron fires once."""
+    return max(tables.n_neurons if multicast else len(tables.dest_core), 1)
 
 
 def _core_populations(snn: SNN, tables: EngineTables) -> tuple[str, ...]:
@@ -280,7 +273,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     if tick and not chip.sync.tick_s:
         raise NeurosimError("a tick-synchronised chip needs sync.tick", where=hw.file or hw.name,
                             fix="set sync.tick to the step length")
-    packet_capacity, heap_capacity = _capacities(tables, multicast)
+    packet_capacity = _packet_capacity(tables, multicast)
     core_counts = np.zeros((tables.n_cores, N_KINDS), np.int64)
     core_busy = np.zeros(tables.n_cores, np.float64)
     pop_counts = np.zeros((n_pops, N_KINDS), np.int64)
@@ -300,13 +293,14 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         t.seq_threshold, t.seq_reset, t.seq_out_weight, t.pop_out_ptr, t.pop_out_proj,
         t.proj_kind, t.proj_geom, t.proj_w_off, t.proj_ptr_off, t.proj_tgt_first,
         t.proj_tgt_size, t.proj_delay, t.weights, t.csr_ptr, t.csr_idx, t.csr_w, t.ring,
-        t.core_tile, t.core_ptr, t.core_neurons, t.dest_ptr, t.dest_core, t.dest_nsyn,
-        t.dest_tile, t.tpop_ptr, t.tpop_id, t.tpop_syn,
+        t.core_tile, t.core_ptr, t.core_neurons, t.tile_core_ptr, t.tile_cores,
+        t.dest_ptr, t.dest_core, t.dest_nsyn, t.dest_tile, t.src_synapses, t.src_hops,
+        t.tpop_ptr, t.tpop_id, t.tpop_syn,
         t.mesh.size_x, t.mesh.next_tile, t.mesh.kind, t.mesh.latency_s, t.mesh.serialisation_s,
         _latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
         float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
         encoded, snn.window, n_steps, record_spikes, record_packets,
-        packet_capacity, heap_capacity,
+        packet_capacity,
         core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
         link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
     )

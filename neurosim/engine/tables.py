@@ -78,11 +78,15 @@ class EngineTables:
     core_ptr: np.ndarray
     core_neurons: np.ndarray
     core_of_neuron: np.ndarray
+    tile_core_ptr: np.ndarray   # (tiles + 1,) cores in use on each board tile ...
+    tile_cores: np.ndarray      # ... listed here (indices into ``cores``)
     # destinations
     dest_ptr: np.ndarray
     dest_core: np.ndarray
     dest_nsyn: np.ndarray
     dest_tile: np.ndarray
+    src_synapses: np.ndarray  # (neurons,) synapses of each neuron (its synaptic events per spike)
+    src_hops: np.ndarray      # (neurons, 3) E–W, N–S, inter-chip hops of one spike's packets
     tpop_ptr: np.ndarray
     tpop_id: np.ndarray
     tpop_syn: np.ndarray
@@ -103,7 +107,8 @@ class EngineTables:
     def connectivity_bytes(self) -> int:
         """Bytes of every array that describes synapses (weights, indices, destinations)."""
         arrays = (self.weights, self.csr_ptr, self.csr_idx, self.csr_w, self.dest_ptr,
-                  self.dest_core, self.dest_nsyn, self.dest_tile, self.tpop_ptr, self.tpop_id,
+                  self.dest_core, self.dest_nsyn, self.dest_tile, self.src_synapses,
+                  self.src_hops, self.tile_core_ptr, self.tile_cores, self.tpop_ptr, self.tpop_id,
                   self.tpop_syn, self.proj_geom)
         return int(sum(a.nbytes for a in arrays))
 
@@ -320,6 +325,39 @@ def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj
             tpop_id[:n_tp].copy(), tpop_syn[:n_tp].copy())
 
 
+def _route_hops(hw: Hardware, mesh: Mesh, src_tile: np.ndarray, dst_tile: np.ndarray
+                ) -> np.ndarray:
+    """Hops of each XY route by kind: along x on the source's row, then along y."""
+    sx, sy = mesh.tile_xy(src_tile)
+    dx, dy = mesh.tile_xy(dst_tile)
+    chip_x = np.abs(dx // hw.chip.mesh_x - sx // hw.chip.mesh_x)
+    chip_y = np.abs(dy // hw.chip.mesh_y - sy // hw.chip.mesh_y)
+    return np.column_stack([np.abs(dx - sx) - chip_x, np.abs(dy - sy) - chip_y, chip_x + chip_y])
+
+
+@numba.njit(cache=True)
+def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
+               ):  # pragma: no cover - compiled
+    """Links of each neuron's XY multicast tree (the union of its XY paths), by kind."""
+    n = len(dest_ptr) - 1
+    hops = np.zeros((n, 3), np.int64)
+    stamp = np.full(len(link_next), -1, np.int64)
+    for i in range(n):
+        for pr in range(dest_ptr[i], dest_ptr[i + 1]):
+            tile = src_tile[i]
+            goal = dest_tile[pr]
+            while tile != goal:
+                x, y = tile % size_x, tile // size_x
+                gx, gy = goal % size_x, goal // size_x
+                d = 0 if gx > x else 1 if gx < x else 2 if gy > y else 3
+                link = tile * 4 + d
+                if stamp[link] != i:
+                    stamp[link] = i
+                    hops[i, link_kind[link]] += 1
+                tile = link_next[link]
+    return hops
+
+
 def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
     top = 0
     for q, proj in enumerate(snn.projections):
@@ -348,13 +386,29 @@ def build_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> EngineTables:
         projs["proj_ptr_off"], projs["proj_tgt_first"], projs["proj_tgt_size"], tgt_pop,
         projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
         len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]))
+    mesh = build_mesh(hw)
+    dest_tile = cores["core_tile"][dest_core]
+    src_tile = cores["core_tile"][cores["core_of_neuron"]]
+    if hw.chip.core.multicast:
+        src_hops = _tree_hops(dest_ptr, dest_tile, src_tile, mesh.size_x, mesh.next_tile, mesh.kind)
+    else:
+        route = _route_hops(hw, mesh, np.repeat(src_tile, np.diff(dest_ptr)), dest_tile)
+        src_hops = np.zeros((len(src_tile), 3), np.int64)
+        np.add.at(src_hops, np.repeat(np.arange(len(src_tile)), np.diff(dest_ptr)), route)
+    src_synapses = np.add.reduceat(np.append(dest_nsyn, 0).astype(np.int64), dest_ptr[:-1])
+    src_synapses[np.diff(dest_ptr) == 0] = 0
+    order = np.argsort(cores["core_tile"], kind="stable")
+    tile_core_ptr = np.zeros(mesh.tiles + 1, np.int64)
+    np.cumsum(np.bincount(cores["core_tile"], minlength=mesh.tiles), out=tile_core_ptr[1:])
     return EngineTables(
         **pops, **projs, **cores,
         ring=int(max((p.delay for p in snn.projections), default=0)) + 2,
         dest_ptr=dest_ptr, dest_core=dest_core, dest_nsyn=dest_nsyn,
-        dest_tile=cores["core_tile"][dest_core].astype(np.int32),
+        dest_tile=dest_tile.astype(np.int32),
+        src_synapses=src_synapses, src_hops=src_hops.astype(np.int64),
+        tile_core_ptr=tile_core_ptr, tile_cores=order.astype(np.int64),
         tpop_ptr=tpop_ptr, tpop_id=tpop_id, tpop_syn=tpop_syn,
-        mesh=build_mesh(hw),
+        mesh=mesh,
         tiles_used=len(np.unique(cores["core_tile"])),
         chips_used=len(np.unique(cores["core_chip"])),
         explicit_synapses=int(dest_nsyn.sum(dtype=np.int64)),
