@@ -3,11 +3,14 @@
 Workloads (issue 7):
 
 ``mlp``   a rate-coded dense MLP 1024-2048-2048-1024-10, T = 100 steps per image;
-``conv``  a rate-coded convolutional network 3×32×32 → conv16 → conv32 → conv32/2 → 10
-          (60,426 neurons, 7.6 M synapses), with two mappings: ``spatial`` (each core
+``conv``  a rate-coded convolutional network 3×32×32 → conv16 → conv32 → conv16/2 → 10
+          (56,330 neurons, 6.1 M synapses), with two mappings: ``spatial`` (each core
           holds all channels of a patch of rows, as a compiler would place a conv layer)
           and ``channel`` (each core holds one channel map: ~9 synapses per packet, a
           packet-heavy case).
+
+Each also runs on the mapping of neurosim's compiler (``neurosim.compiler.compile``, core
+limits respected, placed for the functional spike counts) when this build has it.
 
 Weights are random (the speed does not depend on accuracy); contention is always
 modelled. numba compiles once, in a warm-up run on a tiny network, before any timing.
@@ -103,13 +106,23 @@ def conv_snn(T: int) -> SNN:
         Activation("a1", ("c1",), "relu"),
         Conv2d("c2", ("a1",), _w(rng, 32, 16, 3, 3), np.zeros(32), 1, 1),
         Activation("a2", ("c2",), "relu"),
-        Conv2d("c3", ("a2",), _w(rng, 32, 32, 3, 3), np.zeros(32), 2, 1),
+        Conv2d("c3", ("a2",), _w(rng, 16, 32, 3, 3), np.zeros(16), 2, 1),
         Activation("a3", ("c3",), "relu"),
         Flatten("f", ("a3",)),
-        Dense("out", ("f",), _w(rng, 10, 32 * 16 * 16), np.zeros(10)),
+        Dense("out", ("f",), _w(rng, 10, 16 * 16 * 16), np.zeros(10)),
     ]
     model = Model("bench-conv", tuple(layers))
     return convert(model, Rate(T=T), rng.uniform(0, 1, size=(8, 3, 32, 32)))
+
+
+def compiled_mapping(snn: SNN, hw: Hardware, images: np.ndarray) -> Mapping | None:
+    """neurosim's compiler on the functional spike counts, if this build has it."""
+    try:
+        from neurosim.compiler import compile as compile_snn
+    except ImportError:
+        return None
+    from neurosim.snn.functional import simulate
+    return compile_snn(snn, hw, simulate(snn, images).mean_spike_counts())
 
 
 def warm_up(hw: Hardware) -> float:
@@ -191,17 +204,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.workload in ("mlp", "all"):
         snn = mlp_snn(args.mlp_steps)
         images = rng.uniform(0, 1, size=(args.images, 1024))
-        result = bench(f"MLP 1024-2048-2048-1024-10, rate T={args.mlp_steps}", snn,
-                       sequential_mapping(snn, hw), hw, images, args.repeats)
+        label = f"MLP 1024-2048-2048-1024-10, rate T={args.mlp_steps}"
+        result = bench(f"{label}, 1024 neurons per core", snn, sequential_mapping(snn, hw), hw,
+                       images, args.repeats)
         if args.export_mlp:
             export_mlp(snn, images[0], result, args.export_mlp)
+        compiled = compiled_mapping(snn, hw, images)
+        if compiled is not None:
+            bench(f"{label}, compiled mapping", snn, compiled, hw, images, args.repeats)
     if args.workload in ("conv", "all"):
         snn = conv_snn(args.conv_steps)
         images = rng.uniform(0, 1, size=(args.images, 3, 32, 32))
-        bench(f"conv net, rate T={args.conv_steps}, spatial mapping", snn,
-              spatial_mapping(snn, hw), hw, images, args.repeats)
-        bench(f"conv net, rate T={args.conv_steps}, channel mapping", snn,
-              sequential_mapping(snn, hw), hw, images, args.repeats)
+        label = f"conv net, rate T={args.conv_steps}"
+        bench(f"{label}, spatial mapping", snn, spatial_mapping(snn, hw), hw, images,
+              args.repeats)
+        bench(f"{label}, channel mapping", snn, sequential_mapping(snn, hw), hw, images,
+              args.repeats)
+        compiled = compiled_mapping(snn, hw, images)
+        if compiled is not None:
+            bench(f"{label}, compiled mapping", snn, compiled, hw, images, args.repeats)
     return 0
 
 

@@ -178,3 +178,16 @@ def test_latency_and_throughput_definitions(residual_case) -> None:
         (N - 1) / (readout[-1] - readout[0]), rel=1e-12)
     # The pipeline: a new image every W steps, much sooner than one image's latency.
     assert 1 / m.figures.throughput_inferences_per_s < m.figures.latency_s
+
+
+def test_routing_lists_grow(residual_case, monkeypatch) -> None:
+    # Tiny initial routing lists must grow and give the same run.
+    import neurosim.engine.run as engine_run
+    snn, mapping, hw, images = residual_case
+    expected = simulate_hardware(snn, mapping, hw, images, record_packets=True)
+    monkeypatch.setattr(engine_run, "ENTRY_CAPACITY", 1)
+    grown = simulate_hardware(snn, mapping, hw, images, record_packets=True)
+    for a, b in zip(expected.streams, grown.streams):
+        np.testing.assert_array_equal(a.step_end_s, b.step_end_s)
+        np.testing.assert_array_equal(a.packets, b.packets)
+    np.testing.assert_array_equal(expected.core_counts, grown.core_counts)

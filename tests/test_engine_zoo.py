@@ -65,7 +65,7 @@ def test_zoo_model_every_code(name: str) -> None:
     data = datasets.load_dataset(model.metadata.get("dataset", "digits"))
     calibration = datasets.as_model_input(data.x_train[:128], model)
     images = datasets.as_model_input(data.x_test[:IMAGES], model)
-    hw = loihi_like()
+    hw = loihi_like(fs_neurons=True)  # the compiler places "fs" networks only on such cores
     ran = 0
     for code_name, code in _codes().items():
         try:

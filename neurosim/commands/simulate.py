@@ -45,15 +45,10 @@ def _needs(module: str, name: str, what: str) -> Any:
                             fix="install a complete neurosim") from None
 
 
-def _load_mapping(path: str) -> Any:
-    for module in ("neurosim.compiler", "neurosim.compiler.io"):
-        try:
-            load = importlib.import_module(module).load_mapping
-        except (ImportError, AttributeError):
-            continue
-        return load(path)
-    raise NeurosimError("reading mapping files is not available in this build of neurosim",
-                        where=path, fix="leave out --mapping to compile the network now")
+def _load_mapping(path: str, snn: Any, hw: Any) -> Any:
+    """A mapping file from ``neurosim compile``, checked against this SNN and chip."""
+    load = _needs("neurosim.compiler.io", "load_mapping", "reading mapping files")
+    return load(path, snn, hw)
 
 
 def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | None:
@@ -88,10 +83,6 @@ def run(args: argparse.Namespace) -> int:
     snn = load_snn(args.snn)
     load_hardware = _needs("neurosim.hardware", "load_hardware", "loading hardware models")
     hw = load_hardware(args.hw, args.overrides)
-    if args.mapping:
-        mapping = _load_mapping(args.mapping)
-    else:
-        mapping = _needs("neurosim.compiler", "compile", "the compiler")(snn, hw)
     dataset_name = args.dataset or snn.metadata.get("dataset")
     if not dataset_name:
         raise NeurosimError("the SNN does not name its data set", where=args.snn,
@@ -99,6 +90,13 @@ def run(args: argparse.Namespace) -> int:
     dataset = _needs("neurosim.datasets", "load_dataset", "loading data sets")(dataset_name)
     images = np.asarray(dataset.x_test[: args.images])
     labels = np.asarray(dataset.y_test[: args.images])
+    if args.mapping:
+        mapping = _load_mapping(args.mapping, snn, hw)
+    else:
+        # Place for the traffic these very images cause (the functional simulator is cheap).
+        from neurosim.snn.functional import simulate
+        spikes = simulate(snn, images).mean_spike_counts()
+        mapping = _needs("neurosim.compiler", "compile", "the compiler")(snn, hw, spikes)
     measurement = measure_hardware(snn, mapping, hw, images,
                                    images_per_stream=args.images_per_stream or IMAGES_PER_STREAM)
     block = summary_block(snn, hw, measurement, labels=labels,

@@ -292,7 +292,7 @@ def run_stream(
     # chip behaviour
     latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth,
     # the stream
-    encoded, window, n_steps, record_spikes, record_packets, packet_capacity,
+    encoded, window, n_steps, record_spikes, record_packets, packet_capacity, entry_capacity,
     # outputs, filled in place
     core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
     link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
@@ -326,7 +326,7 @@ def run_stream(
     # Lists of (time, packet, actions) entries. Entry ``pid`` is packet ``pid`` at its
     # injection, so each core's packets form a list in time order; after them come the
     # links' output lists (valid in the step of their stamp).
-    ent_time = np.empty(max(2 * packet_capacity, 1024), np.float64)
+    ent_time = np.empty(max(entry_capacity, 16), np.float64)  # grows when a step needs more
     ent_pid = np.empty(len(ent_time), np.int64)
     ent_bits = np.empty(len(ent_time), np.int64)
     ent_data = np.empty(len(ent_time), np.int64)
@@ -444,6 +444,9 @@ def run_stream(
                 if lo == hi:
                     continue
                 n_sent = 1 if multicast else hi - lo
+                if n_packets + n_sent > len(ent_time):
+                    ent_time, ent_pid, ent_bits, ent_data = _grow(
+                        ent_time, ent_pid, ent_bits, ent_data, n_packets + n_sent)
                 here = core_tile[c]
                 for j in range(n_sent):
                     tau += lat_out

@@ -36,6 +36,8 @@ from neurosim.snn.network import SNN
 
 IMAGES_PER_STREAM = 32
 """Images per stream of a run (the unit of work of a parallel run)."""
+ENTRY_CAPACITY = 1 << 20
+"""Most routing entries allocated up front; the engine grows its lists beyond that."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -300,7 +302,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         _latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
         float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
         encoded, snn.window, n_steps, record_spikes, record_packets,
-        packet_capacity,
+        packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY),
         core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
         link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
     )
