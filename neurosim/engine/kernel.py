@@ -79,7 +79,6 @@ DATA_MASK = (1 << 32) - 1
 _QUEUE_EPS = 1e-9
 
 
-
 @numba.njit(inline="always")
 def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
     """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).

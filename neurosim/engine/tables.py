@@ -10,7 +10,9 @@ Everything the simulation loop touches is a flat numpy array (struct of arrays):
   in the order of the mapping's blocks;
 * **destinations** of every source neuron: the cores holding its targets (ascending),
   with the number of synapses onto each (the ``n_syn`` that times a packet's service),
-  and the number of synapses onto each target population.
+  the number of synapses onto each target population, and per neuron the totals one
+  spike causes (synapses; hops of its XY routes, or of its XY tree under multicast);
+* **tiles**: the cores in use on each tile of the board-wide mesh.
 
 Synaptic *effects* use the projections (shared conv kernels, dense rows); synaptic
 *timing* uses the per-(neuron, core) counts. Both describe the same synapses, which
