@@ -1,0 +1,51 @@
+"""The event engine: spike packets between cores, core service, NoC contention, barriers.
+
+A discrete-event simulation of a compiled SNN on a described chip, compiled with numba on
+struct-of-arrays tables. Its neurons compute exactly what
+:func:`neurosim.snn.functional.simulate_stream` computes (the same integer arithmetic,
+spike for spike); around them it times every update, spike, packet, hop and synaptic
+event, and counts them per core, per link, per population and per image::
+
+    >>> run = simulate_hardware(snn, mapping, hw, images)          # doctest: +SKIP
+    >>> m = measure_hardware(snn, mapping, hw, images)             # doctest: +SKIP
+    >>> m.figures.latency_s, m.figures.energy_per_inference_j      # doctest: +SKIP
+
+Modules: :mod:`~neurosim.engine.tables` (packing), :mod:`~neurosim.engine.synapses`
+(what a spike does), :mod:`~neurosim.engine.mesh` (links), :mod:`~neurosim.engine.kernel`
+(the step loop and its timing rules), :mod:`~neurosim.engine.run` (streams, records,
+merging), :mod:`~neurosim.engine.measure` (latency, throughput, energy per inference).
+"""
+
+from __future__ import annotations
+
+from neurosim.engine.kernel import COUNT_KINDS, TRACE_COLUMNS
+from neurosim.engine.measure import (
+    HardwareFigures,
+    HardwareMeasurement,
+    hardware_figures,
+    measure_hardware,
+)
+from neurosim.engine.run import (
+    IMAGES_PER_STREAM,
+    HardwareRun,
+    StreamRecord,
+    simulate_hardware,
+    stream_slices,
+)
+from neurosim.engine.tables import EngineTables, build_tables
+
+__all__ = [
+    "COUNT_KINDS",
+    "IMAGES_PER_STREAM",
+    "TRACE_COLUMNS",
+    "EngineTables",
+    "HardwareFigures",
+    "HardwareMeasurement",
+    "HardwareRun",
+    "StreamRecord",
+    "build_tables",
+    "hardware_figures",
+    "measure_hardware",
+    "simulate_hardware",
+    "stream_slices",
+]

@@ -1,0 +1,112 @@
+"""``neurosim simulate SNN --hw CHIP --out DIR``: run a converted network on a described chip.
+
+Images come from the test split of the data set named in the SNN's metadata (or
+``--dataset``). Without ``--mapping`` the network is compiled for the chip first. Writes
+``summary.json``, ``per_core.csv``, ``per_layer.csv`` and ``per_link.csv`` into DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurosim.errors import NeurosimError
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "simulate", help="simulate a converted SNN on a chip: energy, latency, throughput",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("snn", metavar="SNN", help="a converted network (.npz from 'neurosim convert')")
+    parser.add_argument("--hw", default="loihi", help="hardware model name or YAML file (default: loihi)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a hardware value, e.g. --set core.neurons=512 (repeatable)")
+    parser.add_argument("--mapping", help="a mapping file from 'neurosim compile' (default: compile now)")
+    parser.add_argument("--images", type=int, default=100, metavar="N",
+                        help="test images to stream (default: 100)")
+    parser.add_argument("--dataset", help="data set to take images from (default: the SNN's own)")
+    parser.add_argument("--images-per-stream", type=int, default=None, metavar="M",
+                        help="images per back-to-back stream (default: the engine's)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="directory for the results")
+    parser.set_defaults(run=run)
+
+
+def _needs(module: str, name: str, what: str) -> Any:
+    """``module.name``, or a clear error if this build does not have it yet."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise NeurosimError(f"{what} is not available in this build of neurosim ({module}.{name})",
+                            fix="install a complete neurosim") from None
+
+
+def _load_mapping(path: str, snn: Any, hw: Any) -> Any:
+    """A mapping file from ``neurosim compile``, checked against this SNN and chip."""
+    load = _needs("neurosim.compiler.io", "load_mapping", "reading mapping files")
+    return load(path, snn, hw)
+
+
+def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | None:
+    """The ANN's accuracy on the same images, when the model named in the SNN can be found."""
+    name = snn.metadata.get("model")
+    if not name:
+        return None
+    try:
+        from neurosim.ann.forward import accuracy
+        from neurosim.ann.zoo import resolve_model
+        from neurosim.datasets import as_model_input
+        model = resolve_model(name)
+        return float(accuracy(model, as_model_input(images, model), labels))
+    except (ImportError, NeurosimError):
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from neurosim.engine import IMAGES_PER_STREAM, measure_hardware
+    from neurosim.report.summary import (
+        format_summary,
+        summary_block,
+        write_per_core_csv,
+        write_per_layer_csv,
+        write_per_link_csv,
+        write_summary_json,
+    )
+    from neurosim.snn.io import load_snn
+
+    if args.images < 1:
+        raise NeurosimError(f"--images {args.images} is not positive", fix="use at least 1")
+    snn = load_snn(args.snn)
+    load_hardware = _needs("neurosim.hardware", "load_hardware", "loading hardware models")
+    hw = load_hardware(args.hw, args.overrides)
+    dataset_name = args.dataset or snn.metadata.get("dataset")
+    if not dataset_name:
+        raise NeurosimError("the SNN does not name its data set", where=args.snn,
+                            fix="pass --dataset NAME (e.g. digits)")
+    dataset = _needs("neurosim.datasets", "load_dataset", "loading data sets")(dataset_name)
+    images = np.asarray(dataset.x_test[: args.images])
+    labels = np.asarray(dataset.y_test[: args.images])
+    if args.mapping:
+        mapping = _load_mapping(args.mapping, snn, hw)
+    else:
+        # Place for the traffic these very images cause (the functional simulator is cheap).
+        from neurosim.snn.functional import simulate
+        spikes = simulate(snn, images).mean_spike_counts()
+        mapping = _needs("neurosim.compiler", "compile", "the compiler")(snn, hw, spikes)
+    measurement = measure_hardware(snn, mapping, hw, images,
+                                   images_per_stream=args.images_per_stream or IMAGES_PER_STREAM)
+    block = summary_block(snn, hw, measurement, labels=labels,
+                          ann_accuracy=_ann_accuracy(snn, images, labels))
+    out = Path(args.out)
+    write_summary_json(out / "summary.json", block)
+    energy = measurement.figures.run_energy
+    write_per_core_csv(out / "per_core.csv", measurement.run, hw, energy)
+    write_per_layer_csv(out / "per_layer.csv", measurement.run, snn, energy)
+    write_per_link_csv(out / "per_link.csv", measurement.run, hw)
+    print(format_summary(block))
+    print(f"  written to {out}/ (summary.json, per_core.csv, per_layer.csv, per_link.csv)")
+    return 0

@@ -1,0 +1,566 @@
+"""The compiled simulation loop: one stream of images, step by step, in simulated seconds.
+
+One step ``t`` starting at ``S_t`` (all times in seconds):
+
+1. **Cores.** Every core in use walks its neurons in order. A neuron's update takes the
+   active or the inactive update latency (active = it changed ``v`` or ``pending``, or
+   fired). A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
+   the packet leaves when its ``packet_out`` is done. So a core's packets leave while it
+   still updates its later neurons. Its own work ends at ``U_c``.
+2. **Synaptic effects.** A spike of step ``t`` adds ``w · d(k)`` into the ring slot of
+   step ``t + δ``, which nobody reads before step ``t + 1``; the engine writes it when the
+   neuron fires (from the shared projection form), and *charges* it, in time and energy,
+   when the packet is served. The result is the same as accumulating at service time.
+3. **Network.** Packets follow XY routes. A packet reaching a router at ``a`` leaves on
+   the next link at ``max(a + router_delay, link_free)``, the link is then busy for one
+   serialisation time, and the packet reaches the next router one hop latency after
+   leaving. Requests for a link are served first come, first served, ties by packet
+   number (cores in order, neurons in order, destinations ascending). A multicast packet
+   forks along the XY tree (the union of the XY paths to its destination tiles).
+4. **Service.** A packet delivered to a core at ``a`` is served at
+   ``max(a, core_free)`` for ``packet_in + n_syn · synop``; ``core_free`` starts at ``U_c``;
+   a core serves in order of arrival, ties by packet number.
+5. **End.** ``E_t = S_t + work + barrier`` (barrier mode) or ``S_t + max(work, tick)``
+   (tick mode), where ``work`` runs to the last core activity; ``S_{t+1} = E_t``.
+
+How step 3 is computed without a global event queue: XY routing never lets a packet
+turn from the y to the x dimension, so the links can be taken in a fixed order in
+which every link comes after all links that feed it (all ``+x`` links west to east, all
+``−x`` links east to west, then ``+y`` south to north and ``−y`` north to south). Each
+link's requests are then all known when it is taken: the packets injected at its tile
+and the outputs of its upstream links, each list already in time order, merged by
+(time, packet). The link's own output list comes out in time order too. The result is
+exactly that of a time-ordered event simulation, at a cost linear in the hops.
+
+Counts go to per-core, per-population, per-image and per-link tables passed in by the
+caller (:mod:`neurosim.engine.run`); the column meanings are :data:`COUNT_KINDS`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from neurosim.engine.synapses import accumulate
+
+COUNT_KINDS = (
+    "synaptic_events",          # synapses processed (per core: received; per image: sender's)
+    "updates_active",
+    "updates_inactive",
+    "spikes",
+    "packets_out",
+    "packets_in",
+    "hops_ew",
+    "hops_ns",
+    "hops_interchip",
+    "synaptic_events_caused",   # synapses processed because of this core's / layer's spikes
+)
+SYN, UPD_ACTIVE, UPD_INACTIVE, SPIKES, PK_OUT, PK_IN, HOP_EW, HOP_NS, HOP_IC, SYN_CAUSED = range(10)
+N_KINDS = len(COUNT_KINDS)
+# Columns of the per-delivery trace (record_packets).
+TRACE_COLUMNS = ("step", "source_neuron", "core_index", "inject_s", "arrival_s", "start_s", "end_s",
+                 "synapses")
+
+# Latency vector layout (seconds).
+L_ACTIVE, L_INACTIVE, L_SPIKE_GEN, L_PK_OUT, L_PK_IN, L_SYNOP, L_ROUTER = range(7)
+# Columns of the per-step packet table.
+# (Kept for multicast packets and traces; a unicast packet lives in its list entries.)
+P_FIRST, P_LAST, P_SRC, P_CORE = range(4)
+# What a packet does at a router: leave on a link (bit = 1 << direction), or be delivered.
+GO_E, GO_W, GO_N, GO_S, DELIVER = 1, 2, 4, 8, 16
+# A unicast entry carries its destination tile above the action bits, and its
+# destination core and synapse count in ``ent_data`` (core << 32 | n_syn): routing and
+# delivery then read only the entry lists, in order.
+DEST_SHIFT = 5
+DATA_SHIFT = 32
+DATA_MASK = (1 << 32) - 1
+_QUEUE_EPS = 1e-9
+
+
+@numba.njit(inline="always")
+def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
+    """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).
+
+    One pair is a unicast XY route; several are the XY tree from ``src_tile``: along the
+    source's row first, then up or down each destination's column.
+    """
+    x = tile_x[tile]
+    y = tile_y[tile]
+    sx = tile_x[src_tile]
+    sy = tile_y[src_tile]
+    bits = 0
+    for pr in range(first, last):
+        dt = dest_tile[pr]
+        if dt == tile:
+            bits |= DELIVER
+            continue
+        dx = tile_x[dt]
+        dy = tile_y[dt]
+        if y == sy:
+            if dx > x and x >= sx:
+                bits |= GO_E
+            elif dx < x and x <= sx:
+                bits |= GO_W
+            elif dx == x:
+                bits |= GO_N if dy > y else GO_S
+        elif dx == x:
+            if y > sy and dy > y:
+                bits |= GO_N
+            elif y < sy and dy < y:
+                bits |= GO_S
+    return bits
+
+
+@numba.njit(inline="always")
+def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
+    """The XY step of a unicast packet at ``tile``, with its destination in the upper bits."""
+    if tile == dest:
+        return DELIVER | (dest << DEST_SHIFT)
+    x = tile_x[tile]
+    dx = tile_x[dest]
+    if dx > x:
+        return GO_E | (dest << DEST_SHIFT)
+    if dx < x:
+        return GO_W | (dest << DEST_SHIFT)
+    return (GO_N if tile_y[dest] > tile_y[tile] else GO_S) | (dest << DEST_SHIFT)
+
+
+@numba.njit(inline="always")
+def _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit):  # pragma: no cover - compiled
+    """Index (into lo/hi) of the list whose next ``bit`` entry is first by (time, packet); −1 if none.
+
+    Skips, and so consumes, the entries that do not want ``bit``.
+    """
+    best = -1
+    best_t = 0.0
+    best_p = 0
+    for i in range(k):
+        j = lo[i]
+        while j < hi[i] and (ent_bits[j] & bit) == 0:
+            j += 1
+        lo[i] = j
+        if j < hi[i]:
+            tj = ent_time[j]
+            pj = ent_pid[j]
+            if best < 0 or tj < best_t or (tj == best_t and pj < best_p):
+                best = i
+                best_t = tj
+                best_p = pj
+    return best
+
+
+@numba.njit(inline="always")
+def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
+    if b > a:
+        lo[k] = a
+        hi[k] = b
+        return k + 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve_link(link, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, n_ent, packet,
+                core_tile,
+                dest_tile, tile_x, tile_y, multicast, router, link_next, link_free,
+                link_serialisation, link_latency, link_wait, link_max_queue, link_overflows,
+                link_packets, buffer_depth):  # pragma: no cover - compiled
+    """Send the requests for ``link`` first come, first served; append its output list."""
+    bit = 1 << (link & 3)
+    nxt = link_next[link]
+    ser = link_serialisation[link]
+    latency = link_latency[link]
+    free = link_free[link]
+    while True:
+        i = _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit)
+        if i < 0:
+            link_free[link] = free
+            return n_ent
+        j = lo[i]
+        lo[i] = j + 1
+        pid = ent_pid[j]
+        ready = ent_time[j] + router
+        leave = ready
+        if free > ready:
+            leave = free
+            link_wait[link] += free - ready
+            ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
+            if ahead > link_max_queue[link]:
+                link_max_queue[link] = ahead
+            if ahead > buffer_depth:
+                link_overflows[link] += 1
+        free = leave + ser
+        link_packets[link] += 1
+        ent_pid[n_ent] = pid
+        ent_time[n_ent] = leave + latency
+        if multicast:
+            ent_bits[n_ent] = _actions(packet[pid, P_FIRST], packet[pid, P_LAST], nxt,
+                                       core_tile[packet[pid, P_CORE]], dest_tile, tile_x, tile_y)
+        else:
+            ent_bits[n_ent] = _unicast_actions(nxt, ent_bits[j] >> DEST_SHIFT, tile_x, tile_y)
+            ent_data[n_ent] = ent_data[j]
+        n_ent += 1
+
+
+@numba.njit(inline="always")
+def _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts
+           ):  # pragma: no cover - compiled
+    begin = max(a, core_free[c])
+    service = lat_in + nsyn * lat_syn
+    core_free[c] = begin + service
+    core_busy[c] += service
+    core_counts[c, PK_IN] += 1
+    core_counts[c, SYN] += nsyn
+    return begin
+
+
+@numba.njit(cache=True, nogil=True)
+def _deliver(tile, t, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, packet, dest_core,
+             dest_nsyn, dest_tile, multicast, lat_in, lat_syn, core_free, core_busy,
+             core_counts, record_packets, trace, n_trace):  # pragma: no cover - compiled
+    """Serve the packets delivered at ``tile`` on their cores, in order of arrival."""
+    while True:
+        i = _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, DELIVER)
+        if i < 0:
+            return trace, n_trace
+        j = lo[i]
+        lo[i] = j + 1
+        pid = ent_pid[j]
+        a = ent_time[j]
+        if multicast:
+            first = packet[pid, P_FIRST]
+            last = packet[pid, P_LAST]
+        else:
+            first = 0
+            last = 1
+        for pr in range(first, last):
+            if multicast:
+                if dest_tile[pr] != tile:
+                    continue
+                c = np.int64(dest_core[pr])
+                nsyn = np.int64(dest_nsyn[pr])
+            else:
+                c = ent_data[j] >> DATA_SHIFT
+                nsyn = ent_data[j] & DATA_MASK
+            begin = _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts)
+            if record_packets:
+                if n_trace == trace.shape[0]:
+                    grown = np.empty((2 * n_trace + 16, 8), np.float64)
+                    grown[:n_trace] = trace
+                    trace = grown
+                trace[n_trace, 0] = t
+                trace[n_trace, 1] = packet[pid, P_SRC]
+                trace[n_trace, 2] = c
+                trace[n_trace, 3] = ent_time[pid]  # entry pid is the packet at injection
+                trace[n_trace, 4] = a
+                trace[n_trace, 5] = begin
+                trace[n_trace, 6] = begin + (lat_in + nsyn * lat_syn)
+                trace[n_trace, 7] = nsyn
+                n_trace += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - compiled
+    size = max(2 * len(ent_time), need)
+    t = np.empty(size, np.float64)
+    p = np.empty(size, np.int64)
+    b = np.empty(size, np.int64)
+    d = np.empty(size, np.int64)
+    t[:len(ent_time)] = ent_time
+    p[:len(ent_pid)] = ent_pid
+    b[:len(ent_bits)] = ent_bits
+    d[:len(ent_data)] = ent_data
+    return t, p, b, d
+
+
+@numba.njit(cache=True, nogil=True)
+def run_stream(
+    # neurons and populations
+    pop_of, bias, pop_dynamics, pop_role, pop_offset, pop_first, seq_threshold, seq_reset,
+    seq_out_weight, pop_out_ptr, pop_out_proj,
+    # projections
+    proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
+    weights, csr_ptr, csr_idx, csr_w, ring,
+    # cores and destinations
+    core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores,
+    dest_ptr, dest_core, dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id,
+    tpop_syn,
+    # board
+    size_x, link_next, link_kind, link_latency, link_serialisation,
+    # chip behaviour
+    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth,
+    # the stream
+    encoded, window, n_steps, record_spikes, record_packets, packet_capacity, entry_capacity,
+    # outputs, filled in place
+    core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
+    link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
+):  # pragma: no cover - compiled
+    n_images = encoded.shape[0]
+    n_neurons = len(pop_of)
+    n_cores = len(core_tile)
+    n_tiles = len(link_next) // 4
+    lat_active = latency[L_ACTIVE]
+    lat_inactive = latency[L_INACTIVE]
+    lat_gen = latency[L_SPIKE_GEN]
+    lat_out = latency[L_PK_OUT]
+    lat_in = latency[L_PK_IN]
+    lat_syn = latency[L_SYNOP]
+    router = latency[L_ROUTER]
+
+    v = np.zeros(n_neurons, np.int64)
+    pending = np.zeros(n_neurons, np.int64)
+    slots = np.zeros((ring, n_neurons), np.int64)
+    link_free = np.zeros(len(link_next), np.float64)
+    core_free = np.zeros(n_cores, np.float64)
+    # Multicast packets (and traced ones) keep a row: destination pairs, source, core.
+    packet = np.zeros((packet_capacity if multicast or record_packets else 1, 4), np.int64)
+    tile_x = np.arange(n_tiles) % size_x
+    tile_y = np.arange(n_tiles) // size_x
+    # The routers in use: packets never leave the box around the tiles in use.
+    x0 = tile_x[core_tile].min()
+    x1 = tile_x[core_tile].max()
+    y0 = tile_y[core_tile].min()
+    y1 = tile_y[core_tile].max()
+    # Lists of (time, packet, actions) entries. Entry ``pid`` is packet ``pid`` at its
+    # injection, so each core's packets form a list in time order; after them come the
+    # links' output lists (valid in the step of their stamp).
+    ent_time = np.empty(max(entry_capacity, 16), np.float64)  # grows when a step needs more
+    ent_pid = np.empty(len(ent_time), np.int64)
+    ent_bits = np.empty(len(ent_time), np.int64)
+    ent_data = np.empty(len(ent_time), np.int64)
+    core_pk_lo = np.zeros(n_cores, np.int64)
+    core_pk_hi = np.zeros(n_cores, np.int64)
+    out_lo = np.zeros(len(link_next), np.int64)
+    out_hi = np.zeros(len(link_next), np.int64)
+    out_stamp = np.full(len(link_next), -1, np.int64)
+    most_cores = np.diff(tile_core_ptr).max()
+    list_lo = np.zeros(most_cores + 4, np.int64)
+    list_hi = np.zeros(most_cores + 4, np.int64)
+    spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
+    n_spikes = 0
+    trace = np.empty((1024 if record_packets else 0, 8), np.float64)
+    n_trace = 0
+
+    start = 0.0
+    for t in range(n_steps):
+        prev = (t - 1) % ring
+        n_packets = 0
+        # ---- 1. cores update their neurons and send packets --------------------------
+        for c in range(n_cores):
+            tau = start
+            core_pk_lo[c] = n_packets
+            for idx in range(core_ptr[c], core_ptr[c + 1]):
+                n = core_neurons[idx]
+                p = pop_of[n]
+                e = slots[prev, n]
+                slots[prev, n] = 0
+                rel = t - pop_offset[p]
+                img = rel // window
+                k = rel - img * window
+                in_window = img >= 0 and img < n_images
+                role = pop_role[p]
+                v_before = v[n]
+                pending_before = pending[n]
+                fired = False
+                if pop_dynamics[p] == 0:  # "fs"
+                    pending[n] += e
+                    if in_window:
+                        if k == 0:
+                            b = encoded[img, n - pop_first[p]] if role == 0 else bias[n]
+                            v[n] = pending[n] + b
+                            pending[n] = 0
+                            if role == 2:
+                                out_v[img, n - pop_first[p]] = v[n]
+                                readout_step[img] = t
+                        if role != 2 and v[n] > seq_threshold[p, k]:
+                            fired = True
+                            v[n] -= seq_reset[p, k]
+                elif in_window:  # "if"
+                    if k == 0:
+                        v[n] = 0
+                    b = encoded[img, n - pop_first[p]] if role == 0 else bias[n]
+                    v[n] += e + b
+                    if role == 2:
+                        if k == window - 1:
+                            out_v[img, n - pop_first[p]] = v[n]
+                            readout_step[img] = t
+                    elif v[n] >= seq_threshold[p, k]:
+                        fired = True
+                        v[n] -= seq_reset[p, k]
+                bucket = img if in_window else n_images
+                if fired or v[n] != v_before or pending[n] != pending_before:
+                    tau += lat_active
+                    core_counts[c, UPD_ACTIVE] += 1
+                    pop_counts[p, UPD_ACTIVE] += 1
+                    image_counts[bucket, UPD_ACTIVE] += 1
+                else:
+                    tau += lat_inactive
+                    core_counts[c, UPD_INACTIVE] += 1
+                    pop_counts[p, UPD_INACTIVE] += 1
+                    image_counts[bucket, UPD_INACTIVE] += 1
+                if not fired:
+                    continue
+                # ---- a spike: effects now, packets out -------------------------------
+                spike_count[n] += 1
+                if record_spikes:
+                    if n_spikes == spikes.shape[0]:
+                        grown = np.empty((2 * n_spikes, 2), np.int64)
+                        grown[:n_spikes] = spikes
+                        spikes = grown
+                    spikes[n_spikes, 0] = t
+                    spikes[n_spikes, 1] = n
+                    n_spikes += 1
+                d = seq_out_weight[p, k]
+                src = n - pop_first[p]
+                for j in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
+                    q = pop_out_proj[j]
+                    accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
+                               proj_tgt_first[q], proj_tgt_size[q], src, d, weights, csr_ptr,
+                               csr_idx, csr_w, slots[(t + proj_delay[q]) % ring])
+                for j in range(tpop_ptr[n], tpop_ptr[n + 1]):
+                    pop_counts[tpop_id[j], SYN] += tpop_syn[j]
+                    pop_counts[p, SYN_CAUSED] += tpop_syn[j]
+                tau += lat_gen
+                # What the spike will cost downstream is known now: count it here
+                # (synapses and hops of its routes; deliveries, one per destination core).
+                deliveries = dest_ptr[n + 1] - dest_ptr[n]
+                n_syn = src_synapses[n]
+                core_counts[c, SPIKES] += 1
+                pop_counts[p, SPIKES] += 1
+                image_counts[img, SPIKES] += 1
+                core_counts[c, SYN_CAUSED] += n_syn
+                image_counts[img, SYN] += n_syn
+                image_counts[img, SYN_CAUSED] += n_syn
+                pop_counts[p, PK_IN] += deliveries
+                image_counts[img, PK_IN] += deliveries
+                for h in range(3):
+                    core_counts[c, HOP_EW + h] += src_hops[n, h]
+                    pop_counts[p, HOP_EW + h] += src_hops[n, h]
+                    image_counts[img, HOP_EW + h] += src_hops[n, h]
+                lo = dest_ptr[n]
+                hi = dest_ptr[n + 1]
+                if lo == hi:
+                    continue
+                n_sent = 1 if multicast else hi - lo
+                if n_packets + n_sent > len(ent_time):
+                    ent_time, ent_pid, ent_bits, ent_data = _grow(
+                        ent_time, ent_pid, ent_bits, ent_data, n_packets + n_sent)
+                here = core_tile[c]
+                for j in range(n_sent):
+                    tau += lat_out
+                    pid = n_packets
+                    n_packets += 1
+                    ent_pid[pid] = pid
+                    ent_time[pid] = tau
+                    if multicast:
+                        ent_bits[pid] = _actions(lo, hi, here, here, dest_tile, tile_x, tile_y)
+                    else:
+                        pr = lo + j
+                        ent_bits[pid] = _unicast_actions(here, dest_tile[pr], tile_x, tile_y)
+                        ent_data[pid] = (np.int64(dest_core[pr]) << DATA_SHIFT) | dest_nsyn[pr]
+                    if multicast or record_packets:
+                        packet[pid, P_FIRST] = lo if multicast else lo + j
+                        packet[pid, P_LAST] = hi if multicast else lo + j + 1
+                        packet[pid, P_SRC] = n
+                        packet[pid, P_CORE] = c
+                core_counts[c, PK_OUT] += n_sent
+                pop_counts[p, PK_OUT] += n_sent
+                image_counts[img, PK_OUT] += n_sent
+            core_busy[c] += tau - start
+            core_free[c] = tau
+            core_pk_hi[c] = n_packets
+        # ---- 2. the network and the receiving cores ----------------------------------
+        if n_packets > 0:
+            n_ent = n_packets
+            # Links in an order where each comes after every link that feeds it: +x west
+            # to east, −x east to west, +y south to north, −y north to south.
+            for phase in range(4):
+                if phase < 2:
+                    outer_first, outer_last = (x0, x1) if phase == 0 else (x1, x0)
+                    inner_first, inner_last = y0, y1
+                else:
+                    outer_first, outer_last = (y0, y1) if phase == 2 else (y1, y0)
+                    inner_first, inner_last = x0, x1
+                step_dir = 1 if outer_last >= outer_first else -1
+                for outer in range(outer_first, outer_last, step_dir):  # the last has no link onward
+                    for inner in range(inner_first, inner_last + 1):
+                        if phase < 2:
+                            x, y = outer, inner
+                        else:
+                            x, y = inner, outer
+                        tile = y * size_x + x
+                        # Requests: the packets of the tile's cores, the +x link from the
+                        # west and the −x link from the east (each when it can feed this
+                        # phase), and in a y phase the link from behind.
+                        k = 0
+                        for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
+                            cc = tile_cores[jc]
+                            k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
+                        if x > x0 and phase != 1:
+                            up = (tile - 1) * 4
+                            if out_stamp[up] == t:
+                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                        if x < x1 and phase != 0:
+                            up = (tile + 1) * 4 + 1
+                            if out_stamp[up] == t:
+                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                        if phase == 2 and y > y0:
+                            up = (tile - size_x) * 4 + 2
+                            if out_stamp[up] == t:
+                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                        if phase == 3 and y < y1:
+                            up = (tile + size_x) * 4 + 3
+                            if out_stamp[up] == t:
+                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                        if k == 0:
+                            continue
+                        need = n_ent
+                        for i in range(k):
+                            need += list_hi[i] - list_lo[i]
+                        if need > len(ent_time):
+                            ent_time, ent_pid, ent_bits, ent_data = _grow(
+                                ent_time, ent_pid, ent_bits, ent_data, need)
+                        link = tile * 4 + phase
+                        first = n_ent
+                        n_ent = _serve_link(
+                            link, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
+                            n_ent, packet,
+                            core_tile, dest_tile, tile_x, tile_y, multicast, router, link_next,
+                            link_free, link_serialisation, link_latency, link_wait,
+                            link_max_queue, link_overflows, link_packets, buffer_depth)
+                        if n_ent > first:
+                            out_lo[link] = first
+                            out_hi[link] = n_ent
+                            out_stamp[link] = t
+            # Deliveries, tile by tile, from the tile's cores and the four links in.
+            for y in range(y0, y1 + 1):
+                for x in range(x0, x1 + 1):
+                    tile = y * size_x + x
+                    k = 0
+                    for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
+                        cc = tile_cores[jc]
+                        k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
+                    for up, ok in (((tile - 1) * 4, x > x0), ((tile + 1) * 4 + 1, x < x1),
+                                   ((tile - size_x) * 4 + 2, y > y0),
+                                   ((tile + size_x) * 4 + 3, y < y1)):
+                        if ok and out_stamp[up] == t:
+                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                    if k > 0:
+                        trace, n_trace = _deliver(
+                            tile, t, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
+                            packet, dest_core, dest_nsyn, dest_tile, multicast, lat_in, lat_syn,
+                            core_free, core_busy, core_counts, record_packets, trace, n_trace)
+        # ---- 3. the end of the step ---------------------------------------------------
+        last = start
+        for c in range(n_cores):
+            if core_free[c] > last:
+                last = core_free[c]
+        work = last - start
+        step_work[t] = work
+        if tick_mode:
+            start = start + max(work, tick_s)
+        else:
+            start = last + barrier_s
+        step_end[t] = start
+    return spikes[:n_spikes].copy(), trace[:n_trace].copy()

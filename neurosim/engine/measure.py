@@ -1,0 +1,76 @@
+"""The report figures of a network on a chip: latency, throughput, energy per inference.
+
+Two runs make them (:func:`measure_hardware`):
+
+* **latency** — the first image alone on a reset chip: ``E_{L−1}``, the end of the last
+  step that carries its events (``L = snn.latency_steps``), input to read-out;
+* **throughput and energy** — all images streamed back to back
+  (:func:`~neurosim.engine.run.simulate_hardware`): throughput from the read-out
+  intervals, energy per inference from :mod:`neurosim.energy`.
+
+A parallel runner simulates the streamed run in chunks, merges them with
+:meth:`HardwareRun.merge <neurosim.engine.run.HardwareRun.merge>` and calls
+:func:`hardware_figures` itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import neurosim.energy as energy_model  # a module import: neurosim.energy imports the engine
+from neurosim.compiler.mapping import Mapping
+from neurosim.engine.run import IMAGES_PER_STREAM, HardwareRun, simulate_hardware
+from neurosim.engine.tables import EngineTables, build_tables
+from neurosim.hardware.model import Hardware
+from neurosim.snn.network import SNN
+
+
+@dataclass(frozen=True)
+class HardwareFigures:
+    """What a user asks of a network on a chip, for one inference."""
+
+    latency_s: float
+    throughput_inferences_per_s: float
+    energy_per_inference_j: float
+    energy_breakdown_j: dict[str, float]
+    edp_j_s: float
+    run_energy: energy_model.RunEnergy
+
+
+@dataclass(frozen=True, eq=False)
+class HardwareMeasurement:
+    """The streamed run, the one-image latency run, and the figures drawn from them."""
+
+    run: HardwareRun
+    latency_run: HardwareRun
+    figures: HardwareFigures
+    tables: EngineTables
+
+
+def hardware_figures(run: HardwareRun, latency_run: HardwareRun, hw: Hardware) -> HardwareFigures:
+    """Figures from a streamed run and a one-image run of the same network and mapping."""
+    latency = float(latency_run.readout_s[0])
+    breakdown = energy_model.energy_breakdown_j(run, hw)
+    energy = energy_model.total_j(breakdown)
+    return HardwareFigures(
+        latency_s=latency,
+        throughput_inferences_per_s=run.throughput_inferences_per_s,
+        energy_per_inference_j=energy,
+        energy_breakdown_j=breakdown,
+        edp_j_s=energy_model.edp_j_s(energy, latency),
+        run_energy=energy_model.run_energy(run, hw),
+    )
+
+
+def measure_hardware(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray, *,
+                     images_per_stream: int = IMAGES_PER_STREAM,
+                     record_spikes: bool = False) -> HardwareMeasurement:
+    """Stream ``images``, run the first one alone, and compute the figures."""
+    tables = build_tables(snn, mapping, hw)
+    run = simulate_hardware(snn, mapping, hw, images, record_spikes=record_spikes,
+                            images_per_stream=images_per_stream, tables=tables)
+    alone = simulate_hardware(snn, mapping, hw, np.asarray(images)[:1], tables=tables)
+    return HardwareMeasurement(run=run, latency_run=alone,
+                               figures=hardware_figures(run, alone, hw), tables=tables)

@@ -1,0 +1,352 @@
+"""Running images through the simulated chip, and what a run records.
+
+:func:`simulate_hardware` streams images back to back through the pipeline. It always
+splits them into *streams* of at most ``images_per_stream`` images, each starting from a
+reset chip at time 0, and merges the streams' records (:meth:`HardwareRun.merge`). A
+parallel runner that simulates the same streams on other workers
+(:func:`stream_slices` gives their boundaries, ``first_image`` their place) and merges
+them gets exactly the serial result.
+
+Counts are int64 tables whose columns are :data:`~neurosim.engine.kernel.COUNT_KINDS`:
+
+* per core (cores in use, ascending board number): synaptic events it processed, its
+  neuron updates, spikes, packets it sent and received, hops of the packets it sent,
+  ``synaptic_events_caused`` by its spikes anywhere;
+* per population: synaptic events *onto* its neurons, its updates, and everything its
+  spikes caused (spikes, packets, hops, ``synaptic_events_caused``);
+* per image: every event attributed to that image (a neuron update to the image in its
+  population's window, a spike and all it causes to the sender's image); updates outside
+  every window go to ``idle_counts`` (pipeline fill and drain).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim.compiler.mapping import Mapping
+from neurosim.engine.kernel import COUNT_KINDS, N_KINDS, run_stream
+from neurosim.engine.mesh import DIRECTIONS, LINK_KINDS
+from neurosim.engine.tables import EngineTables, build_tables
+from neurosim.errors import NeurosimError
+from neurosim.hardware.model import Hardware
+from neurosim.snn.network import SNN
+
+IMAGES_PER_STREAM = 32
+"""Images per stream of a run (the unit of work of a parallel run)."""
+ENTRY_CAPACITY = 1 << 20
+"""Most routing entries allocated up front; the engine grows its lists beyond that."""
+
+
+@dataclass(frozen=True, eq=False)
+class StreamRecord:
+    """One stream of images run back to back from a reset chip (times from its start)."""
+
+    first_image: int
+    n_images: int
+    step_end_s: np.ndarray     # (steps,) end of every step, E_t
+    step_work_s: np.ndarray    # (steps,) time from a step's start to its last activity
+    readout_s: np.ndarray      # (n_images,) E_{L-1+nW}: when each image's output is complete
+    spikes: np.ndarray | None = None   # (S, 2): step, network-wide neuron (record_spikes)
+    packets: np.ndarray | None = None  # (D, 8): one row per delivery, kernel.TRACE_COLUMNS
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.step_end_s[-1]) if len(self.step_end_s) else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class HardwareRun:
+    """What the engine recorded for a run of images; runs over chunks merge exactly."""
+
+    snn_name: str
+    hardware_name: str
+    hardware_hash: str
+    population_names: tuple[str, ...]
+    cores: np.ndarray               # (C,) board core numbers in use
+    core_neurons: np.ndarray        # (C,) neurons each core holds
+    core_populations: tuple[str, ...]  # (C,) populations on each core, "+"-joined
+    population_cores: np.ndarray    # (P,) cores each population spans
+    core_counts: np.ndarray         # (C, K)
+    core_busy_s: np.ndarray         # (C,)
+    population_counts: np.ndarray   # (P, K)
+    image_counts: np.ndarray        # (N, K)
+    idle_counts: np.ndarray         # (K,)
+    link_packets: np.ndarray        # (L,) packets that crossed each link
+    link_wait_s: np.ndarray         # (L,) time packets waited for each link
+    link_max_queue: np.ndarray      # (L,) most packets found waiting ahead
+    link_overflows: np.ndarray      # (L,) packets that found more than buffer_depth ahead
+    streams: tuple[StreamRecord, ...]
+    outputs: np.ndarray             # (N, n_out) in ANN units
+    spike_counts: np.ndarray        # (n_neurons,) spikes of every neuron over the run
+    static_power_w: float
+    tiles_used: int
+    chips_used: int
+    latency_steps: int
+    window: int
+    tick_s: float | None
+    link_serialisation_s: np.ndarray  # (L,)
+    link_kind: np.ndarray             # (L,) index into mesh.LINK_KINDS
+    mesh_size_x: int
+
+    # --- merging -------------------------------------------------------------------------
+    @classmethod
+    def merge(cls, runs: Sequence[HardwareRun]) -> HardwareRun:
+        """One run from runs over disjoint chunks of images (in any order)."""
+        runs = sorted(runs, key=lambda r: r.streams[0].first_image if r.streams else 0)
+        if not runs:
+            raise ValueError("nothing to merge")
+        first = runs[0]
+        for other in runs[1:]:
+            if (other.snn_name, other.hardware_hash, tuple(other.cores)) != (
+                    first.snn_name, first.hardware_hash, tuple(first.cores)):
+                raise ValueError("runs of different networks, chips or mappings do not merge")
+        streams = tuple(s for r in runs for s in r.streams)
+        return cls(
+            snn_name=first.snn_name, hardware_name=first.hardware_name,
+            hardware_hash=first.hardware_hash, population_names=first.population_names,
+            cores=first.cores, core_neurons=first.core_neurons,
+            core_populations=first.core_populations, population_cores=first.population_cores,
+            core_counts=sum(r.core_counts for r in runs),
+            core_busy_s=np.sum([r.core_busy_s for r in runs], axis=0),
+            population_counts=sum(r.population_counts for r in runs),
+            image_counts=np.concatenate([r.image_counts for r in runs]),
+            idle_counts=sum(r.idle_counts for r in runs),
+            link_packets=sum(r.link_packets for r in runs),
+            link_wait_s=np.sum([r.link_wait_s for r in runs], axis=0),
+            link_max_queue=np.max([r.link_max_queue for r in runs], axis=0),
+            link_overflows=sum(r.link_overflows for r in runs),
+            streams=streams,
+            outputs=np.concatenate([r.outputs for r in runs]),
+            spike_counts=sum(r.spike_counts for r in runs),
+            static_power_w=first.static_power_w, tiles_used=first.tiles_used,
+            chips_used=first.chips_used, latency_steps=first.latency_steps,
+            window=first.window, tick_s=first.tick_s,
+            link_serialisation_s=first.link_serialisation_s, link_kind=first.link_kind,
+            mesh_size_x=first.mesh_size_x,
+        )
+
+    # --- figures -------------------------------------------------------------------------
+    @property
+    def n_images(self) -> int:
+        return int(self.image_counts.shape[0])
+
+    @property
+    def time_s(self) -> float:
+        """Simulated time of the whole run (the streams one after another)."""
+        return float(sum(s.duration_s for s in self.streams))
+
+    @property
+    def steps(self) -> int:
+        return int(sum(len(s.step_end_s) for s in self.streams))
+
+    @property
+    def readout_s(self) -> np.ndarray:
+        """Per image, when its output is complete, from the start of its stream."""
+        return np.concatenate([s.readout_s for s in self.streams])
+
+    @property
+    def throughput_inferences_per_s(self) -> float:
+        """Images per second in the steady pipeline: read-out intervals within streams.
+
+        ``Σ (n_s − 1) / Σ (readout_last − readout_first)`` over the streams; with a single
+        image per stream there is no interval, and the rate is one image per readout time.
+        """
+        intervals = sum(s.n_images - 1 for s in self.streams)
+        span = sum(float(s.readout_s[-1] - s.readout_s[0]) for s in self.streams)
+        if intervals > 0 and span > 0:
+            return intervals / span
+        return len(self.streams) / float(sum(s.readout_s[0] for s in self.streams))
+
+    @property
+    def cores_used(self) -> int:
+        return len(self.cores)
+
+    def totals(self) -> dict[str, int]:
+        """Every count over the whole run (images and idle)."""
+        total = self.image_counts.sum(axis=0) + self.idle_counts
+        return {k: int(v) for k, v in zip(COUNT_KINDS, total)}
+
+    def per_image(self) -> dict[str, float]:
+        """Counts attributed to images, per image."""
+        mean = self.image_counts.sum(axis=0) / max(self.n_images, 1)
+        return {k: float(v) for k, v in zip(COUNT_KINDS, mean)}
+
+    @property
+    def buffer_overflows(self) -> int:
+        return int(self.link_overflows.sum())
+
+    @property
+    def tick_overruns(self) -> int:
+        """Steps whose work outlasted the tick (0 on a barrier chip)."""
+        if self.tick_s is None:
+            return 0
+        return int(sum(np.count_nonzero(s.step_work_s > self.tick_s) for s in self.streams))
+
+    @property
+    def max_tick_overrun_s(self) -> float:
+        """The longest time a step's work ran past its tick (0 if none)."""
+        if self.tick_s is None or not self.streams:
+            return 0.0
+        return float(max(0.0, max(s.step_work_s.max(initial=0.0) for s in self.streams)
+                         - self.tick_s))
+
+    def used_links(self) -> dict[str, np.ndarray]:
+        """The links that carried packets: from/to tile (x, y), kind and counts."""
+        used = np.flatnonzero(self.link_packets)
+        tile, direction = np.divmod(used, 4)
+        x, y = tile % self.mesh_size_x, tile // self.mesh_size_x
+        step = np.array([(1, 0), (-1, 0), (0, 1), (0, -1)])[direction]
+        return {
+            "link": used, "from_x": x, "from_y": y, "to_x": x + step[:, 0], "to_y": y + step[:, 1],
+            "direction": np.array(DIRECTIONS)[direction],
+            "kind": np.array(LINK_KINDS)[self.link_kind[used]],
+            "packets": self.link_packets[used],
+            "busy_s": self.link_packets[used] * self.link_serialisation_s[used],
+            "wait_s": self.link_wait_s[used], "max_queue": self.link_max_queue[used],
+            "overflows": self.link_overflows[used],
+        }
+
+    def spike_record(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(stream, step, neuron) of every spike, sorted; needs ``record_spikes=True``."""
+        if any(s.spikes is None for s in self.streams):
+            raise ValueError("this run did not record spikes (record_spikes=False)")
+        parts = [np.column_stack([np.full(len(s.spikes), i), s.spikes])  # type: ignore[arg-type]
+                 for i, s in enumerate(self.streams)]
+        table = np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
+        order = np.lexsort((table[:, 2], table[:, 1], table[:, 0]))
+        table = table[order]
+        return table[:, 0], table[:, 1], table[:, 2]
+
+
+def stream_slices(n_images: int, images_per_stream: int = IMAGES_PER_STREAM) -> list[slice]:
+    """The streams a run of ``n_images`` is split into."""
+    if images_per_stream < 1:
+        raise NeurosimError(f"images_per_stream = {images_per_stream} is not positive",
+                            fix="use at least 1")
+    return [slice(i, min(i + images_per_stream, n_images))
+            for i in range(0, n_images, images_per_stream)]
+
+
+def static_power_w(hw: Hardware, tables: EngineTables) -> float:
+    """Chips in use × chip static power + cores in use × core static power."""
+    return (tables.chips_used * hw.chip.static_power_chip_w
+            + tables.n_cores * hw.chip.static_power_core_w)
+
+
+def _latency_vector(hw: Hardware) -> np.ndarray:
+    c = hw.chip.costs
+    return np.array([c.latency_neuron_update_active_s, c.latency_neuron_update_inactive_s,
+                     c.latency_spike_gen_s, c.latency_packet_out_s, c.latency_packet_in_s,
+                     c.latency_synop_s, hw.chip.noc.router_delay_s], dtype=np.float64)
+
+
+def _packet_capacity(tables: EngineTables, multicast: bool) -> int:
+    """Most packets one step can carry: every neuron fires once."""
+    return max(tables.n_neurons if multicast else len(tables.dest_core), 1)
+
+
+def _core_populations(snn: SNN, tables: EngineTables) -> tuple[str, ...]:
+    names = [p.name for p in snn.populations]
+    out = []
+    for c in range(tables.n_cores):
+        held = tables.pop_of[tables.core_neurons[tables.core_ptr[c]:tables.core_ptr[c + 1]]]
+        out.append("+".join(names[i] for i in np.unique(held)))
+    return tuple(out)
+
+
+def _population_cores(snn: SNN, tables: EngineTables) -> np.ndarray:
+    pairs = np.unique(np.column_stack([tables.pop_of, tables.core_of_neuron]), axis=0)
+    return np.bincount(pairs[:, 0], minlength=len(snn.populations)).astype(np.int64)
+
+
+def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, first_image: int,
+             record_spikes: bool, record_packets: bool) -> HardwareRun:
+    encoded = np.ascontiguousarray(snn.encode(images), dtype=np.int64)
+    n_images = len(images)
+    n_steps = snn.stream_steps(n_images) + 1  # +1: an "fs" output reads its value then
+    n_pops = len(snn.populations)
+    n_links = len(tables.mesh.next_tile)
+    chip = hw.chip
+    multicast = bool(chip.core.multicast)
+    tick = chip.sync.mode == "tick"
+    if tick and not chip.sync.tick_s:
+        raise NeurosimError("a tick-synchronised chip needs sync.tick", where=hw.file or hw.name,
+                            fix="set sync.tick to the step length")
+    packet_capacity = _packet_capacity(tables, multicast)
+    core_counts = np.zeros((tables.n_cores, N_KINDS), np.int64)
+    core_busy = np.zeros(tables.n_cores, np.float64)
+    pop_counts = np.zeros((n_pops, N_KINDS), np.int64)
+    image_counts = np.zeros((n_images + 1, N_KINDS), np.int64)
+    link_packets = np.zeros(n_links, np.int64)
+    link_wait = np.zeros(n_links, np.float64)
+    link_max_queue = np.zeros(n_links, np.int64)
+    link_overflows = np.zeros(n_links, np.int64)
+    step_end = np.zeros(n_steps, np.float64)
+    step_work = np.zeros(n_steps, np.float64)
+    out_v = np.zeros((n_images, snn.output.size), np.int64)
+    readout_step = np.zeros(n_images, np.int64)
+    spike_count = np.zeros(tables.n_neurons, np.int64)
+    t = tables
+    spikes, trace = run_stream(
+        t.pop_of, t.bias, t.pop_dynamics, t.pop_role, t.pop_offset, t.pop_first,
+        t.seq_threshold, t.seq_reset, t.seq_out_weight, t.pop_out_ptr, t.pop_out_proj,
+        t.proj_kind, t.proj_geom, t.proj_w_off, t.proj_ptr_off, t.proj_tgt_first,
+        t.proj_tgt_size, t.proj_delay, t.weights, t.csr_ptr, t.csr_idx, t.csr_w, t.ring,
+        t.core_tile, t.core_ptr, t.core_neurons, t.tile_core_ptr, t.tile_cores,
+        t.dest_ptr, t.dest_core, t.dest_nsyn, t.dest_tile, t.src_synapses, t.src_hops,
+        t.tpop_ptr, t.tpop_id, t.tpop_syn,
+        t.mesh.size_x, t.mesh.next_tile, t.mesh.kind, t.mesh.latency_s, t.mesh.serialisation_s,
+        _latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
+        float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
+        encoded, snn.window, n_steps, record_spikes, record_packets,
+        packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY),
+        core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
+        link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
+    )
+    readout_index = np.maximum(snn.latency_steps - 1 + np.arange(n_images) * snn.window, 0)
+    stream = StreamRecord(
+        first_image=first_image, n_images=n_images, step_end_s=step_end, step_work_s=step_work,
+        readout_s=step_end[readout_index],
+        spikes=spikes if record_spikes else None, packets=trace if record_packets else None)
+    return HardwareRun(
+        snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
+        population_names=tuple(p.name for p in snn.populations), cores=t.cores,
+        core_neurons=np.diff(t.core_ptr), core_populations=_core_populations(snn, t),
+        population_cores=_population_cores(snn, t),
+        core_counts=core_counts, core_busy_s=core_busy, population_counts=pop_counts,
+        image_counts=image_counts[:n_images], idle_counts=image_counts[n_images],
+        link_packets=link_packets, link_wait_s=link_wait, link_max_queue=link_max_queue,
+        link_overflows=link_overflows, streams=(stream,),
+        outputs=out_v * snn.output.unit, spike_counts=spike_count,
+        static_power_w=static_power_w(hw, t), tiles_used=t.tiles_used, chips_used=t.chips_used,
+        latency_steps=snn.latency_steps, window=snn.window,
+        tick_s=float(chip.sync.tick_s) if tick else None,
+        link_serialisation_s=t.mesh.serialisation_s, link_kind=t.mesh.kind,
+        mesh_size_x=t.mesh.size_x,
+    )
+
+
+def simulate_hardware(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray, *,
+                      record_spikes: bool = False, record_packets: bool = False,
+                      images_per_stream: int = IMAGES_PER_STREAM, first_image: int = 0,
+                      tables: EngineTables | None = None) -> HardwareRun:
+    """Stream ``images`` back to back through ``snn`` placed by ``mapping`` on ``hw``.
+
+    The images run as streams of ``images_per_stream`` (each from a reset chip); the
+    result is their merge. ``first_image`` is the index of ``images[0]`` in a larger run
+    that another worker splits (keep chunk boundaries at multiples of
+    ``images_per_stream``). ``record_spikes`` keeps every spike's (step, neuron);
+    ``record_packets`` every delivery's timing (for tests and inspection). ``tables``
+    reuses arrays already built by :func:`~neurosim.engine.tables.build_tables`.
+    """
+    images = np.asarray(images)
+    if len(images) == 0:
+        raise NeurosimError("no images to simulate", fix="pass at least one image")
+    tables = tables or build_tables(snn, mapping, hw)
+    runs = [_run_one(snn, hw, tables, images[part], first_image + part.start, record_spikes,
+                     record_packets)
+            for part in stream_slices(len(images), images_per_stream)]
+    return runs[0] if len(runs) == 1 else HardwareRun.merge(runs)

@@ -1,0 +1,417 @@
+"""Packed arrays for the engine, built once from (SNN, Mapping, Hardware).
+
+Everything the simulation loop touches is a flat numpy array (struct of arrays):
+
+* **neurons** (network-wide numbering of :meth:`SNN.first_neuron`): population, bias;
+* **populations**: dynamics, role, offset, first neuron, size, the sequences
+  ``T(k), h(k), d(k)`` as rows of int64 tables, and the projections leaving each;
+* **projections**: their stored form (:mod:`neurosim.engine.synapses`), target, delay;
+* **cores** in use (ascending board core number): their tile and the neurons they hold,
+  in the order of the mapping's blocks;
+* **destinations** of every source neuron: the cores holding its targets (ascending),
+  with the number of synapses onto each (the ``n_syn`` that times a packet's service),
+  the number of synapses onto each target population, and per neuron the totals one
+  spike causes (synapses; hops of its XY routes, or of its XY tree under multicast);
+* **tiles**: the cores in use on each tile of the board-wide mesh.
+
+Synaptic *effects* use the projections (shared conv kernels, dense rows); synaptic
+*timing* uses the per-(neuron, core) counts. Both describe the same synapses, which
+the tests check against the explicit lists of :mod:`neurosim.snn.connectivity`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from neurosim.compiler.mapping import Mapping, mesh_coordinates
+from neurosim.engine.mesh import Mesh, build_mesh
+from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
+from neurosim.errors import NeurosimError
+from neurosim.hardware.model import Hardware
+from neurosim.snn.connectivity import conv_output_shape
+from neurosim.snn.network import SNN
+
+FS, IF = 0, 1
+INPUT, HIDDEN, OUTPUT = 0, 1, 2
+# A dense projection at least this full is stored as rows of its transposed matrix
+# (4 bytes per stored weight); a sparser one as compressed rows (8 bytes per synapse).
+DENSE_ROWS_MIN_DENSITY = 0.25
+_INT32 = np.iinfo(np.int32)
+
+
+@dataclass(frozen=True, eq=False)
+class EngineTables:
+    """The packed form of one (SNN, Mapping, Hardware); see the module docstring."""
+
+    # neurons
+    pop_of: np.ndarray
+    bias: np.ndarray
+    # populations
+    pop_dynamics: np.ndarray
+    pop_role: np.ndarray
+    pop_offset: np.ndarray
+    pop_first: np.ndarray
+    pop_size: np.ndarray
+    seq_threshold: np.ndarray
+    seq_reset: np.ndarray
+    seq_out_weight: np.ndarray
+    pop_out_ptr: np.ndarray
+    pop_out_proj: np.ndarray
+    # projections
+    proj_kind: np.ndarray
+    proj_geom: np.ndarray
+    proj_w_off: np.ndarray
+    proj_ptr_off: np.ndarray
+    proj_tgt_first: np.ndarray
+    proj_tgt_size: np.ndarray
+    proj_delay: np.ndarray
+    weights: np.ndarray
+    csr_ptr: np.ndarray
+    csr_idx: np.ndarray
+    csr_w: np.ndarray
+    ring: int
+    # cores
+    cores: np.ndarray
+    core_tile: np.ndarray
+    core_chip: np.ndarray
+    core_ptr: np.ndarray
+    core_neurons: np.ndarray
+    core_of_neuron: np.ndarray
+    tile_core_ptr: np.ndarray   # (tiles + 1,) cores in use on each board tile ...
+    tile_cores: np.ndarray      # ... listed here (indices into ``cores``)
+    # destinations
+    dest_ptr: np.ndarray
+    dest_core: np.ndarray
+    dest_nsyn: np.ndarray
+    dest_tile: np.ndarray
+    src_synapses: np.ndarray  # (neurons,) synapses of each neuron (its synaptic events per spike)
+    src_hops: np.ndarray      # (neurons, 3) E–W, N–S, inter-chip hops of one spike's packets
+    tpop_ptr: np.ndarray
+    tpop_id: np.ndarray
+    tpop_syn: np.ndarray
+    # board
+    mesh: Mesh
+    tiles_used: int
+    chips_used: int
+    explicit_synapses: int
+
+    @property
+    def n_neurons(self) -> int:
+        return len(self.pop_of)
+
+    @property
+    def n_cores(self) -> int:
+        return len(self.cores)
+
+    def connectivity_bytes(self) -> int:
+        """Bytes of every array that describes synapses (weights, indices, destinations)."""
+        arrays = (self.weights, self.csr_ptr, self.csr_idx, self.csr_w, self.dest_ptr,
+                  self.dest_core, self.dest_nsyn, self.dest_tile, self.src_synapses,
+                  self.src_hops, self.tile_core_ptr, self.tile_cores, self.tpop_ptr, self.tpop_id,
+                  self.tpop_syn, self.proj_geom)
+        return int(sum(a.nbytes for a in arrays))
+
+    def bytes_per_synapse(self) -> float:
+        """:meth:`connectivity_bytes` per explicit (non-zero) synapse."""
+        return self.connectivity_bytes() / max(self.explicit_synapses, 1)
+
+
+def _int32(values: np.ndarray, where: str) -> np.ndarray:
+    values = np.asarray(values)
+    if values.size and (values.min() < _INT32.min or values.max() > _INT32.max):
+        raise NeurosimError("weights do not fit in 32 bits", where=where,
+                            fix="convert with weight_bits of at most 32")
+    return values.astype(np.int32)
+
+
+def _projection_tables(snn: SNN) -> dict[str, np.ndarray]:
+    """Stored form of every projection (see :mod:`neurosim.engine.synapses`)."""
+    q_count = len(snn.projections)
+    kind = np.zeros(q_count, np.int64)
+    geom = np.ones((q_count, 12), np.int64)
+    w_off = np.zeros(q_count, np.int64)
+    ptr_off = np.zeros(q_count, np.int64)
+    weights: list[np.ndarray] = []
+    csr_ptr: list[np.ndarray] = []
+    csr_idx: list[np.ndarray] = []
+    csr_w: list[np.ndarray] = []
+    n_w = n_ptr = n_idx = 0
+    for q, proj in enumerate(snn.projections):
+        where = f"SNN {snn.name!r}: projection {proj.name!r}"
+        src_shape = snn.population(proj.source).shape
+        if proj.kind == "conv":
+            c_out, ho, wo = conv_output_shape(proj, src_shape)
+            c_in, h, w = src_shape
+            kh, kw = proj.kernel_size
+            kind[q] = CONV
+            geom[q] = (c_in, h, w, c_out, ho, wo, kh, kw, *proj.stride, *proj.padding)
+            stored = _int32(np.transpose(proj.weight, (1, 2, 3, 0)).ravel(), where)
+            w_off[q] = n_w
+            weights.append(stored)
+            n_w += stored.size
+            continue
+        matrix = np.asarray(proj.weight).T  # (source, target)
+        if np.count_nonzero(matrix) >= DENSE_ROWS_MIN_DENSITY * matrix.size:
+            kind[q] = ROWS
+            stored = _int32(np.ascontiguousarray(matrix).ravel(), where)
+            w_off[q] = n_w
+            weights.append(stored)
+            n_w += stored.size
+        else:
+            kind[q] = SPARSE
+            src, tgt = np.nonzero(matrix)  # sorted by source, then target
+            ptr = np.zeros(matrix.shape[0] + 1, np.int64)
+            np.cumsum(np.bincount(src, minlength=matrix.shape[0]), out=ptr[1:])
+            ptr_off[q] = n_ptr
+            csr_ptr.append(ptr + n_idx)
+            csr_idx.append(tgt.astype(np.int32))
+            csr_w.append(_int32(matrix[src, tgt], where))
+            n_ptr += ptr.size
+            n_idx += tgt.size
+
+    def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    return {
+        "proj_kind": kind, "proj_geom": geom, "proj_w_off": w_off, "proj_ptr_off": ptr_off,
+        "proj_tgt_first": np.array([snn.first_neuron(p.target) for p in snn.projections], np.int64),
+        "proj_tgt_size": np.array([snn.population(p.target).size for p in snn.projections], np.int64),
+        "proj_delay": np.array([p.delay for p in snn.projections], np.int64),
+        "weights": cat(weights, np.int32), "csr_ptr": cat(csr_ptr, np.int64),
+        "csr_idx": cat(csr_idx, np.int32), "csr_w": cat(csr_w, np.int32),
+    }
+
+
+def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
+    pops = snn.populations
+    window = snn.window
+
+    def seq(name: str) -> np.ndarray:
+        table = np.zeros((len(pops), window), np.int64)
+        for i, pop in enumerate(pops):
+            table[i] = np.asarray(getattr(pop, name), dtype=np.int64)
+        return table
+
+    names = [p.name for p in pops]
+    out_ptr = np.zeros(len(pops) + 1, np.int64)
+    out_proj: list[int] = []
+    for i, pop in enumerate(pops):
+        if pop.spiking:  # the output never fires, so its projections (if any) carry nothing
+            out_proj.extend(q for q, proj in enumerate(snn.projections) if proj.source == pop.name)
+        out_ptr[i + 1] = len(out_proj)
+    return {
+        "pop_of": np.repeat(np.arange(len(pops), dtype=np.int64), [p.size for p in pops]),
+        "bias": np.concatenate([np.asarray(p.bias, dtype=np.int64) for p in pops]),
+        "pop_dynamics": np.array([FS if p.dynamics == "fs" else IF for p in pops], np.int64),
+        "pop_role": np.array([("input", "hidden", "output").index(p.role) for p in pops], np.int64),
+        "pop_offset": np.array([p.offset for p in pops], np.int64),
+        "pop_first": np.array([snn.first_neuron(n) for n in names], np.int64),
+        "pop_size": np.array([p.size for p in pops], np.int64),
+        "seq_threshold": seq("threshold"), "seq_reset": seq("reset"),
+        "seq_out_weight": seq("out_weight"),
+        "pop_out_ptr": out_ptr, "pop_out_proj": np.array(out_proj, np.int64),
+    }
+
+
+def _core_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> dict[str, np.ndarray]:
+    where = f"mapping of {mapping.snn_name!r}"
+    if not mapping.blocks:
+        raise NeurosimError("the mapping places no neurons", where=where,
+                            fix="compile the network again")
+    placed = np.zeros(snn.n_neurons, np.int64)
+    per_core: dict[int, list[np.ndarray]] = {}
+    for block in mapping.blocks:
+        try:
+            pop = snn.population(block.population)
+        except KeyError:
+            raise NeurosimError(f"block on core {block.core} names population "
+                                f"{block.population!r}, which the SNN does not have",
+                                where=where, fix="compile this SNN again") from None
+        local = np.asarray(block.neurons, dtype=np.int64)
+        if local.size and (local.min() < 0 or local.max() >= pop.size):
+            raise NeurosimError(f"block of {pop.name!r} on core {block.core} holds neurons "
+                                f"outside 0..{pop.size - 1}", where=where,
+                                fix="compile this SNN again")
+        if not 0 <= block.core < hw.total_cores:
+            raise NeurosimError(f"core {block.core} does not exist on {hw.name!r} "
+                                f"({hw.total_cores} cores)", where=where,
+                                fix="compile for this hardware")
+        glob = local + snn.first_neuron(pop.name)
+        np.add.at(placed, glob, 1)
+        per_core.setdefault(int(block.core), []).append(glob)
+    if (placed != 1).any():
+        bad = int(np.flatnonzero(placed != 1)[0])
+        name = snn.populations[int(np.searchsorted(
+            [snn.first_neuron(p.name) for p in snn.populations], bad, side="right") - 1)].name
+        what = "is not placed" if placed[bad] == 0 else "is placed twice"
+        raise NeurosimError(f"neuron {bad} (population {name!r}) {what}", where=where,
+                            fix="compile this SNN again")
+    cores = np.array(sorted(per_core), np.int64)
+    neurons = [np.concatenate(per_core[int(c)]) for c in cores]
+    capacity = hw.chip.core.neurons
+    for core, held in zip(cores, neurons):
+        if len(held) > capacity:
+            raise NeurosimError(f"core {core} holds {len(held)} neurons, the chip allows {capacity}",
+                                where=where, fix="compile for this hardware")
+    core_ptr = np.zeros(len(cores) + 1, np.int64)
+    np.cumsum([len(n) for n in neurons], out=core_ptr[1:])
+    core_neurons = np.concatenate(neurons)
+    core_of = np.empty(snn.n_neurons, np.int64)
+    core_of[core_neurons] = np.repeat(np.arange(len(cores)), np.diff(core_ptr))
+    x, y, chip = mesh_coordinates(hw, cores)
+    size_x = hw.board.chips_x * hw.chip.mesh_x
+    return {"cores": cores, "core_tile": (y * size_x + x).astype(np.int64),
+            "core_chip": chip.astype(np.int64), "core_ptr": core_ptr,
+            "core_neurons": core_neurons, "core_of_neuron": core_of}
+
+
+@numba.njit(cache=True)
+def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj_kind,
+                  proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size,
+                  proj_tgt_pop, weights, csr_ptr, csr_idx, core_of_neuron, n_cores,
+                  max_fanout):  # pragma: no cover - compiled
+    n_neurons = len(core_of_neuron)
+    n_pops = len(pop_first)
+    dest_ptr = np.zeros(n_neurons + 1, np.int64)
+    tpop_ptr = np.zeros(n_neurons + 1, np.int64)
+    cap = max(16, n_neurons)
+    dest_core = np.empty(cap, np.int32)
+    dest_nsyn = np.empty(cap, np.int32)
+    tcap = max(16, n_neurons)
+    tpop_id = np.empty(tcap, np.int32)
+    tpop_syn = np.empty(tcap, np.int32)
+    count = np.zeros(n_cores, np.int64)
+    touched = np.empty(n_cores, np.int64)
+    scratch = np.empty(max(max_fanout, 1), np.int64)
+    n_pairs = 0
+    n_tp = 0
+    for p in range(n_pops):
+        for i in range(pop_size[p]):
+            n = pop_first[p] + i
+            n_touched = 0
+            if pop_role[p] != 2:
+                for e in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
+                    q = pop_out_proj[e]
+                    m = list_targets(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
+                                     proj_tgt_size[q], i, weights, csr_ptr, csr_idx, scratch)
+                    for s in range(m):
+                        c = core_of_neuron[proj_tgt_first[q] + scratch[s]]
+                        if count[c] == 0:
+                            touched[n_touched] = c
+                            n_touched += 1
+                        count[c] += 1
+                    if m > 0:
+                        if n_tp == tcap:
+                            tcap *= 2
+                            tpop_id = np.concatenate((tpop_id, np.empty(tcap - n_tp, np.int32)))
+                            tpop_syn = np.concatenate((tpop_syn, np.empty(tcap - n_tp, np.int32)))
+                        tpop_id[n_tp] = proj_tgt_pop[q]
+                        tpop_syn[n_tp] = m
+                        n_tp += 1
+            order = np.sort(touched[:n_touched])
+            if n_pairs + n_touched > cap:
+                cap = max(2 * cap, n_pairs + n_touched)
+                dest_core = np.concatenate((dest_core, np.empty(cap - len(dest_core), np.int32)))
+                dest_nsyn = np.concatenate((dest_nsyn, np.empty(cap - len(dest_nsyn), np.int32)))
+            for c in order:
+                dest_core[n_pairs] = c
+                dest_nsyn[n_pairs] = count[c]
+                count[c] = 0
+                n_pairs += 1
+            dest_ptr[n + 1] = n_pairs
+            tpop_ptr[n + 1] = n_tp
+    return (dest_ptr, dest_core[:n_pairs].copy(), dest_nsyn[:n_pairs].copy(), tpop_ptr,
+            tpop_id[:n_tp].copy(), tpop_syn[:n_tp].copy())
+
+
+def _route_hops(hw: Hardware, mesh: Mesh, src_tile: np.ndarray, dst_tile: np.ndarray
+                ) -> np.ndarray:
+    """Hops of each XY route by kind: along x on the source's row, then along y."""
+    sx, sy = mesh.tile_xy(src_tile)
+    dx, dy = mesh.tile_xy(dst_tile)
+    chip_x = np.abs(dx // hw.chip.mesh_x - sx // hw.chip.mesh_x)
+    chip_y = np.abs(dy // hw.chip.mesh_y - sy // hw.chip.mesh_y)
+    return np.column_stack([np.abs(dx - sx) - chip_x, np.abs(dy - sy) - chip_y, chip_x + chip_y])
+
+
+@numba.njit(cache=True)
+def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
+               ):  # pragma: no cover - compiled
+    """Links of each neuron's XY multicast tree (the union of its XY paths), by kind."""
+    n = len(dest_ptr) - 1
+    hops = np.zeros((n, 3), np.int64)
+    stamp = np.full(len(link_next), -1, np.int64)
+    for i in range(n):
+        for pr in range(dest_ptr[i], dest_ptr[i + 1]):
+            tile = src_tile[i]
+            goal = dest_tile[pr]
+            while tile != goal:
+                x, y = tile % size_x, tile // size_x
+                gx, gy = goal % size_x, goal // size_x
+                d = 0 if gx > x else 1 if gx < x else 2 if gy > y else 3
+                link = tile * 4 + d
+                if stamp[link] != i:
+                    stamp[link] = i
+                    hops[i, link_kind[link]] += 1
+                tile = link_next[link]
+    return hops
+
+
+def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
+    top = 0
+    for q, proj in enumerate(snn.projections):
+        if proj.kind == "conv":
+            g = proj_geom[q]
+            top = max(top, int(g[3] * g[6] * g[7]))
+        else:
+            top = max(top, int(np.asarray(proj.weight).shape[0]))
+    return top
+
+
+def build_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> EngineTables:
+    """Pack ``snn`` as placed by ``mapping`` on ``hw`` for the simulation loop."""
+    if not snn.integer:
+        raise NeurosimError("the event engine runs integer networks; this one is in ideal "
+                            "(float) mode", where=f"SNN {snn.name!r}",
+                            fix="convert with integer precision (the default)")
+    pops = _population_tables(snn)
+    projs = _projection_tables(snn)
+    cores = _core_tables(snn, mapping, hw)
+    names = [p.name for p in snn.populations]
+    tgt_pop = np.array([names.index(p.target) for p in snn.projections], np.int64)
+    dest_ptr, dest_core, dest_nsyn, tpop_ptr, tpop_id, tpop_syn = _destinations(
+        pops["pop_first"], pops["pop_size"], pops["pop_role"], pops["pop_out_ptr"],
+        pops["pop_out_proj"], projs["proj_kind"], projs["proj_geom"], projs["proj_w_off"],
+        projs["proj_ptr_off"], projs["proj_tgt_first"], projs["proj_tgt_size"], tgt_pop,
+        projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
+        len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]))
+    mesh = build_mesh(hw)
+    dest_tile = cores["core_tile"][dest_core]
+    src_tile = cores["core_tile"][cores["core_of_neuron"]]
+    if hw.chip.core.multicast:
+        src_hops = _tree_hops(dest_ptr, dest_tile, src_tile, mesh.size_x, mesh.next_tile, mesh.kind)
+    else:
+        route = _route_hops(hw, mesh, np.repeat(src_tile, np.diff(dest_ptr)), dest_tile)
+        src_hops = np.zeros((len(src_tile), 3), np.int64)
+        np.add.at(src_hops, np.repeat(np.arange(len(src_tile)), np.diff(dest_ptr)), route)
+    src_synapses = np.add.reduceat(np.append(dest_nsyn, 0).astype(np.int64), dest_ptr[:-1])
+    src_synapses[np.diff(dest_ptr) == 0] = 0
+    order = np.argsort(cores["core_tile"], kind="stable")
+    tile_core_ptr = np.zeros(mesh.tiles + 1, np.int64)
+    np.cumsum(np.bincount(cores["core_tile"], minlength=mesh.tiles), out=tile_core_ptr[1:])
+    return EngineTables(
+        **pops, **projs, **cores,
+        ring=int(max((p.delay for p in snn.projections), default=0)) + 2,
+        dest_ptr=dest_ptr, dest_core=dest_core, dest_nsyn=dest_nsyn,
+        dest_tile=dest_tile.astype(np.int32),
+        src_synapses=src_synapses, src_hops=src_hops.astype(np.int64),
+        tile_core_ptr=tile_core_ptr, tile_cores=order.astype(np.int64),
+        tpop_ptr=tpop_ptr, tpop_id=tpop_id, tpop_syn=tpop_syn,
+        mesh=mesh,
+        tiles_used=len(np.unique(cores["core_tile"])),
+        chips_used=len(np.unique(cores["core_chip"])),
+        explicit_synapses=int(dest_nsyn.sum(dtype=np.int64)),
+    )

@@ -1,0 +1,209 @@
+"""The summary block of a run, and its per-core, per-layer and per-link tables.
+
+The block's field names are a contract with users' scripts (DESIGN.md, "What a run
+reports"): ``code``, ``params``, ``ann_accuracy``, ``snn_accuracy``, ``images``,
+``steps_per_image``, ``spikes_per_neuron``, ``synaptic_events_per_inference``,
+``packets_per_inference``, ``hops_per_inference``, ``energy_per_inference_j``,
+``energy_breakdown_j`` (``synapse``, ``neuron``, ``spike_packet``, ``network``,
+``static``), ``latency_s``, ``throughput_inferences_per_s``, ``edp_j_s``, ``cores_used``,
+``chips_used``, ``hardware`` (``name``, ``file_hash``), ``model``, ``neurosim_version``.
+Fields after those (:data:`EXTRA_FIELDS`) add detail and may grow.
+
+Per-inference counts are those attributed to the images (see :mod:`neurosim.energy`),
+divided by the number of images; ``spikes_per_neuron`` is per spiking neuron per image.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurosim import __version__
+from neurosim.compiler.mapping import core_location
+from neurosim.energy import CATEGORIES, DYNAMIC, RunEnergy
+from neurosim.engine.kernel import COUNT_KINDS
+from neurosim.engine.measure import HardwareMeasurement
+from neurosim.engine.run import HardwareRun
+from neurosim.hardware.model import Hardware
+from neurosim.snn.network import SNN
+
+SUMMARY_FIELDS = (
+    "code", "params", "ann_accuracy", "snn_accuracy", "images", "steps_per_image",
+    "spikes_per_neuron", "synaptic_events_per_inference", "packets_per_inference",
+    "hops_per_inference", "energy_per_inference_j", "energy_breakdown_j", "latency_s",
+    "throughput_inferences_per_s", "edp_j_s", "cores_used", "chips_used", "hardware", "model",
+    "neurosim_version",
+)
+EXTRA_FIELDS = (
+    "latency_steps", "tiles_used", "images_per_stream", "simulated_time_s", "energy_total_j",
+    "idle_energy_j", "static_power_w", "packet_deliveries_per_inference",
+    "buffer_overflows", "max_link_queue", "tick_overruns", "max_tick_overrun_s",
+    "hardware_overrides",
+)
+
+
+def code_params(snn: SNN) -> dict[str, Any]:
+    """The code's step parameter(s), e.g. ``{"T": 64}`` or ``{"K": 10}``."""
+    picked = {k: snn.params[k] for k in ("K", "T") if k in snn.params}
+    if picked:
+        return picked
+    return {k: v for k, v in snn.params.items() if isinstance(v, int | float | str | bool)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def summary_block(snn: SNN, hw: Hardware, measurement: HardwareMeasurement, *,
+                  labels: np.ndarray | None = None, ann_accuracy: float | None = None,
+                  model: str | None = None) -> dict[str, Any]:
+    """The summary of one network in one code on one chip (fields: :data:`SUMMARY_FIELDS`)."""
+    run, fig = measurement.run, measurement.figures
+    per = run.per_image()
+    snn_accuracy = None
+    if labels is not None:
+        labels = np.asarray(labels)[: run.n_images]
+        snn_accuracy = float(np.mean(np.argmax(run.outputs, axis=1) == labels))
+    hops = per["hops_ew"] + per["hops_ns"] + per["hops_interchip"]
+    block: dict[str, Any] = {
+        "code": snn.code,
+        "params": code_params(snn),
+        "ann_accuracy": ann_accuracy,
+        "snn_accuracy": snn_accuracy,
+        "images": run.n_images,
+        "steps_per_image": snn.window,
+        "spikes_per_neuron": per["spikes"] / max(snn.n_spiking_neurons, 1),
+        "synaptic_events_per_inference": per["synaptic_events"],
+        "packets_per_inference": per["packets_out"],
+        "hops_per_inference": hops,
+        "energy_per_inference_j": fig.energy_per_inference_j,
+        "energy_breakdown_j": {k: fig.energy_breakdown_j[k] for k in CATEGORIES},
+        "latency_s": fig.latency_s,
+        "throughput_inferences_per_s": fig.throughput_inferences_per_s,
+        "edp_j_s": fig.edp_j_s,
+        "cores_used": run.cores_used,
+        "chips_used": run.chips_used,
+        "hardware": {"name": hw.name, "file_hash": hw.file_hash},
+        "model": model or str(snn.metadata.get("model", snn.name)),
+        "neurosim_version": __version__,
+        # extras
+        "latency_steps": snn.latency_steps,
+        "tiles_used": run.tiles_used,
+        "images_per_stream": max(s.n_images for s in run.streams),
+        "simulated_time_s": run.time_s,
+        "energy_total_j": fig.run_energy.total_j,
+        "idle_energy_j": fig.run_energy.idle_dynamic_j,
+        "static_power_w": run.static_power_w,
+        "packet_deliveries_per_inference": per["packets_in"],
+        "buffer_overflows": run.buffer_overflows,
+        "max_link_queue": int(run.link_max_queue.max(initial=0)),
+        "tick_overruns": run.tick_overruns,
+        "max_tick_overrun_s": run.max_tick_overrun_s,
+        "hardware_overrides": [f"{k}={v}" for k, v in hw.overrides],
+    }
+    return _plain(block)  # type: ignore[no-any-return]
+
+
+def write_summary_json(path: str | Path, block: dict[str, Any]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(block, indent=2) + "\n")
+    return path
+
+
+def _write_rows(path: str | Path, header: list[str], rows: list[list[Any]]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_plain(v) for v in row])
+    return path
+
+
+def write_per_core_csv(path: str | Path, run: HardwareRun, hw: Hardware, energy: RunEnergy) -> Path:
+    """One row per core in use: place, load, event counts, busy time and energy (J)."""
+    header = ["core", "chip_x", "chip_y", "tile_x", "tile_y", "slot", "neurons", "populations",
+              *COUNT_KINDS, "busy_s", "utilisation",
+              *[f"energy_{k}_j" for k in CATEGORIES], "energy_total_j"]
+    rows = []
+    for i, core in enumerate(run.cores):
+        loc = core_location(hw, int(core))
+        e = energy.by_core_j[int(core)]
+        rows.append([int(core), loc.chip_x, loc.chip_y, loc.tile_x, loc.tile_y, loc.slot,
+                     int(run.core_neurons[i]), run.core_populations[i],
+                     *[int(v) for v in run.core_counts[i]], float(run.core_busy_s[i]),
+                     float(run.core_busy_s[i] / run.time_s) if run.time_s else 0.0,
+                     *[e[k] for k in CATEGORIES], sum(e[k] for k in CATEGORIES)])
+    return _write_rows(path, header, rows)
+
+
+def write_per_layer_csv(path: str | Path, run: HardwareRun, snn: SNN, energy: RunEnergy) -> Path:
+    """One row per population: size, cores, spikes, event counts and dynamic energy (J).
+
+    ``synaptic_events`` land on the layer's neurons; spikes, packets, hops and
+    ``synaptic_events_caused`` are those of the layer's own spikes.
+    """
+    header = ["population", "role", "dynamics", "neurons", "cores", "spikes_per_neuron",
+              *COUNT_KINDS, *[f"energy_{k}_j" for k in DYNAMIC], "energy_dynamic_j"]
+    rows = []
+    for i, pop in enumerate(snn.populations):
+        e = energy.by_population_j[pop.name]
+        spikes = int(run.population_counts[i, COUNT_KINDS.index("spikes")])
+        rows.append([pop.name, pop.role, pop.dynamics, pop.size, int(run.population_cores[i]),
+                     spikes / (pop.size * run.n_images),
+                     *[int(v) for v in run.population_counts[i]],
+                     *[e[k] for k in DYNAMIC], sum(e[k] for k in DYNAMIC)])
+    return _write_rows(path, header, rows)
+
+
+def write_per_link_csv(path: str | Path, run: HardwareRun, hw: Hardware) -> Path:
+    """One row per link that carried packets (board-wide tile coordinates)."""
+    links = run.used_links()
+    energy = {"ew": hw.chip.noc.energy_hop_ew_j, "ns": hw.chip.noc.energy_hop_ns_j,
+              "interchip": hw.board.energy_interchip_hop_j}
+    header = ["from_x", "from_y", "to_x", "to_y", "kind", "packets", "busy_s", "wait_s",
+              "max_queue", "overflows", "energy_j"]
+    rows = [[links["from_x"][i], links["from_y"][i], links["to_x"][i], links["to_y"][i],
+             links["kind"][i], links["packets"][i], links["busy_s"][i], links["wait_s"][i],
+             links["max_queue"][i], links["overflows"][i],
+             float(links["packets"][i]) * energy[str(links["kind"][i])]]
+            for i in range(len(links["link"]))]
+    return _write_rows(path, header, rows)
+
+
+def format_summary(block: dict[str, Any]) -> str:
+    """A few lines for a terminal."""
+    b = block["energy_breakdown_j"]
+    share = ", ".join(f"{k} {100 * b[k] / block['energy_per_inference_j']:.0f}%" for k in CATEGORIES
+                      ) if block["energy_per_inference_j"] else ""
+    acc = block["snn_accuracy"]
+    lines = [
+        f"{block['model']} ({block['code']} {block['params']}) on {block['hardware']['name']}: "
+        f"{block['images']} images, {block['cores_used']} cores, {block['chips_used']} chip(s)",
+        f"  accuracy (SNN on chip)   {acc:.4f}" if acc is not None else "  accuracy (SNN on chip)   n/a",
+        f"  energy per inference     {block['energy_per_inference_j'] * 1e6:.4g} uJ ({share})",
+        f"  latency                  {block['latency_s'] * 1e6:.4g} us",
+        f"  throughput               {block['throughput_inferences_per_s']:.4g} inferences/s",
+        f"  spikes per neuron        {block['spikes_per_neuron']:.3g}",
+        f"  synaptic events / inf.   {block['synaptic_events_per_inference']:.4g}",
+    ]
+    if block.get("tick_overruns"):
+        lines.append(f"  tick overruns            {block['tick_overruns']}")
+    if block.get("buffer_overflows"):
+        lines.append(f"  buffer overflows         {block['buffer_overflows']}")
+    return "\n".join(lines)
