@@ -115,7 +115,6 @@ def part_time() -> None:
 def _digits_snn():
     try:
         from neurosim.ann.zoo import load_zoo_model  # type: ignore[import-not-found]
-
         from neurosim.coding.rate import Rate
         from neurosim.snn.convert import convert
 

@@ -33,7 +33,7 @@ class NeurosimError(Exception):
     def message(self) -> str:
         text = f"{self.where}: {self.what}" if self.where else self.what
         if self.fix:
-            text = f"{text.rstrip('.')}. {self.fix[:1].upper()}{self.fix[1:]}"
+            text = f"{text.rstrip('.')}. {self.fix}"
         return text
 
     def __str__(self) -> str:

@@ -130,7 +130,8 @@ def test_idle_network_costs_static_and_inactive_updates() -> None:
         silent = replace(snn, populations=tuple(
             replace(p, bias=np.zeros_like(p.bias)) for p in snn.populations),
             params={**snn.params, "input_range": (0.0, 1.0)})
-        hw = loihi_like(static_power_core_w=1e-4)
+        # Native FS neurons: on emulating cores every FS update in a window is active.
+        hw = loihi_like(static_power_core_w=1e-4, fs_neurons=True)
         mapping = sequential_mapping(silent, hw, 50)
         run = simulate_hardware(silent, mapping, hw, np.zeros_like(images))
         totals = run.totals()
@@ -191,3 +192,27 @@ def test_routing_lists_grow(residual_case, monkeypatch) -> None:
         np.testing.assert_array_equal(a.step_end_s, b.step_end_s)
         np.testing.assert_array_equal(a.packets, b.packets)
     np.testing.assert_array_equal(expected.core_counts, grown.core_counts)
+
+
+def test_cores_without_fs_neurons_charge_window_updates_as_active() -> None:
+    """Emulated FS neurons: same spikes, and every in-window update of an FS neuron is active."""
+    from engine_hw import loihi_like, sequential_mapping
+    from engine_nets import converted, random_images, random_model
+
+    from neurosim.engine import simulate_hardware
+
+    model = random_model(3)
+    images = random_images(3, model, 2)
+    snn = converted(model, "ttfs", images)
+    runs = {}
+    for native in (True, False):
+        hw = loihi_like(fs_neurons=native)
+        runs[native] = simulate_hardware(snn, sequential_mapping(snn, hw, 40), hw, images,
+                                         record_spikes=True)
+    np.testing.assert_array_equal(runs[True].spike_record()[2], runs[False].spike_record()[2])
+    native, emulated = runs[True].totals(), runs[False].totals()
+    assert native["updates_active"] + native["updates_inactive"] == (
+        emulated["updates_active"] + emulated["updates_inactive"])
+    # Spiking FS populations: every neuron is active at each of its window steps per image.
+    window_updates = sum(p.size * p.window * len(images) for p in snn.populations if p.spiking)
+    assert emulated["updates_active"] >= window_updates > native["updates_active"] - 1

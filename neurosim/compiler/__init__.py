@@ -135,7 +135,9 @@ def compile(snn: SNN, hw: Hardware,
              for name, cores in placements.items()}
     chosen = placer
     if placer == "optimised" and costs["optimised"].packets_hops > costs["baseline"].packets_hops:
-        chosen = "baseline"  # keep the best: the optimiser never returns worse than this
+        # The layer order is one of the optimiser's candidates: it never returns worse.
+        chosen = "baseline"
+        placements["optimised"], costs["optimised"] = placements["baseline"], costs["baseline"]
     cores = placements[chosen]
     blocks = tuple(replace(b, core=int(cores[i]), usage=part.usage.record(i))
                    for i, b in enumerate(part.blocks))

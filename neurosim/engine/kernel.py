@@ -4,7 +4,8 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
 
 1. **Cores.** Every core in use walks its neurons in order. A neuron's update takes the
    active or the inactive update latency (active = it changed ``v`` or ``pending``, or
-   fired). A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
+   fired; on a core without native FS neurons, every update of an FS or TTFS neuron in
+   its window is active, because the core rewrites its threshold and reset each step). A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
    the packet leaves when its ``packet_out`` is done. So a core's packets leave while it
    still updates its later neurons. Its own work ends at ``U_c``.
 2. **Synaptic effects.** A spike of step ``t`` adds ``w · d(k)`` into the ring slot of
@@ -289,9 +290,9 @@ def run_stream(
     # board
     size_x, link_next, link_kind, link_latency, link_serialisation,
     # chip behaviour
-    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth,
+    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs,
     # the stream
-    encoded, window, n_steps, record_spikes, record_packets, packet_capacity, entry_capacity,
+    encoded, poisson_fire, window, n_steps, record_spikes, record_packets, packet_capacity, entry_capacity,
     # outputs, filled in place
     core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
     link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
@@ -376,6 +377,8 @@ def run_stream(
                         if role != 2 and v[n] > seq_threshold[p, k]:
                             fired = True
                             v[n] -= seq_reset[p, k]
+                elif pop_dynamics[p] == 2:  # "poisson" input: draws made by the caller
+                    fired = in_window and poisson_fire[img, k, n - pop_first[p]]
                 elif in_window:  # "if"
                     if k == 0:
                         v[n] = 0
@@ -389,7 +392,10 @@ def run_stream(
                         fired = True
                         v[n] -= seq_reset[p, k]
                 bucket = img if in_window else n_images
-                if fired or v[n] != v_before or pending[n] != pending_before:
+                # A core without native FS neurons rewrites the threshold of each FS neuron
+                # at every step of its window: every such update is active.
+                emulated = emulate_fs and pop_dynamics[p] == 0 and in_window and role != 2
+                if fired or emulated or v[n] != v_before or pending[n] != pending_before:
                     tau += lat_active
                     core_counts[c, UPD_ACTIVE] += 1
                     pop_counts[p, UPD_ACTIVE] += 1

@@ -33,6 +33,7 @@ from neurosim.engine.tables import EngineTables, build_tables
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
 from neurosim.snn.network import SNN
+from neurosim.snn.neuron import poisson_step
 
 IMAGES_PER_STREAM = 32
 """Images per stream of a run (the unit of work of a parallel run)."""
@@ -262,10 +263,27 @@ def _population_cores(snn: SNN, tables: EngineTables) -> np.ndarray:
     return np.bincount(pairs[:, 0], minlength=len(snn.populations)).astype(np.int64)
 
 
+def _poisson_draws(snn: SNN, encoded: np.ndarray, first_image: int) -> np.ndarray:
+    """Spikes of a Poisson input population, (images, window, neurons); empty otherwise.
+
+    Drawn by the same function as the functional simulator's, from the images' global
+    numbers, so both see the same spikes whatever the stream.
+    """
+    pop = snn.input
+    if pop.dynamics != "poisson":
+        return np.zeros((0, 0, 0), dtype=np.bool_)
+    ids = np.arange(first_image, first_image + len(encoded))
+    seed = int(snn.params.get("seed", 0))
+    return np.ascontiguousarray(np.stack(
+        [poisson_step(encoded.astype(np.float64), k, pop, ids, seed) for k in range(pop.window)],
+        axis=1))
+
+
 def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, first_image: int,
              record_spikes: bool, record_packets: bool) -> HardwareRun:
     encoded = np.ascontiguousarray(snn.encode(images), dtype=np.int64)
     n_images = len(images)
+    poisson_fire = _poisson_draws(snn, encoded, first_image)
     n_steps = snn.stream_steps(n_images) + 1  # +1: an "fs" output reads its value then
     n_pops = len(snn.populations)
     n_links = len(tables.mesh.next_tile)
@@ -301,7 +319,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         t.mesh.size_x, t.mesh.next_tile, t.mesh.kind, t.mesh.latency_s, t.mesh.serialisation_s,
         _latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
         float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
-        encoded, snn.window, n_steps, record_spikes, record_packets,
+        not chip.core.fs_neurons, encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
         packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY),
         core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
         link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,

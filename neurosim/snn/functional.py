@@ -179,8 +179,12 @@ class StreamResult:
         return np.argmax(self.outputs, axis=1)
 
 
-def simulate_stream(snn: SNN, images: np.ndarray) -> StreamResult:
-    """Step the pipeline in global time with ``images`` back to back; record every spike."""
+def simulate_stream(snn: SNN, images: np.ndarray, first_image: int = 0) -> StreamResult:
+    """Step the pipeline in global time with ``images`` back to back; record every spike.
+
+    ``first_image`` numbers the images for Poisson input draws (the stream's first image
+    is image ``first_image`` of a longer run).
+    """
     encoded = snn.encode(images)
     n_images = len(images)
     steps = snn.stream_steps(n_images)
@@ -228,7 +232,7 @@ def simulate_stream(snn: SNN, images: np.ndarray) -> StreamResult:
                         outputs[image] = v[name] * pop.unit
                         readout[image] = t
                 elif pop.dynamics == "poisson":
-                    z = poisson_step(bias[None, :], k, pop, np.array([image]),
+                    z = poisson_step(bias[None, :], k, pop, np.array([first_image + image]),
                                      int(snn.params.get("seed", 0)))[0]
                 else:
                     v[name], z = if_step(v[name], e + bias, k, pop)
