@@ -40,8 +40,10 @@ class Workload:
     def calibration(self, n: int = CALIBRATION_IMAGES) -> np.ndarray:
         return as_model_input(self.dataset.x_train[:n], self.model)
 
-    def ann_accuracy(self) -> float:
-        return float(np.mean(np.argmax(forward(self.model, self.x_test), axis=1) == self.y_test))
+    def ann_accuracy(self, n: int | None = None) -> float:
+        """Top-1 accuracy of the ANN on the first ``n`` test images (all by default)."""
+        logits = forward(self.model, self.x_test[:n])
+        return float(np.mean(np.argmax(logits, axis=1) == self.y_test[:n]))
 
     def convert(self, code: SpikeCode, precision: Precision | None = None) -> SNN:
         snn = convert(self.model, code, self.calibration(), precision)

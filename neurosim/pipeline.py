@@ -1,0 +1,121 @@
+"""One configuration, end to end: convert → compile → simulate → summary.
+
+This is what ``neurosim compare`` runs for each code and what a sweep runs for each point.
+Accuracy and spikes per neuron come from the functional simulator over the test split
+(every image unless ``accuracy_images`` says fewer); the hardware figures come from the
+event engine over the first ``images`` test images streamed back to back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from neurosim.coding import make_code
+from neurosim.compiler import compile as compile_network
+from neurosim.compiler.mapping import Mapping as CoreMapping
+from neurosim.engine import IMAGES_PER_STREAM, HardwareMeasurement, measure_hardware
+from neurosim.errors import NeurosimError
+from neurosim.hardware import load_hardware
+from neurosim.hardware.model import Hardware
+from neurosim.report.summary import summary_block
+from neurosim.snn.functional import FunctionalResult, simulate
+from neurosim.snn.network import SNN
+from neurosim.snn.quantise import Precision
+from neurosim.workload import Workload, load_workload
+
+# Calibration images whose spikes tell the placer where traffic flows.
+PLACEMENT_IMAGES = 100
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Everything that decides one result. ``code_options`` as for :func:`make_code`."""
+
+    model: str = "digits-cnn"
+    hardware: str = "loihi"
+    overrides: tuple[tuple[str, Any], ...] = ()
+    code: str = "fs"
+    code_options: tuple[tuple[str, Any], ...] = ()
+    placer: str = "optimised"
+    seed: int = 0
+    images: int = 32
+    accuracy_images: int | None = None
+    images_per_stream: int = IMAGES_PER_STREAM
+    dataset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.images < 1:
+            raise NeurosimError(f"images = {self.images} is not positive", fix="use 1 or more")
+        if self.accuracy_images is not None and self.accuracy_images < 1:
+            raise NeurosimError(f"accuracy_images = {self.accuracy_images} is not positive",
+                                fix="use 1 or more, or leave it out for the whole test split")
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model, "hardware": self.hardware, "overrides": dict(self.overrides),
+                "code": self.code, "code_options": dict(self.code_options), "placer": self.placer,
+                "seed": self.seed, "images": self.images, "accuracy_images": self.accuracy_images,
+                "images_per_stream": self.images_per_stream, "dataset": self.dataset}
+
+
+@dataclass(eq=False)
+class ConfigurationResult:
+    """A configuration's summary block and the objects behind it."""
+
+    summary: dict[str, Any]
+    snn: SNN
+    hardware: Hardware
+    mapping: CoreMapping
+    measurement: HardwareMeasurement
+    functional: FunctionalResult
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def precision_for(hw: Hardware) -> Precision:
+    """Integer widths the chip stores: its weight bits (FS sequences keep 16 bits)."""
+    return Precision(weight_bits=int(hw.chip.core.weight_bits))
+
+
+def run_configuration(config: Configuration, *, workload: Workload | None = None,
+                      hardware: Hardware | None = None,
+                      step: Callable[[str], None] | None = None) -> ConfigurationResult:
+    """Convert, compile and simulate one configuration; ``step`` hears each stage's name."""
+    def say(stage: str) -> None:
+        if step is not None:
+            step(stage)
+
+    workload = workload or load_workload(config.model, config.dataset)
+    hw = hardware or load_hardware(config.hardware, dict(config.overrides))
+    code = make_code(config.code, **dict(config.code_options))
+    say("convert")
+    snn = workload.convert(code, precision_for(hw))
+    x_test, y_test = workload.x_test, workload.y_test
+    if config.accuracy_images is not None:
+        x_test, y_test = x_test[:config.accuracy_images], y_test[:config.accuracy_images]
+    say("functional")
+    functional = simulate(snn, x_test)
+    say("compile")
+    traffic = simulate(snn, workload.calibration(PLACEMENT_IMAGES)).mean_spike_counts()
+    mapping = compile_network(snn, hw, traffic, placer=config.placer, seed=config.seed)
+    say("engine")
+    images = workload.x_test[:config.images]
+    measurement = measure_hardware(snn, mapping, hw, images,
+                                   images_per_stream=config.images_per_stream)
+    block = summary_block(snn, hw, measurement, labels=workload.y_test[:config.images],
+                          ann_accuracy=workload.ann_accuracy(len(y_test)),
+                          model=workload.model.name)
+    # Accuracy and spikes of the code over the test split; the engine's own accuracy on its
+    # images stays beside them (the two simulators give identical spikes).
+    block["engine_accuracy"] = block["snn_accuracy"]
+    block["snn_accuracy"] = functional.accuracy(y_test)
+    block["spikes_per_neuron"] = functional.spikes_per_neuron()
+    block["accuracy_images"] = len(y_test)
+    block["placer"] = config.placer
+    return ConfigurationResult(summary=block, snn=snn, hardware=hw, mapping=mapping,
+                               measurement=measurement, functional=functional)
+
+
+def options_tuple(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A hashable, ordered form of an options mapping (for :class:`Configuration`)."""
+    return tuple(sorted((k, v) for k, v in options.items() if v is not None))
