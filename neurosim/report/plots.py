@@ -88,28 +88,30 @@ def accuracy_vs_latency(blocks: Sequence[dict[str, Any]], path: str | Path) -> P
                              "Accuracy against latency", path)
 
 
-def core_heatmap(values: np.ndarray, mesh_x: int, mesh_y: int, cores_per_tile: int,
-                 title: str, label: str, path: str | Path) -> Path:
-    """Per-core values laid out over the mesh: each tile is a small grid of its cores.
+def core_heatmap(tile_x: np.ndarray, tile_y: np.ndarray, slot: np.ndarray, values: np.ndarray,
+                 cores_per_tile: int, title: str, label: str, path: str | Path) -> Path:
+    """Per-core values over the mesh: each tile is a small grid of its cores.
 
-    ``values`` holds one number per core of one chip, in core-number order.
+    ``tile_x``, ``tile_y`` (board-wide tile coordinates), ``slot`` (core within the tile)
+    and ``values`` have one entry per core in use; the picture spans their tiles.
     """
     side = int(np.ceil(np.sqrt(cores_per_tile)))
-    grid = np.full((mesh_y * side, mesh_x * side), np.nan)
-    for core, value in enumerate(np.asarray(values, dtype=np.float64)):
-        tile, slot = divmod(core, cores_per_tile)
-        ty, tx = divmod(tile, mesh_x)
-        sy, sx = divmod(slot, side)
-        grid[ty * side + sy, tx * side + sx] = value
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.5 * mesh_x * side + 2), max(3.0, 0.5 * mesh_y * side + 1.5)))
-    image = ax.imshow(np.where(grid > 0, grid, np.nan), cmap="viridis", origin="lower")
-    for k in range(1, mesh_x):
-        ax.axvline(k * side - 0.5, color="white", linewidth=1.5)
-    for k in range(1, mesh_y):
-        ax.axhline(k * side - 0.5, color="white", linewidth=1.5)
+    x0, y0 = int(tile_x.min()), int(tile_y.min())
+    width, height = int(tile_x.max()) - x0 + 1, int(tile_y.max()) - y0 + 1
+    grid = np.full((height * side, width * side), np.nan)
+    for tx, ty, sl, value in zip(tile_x, tile_y, slot, np.asarray(values, dtype=np.float64)):
+        sy, sx = divmod(int(sl), side)
+        grid[(int(ty) - y0) * side + sy, (int(tx) - x0) * side + sx] = value
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * width * side + 2.5), max(3.2, 0.9 * height * side + 1.5)))
+    image = ax.imshow(grid, cmap="viridis", origin="lower")
+    for k in range(1, width):
+        ax.axvline(k * side - 0.5, color="white", linewidth=2)
+    for k in range(1, height):
+        ax.axhline(k * side - 0.5, color="white", linewidth=2)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel(f"{mesh_x} × {mesh_y} tiles, {cores_per_tile} cores each (blank: idle)")
+    ax.set_xlabel(f"tiles ({x0}…{x0 + width - 1}) × ({y0}…{y0 + height - 1}); "
+                  f"{cores_per_tile} cores per tile; blank: no core in use")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label=label)
     return _save(fig, path)
