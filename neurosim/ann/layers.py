@@ -62,8 +62,8 @@ class Conv2d:
 
 
 @dataclass(frozen=True, eq=False)
-class AvgPool2d:
-    """Average pooling: ``y[c, i, j] = mean_{u<k_h, v<k_w} x[c, i·s_h + u, j·s_w + v]`` (no padding)."""
+class _Pool2d:
+    """A pooling window of ``kernel`` moved by ``stride``, without padding."""
 
     name: str
     inputs: tuple[str, ...]
@@ -76,21 +76,17 @@ class AvgPool2d:
 
 
 @dataclass(frozen=True, eq=False)
-class MaxPool2d:
+class AvgPool2d(_Pool2d):
+    """Average pooling: ``y[c, i, j] = mean_{u<k_h, v<k_w} x[c, i·s_h + u, j·s_w + v]``."""
+
+
+@dataclass(frozen=True, eq=False)
+class MaxPool2d(_Pool2d):
     """Max pooling: ``y[c, i, j] = max_{u<k_h, v<k_w} x[c, i·s_h + u, j·s_w + v]``.
 
     Read so that a model using it loads and runs as an ANN, but no spike code converts it:
     replace it by average pooling, as Stöckl & Maass (2021) did in the ResNet stem.
     """
-
-    name: str
-    inputs: tuple[str, ...]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kernel", _pair(self.kernel))
-        object.__setattr__(self, "stride", _pair(self.stride))
 
 
 @dataclass(frozen=True, eq=False)

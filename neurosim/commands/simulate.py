@@ -8,7 +8,6 @@ Images come from the test split of the data set named in the SNN's metadata (or
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +35,10 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _needs(module: str, name: str, what: str) -> Any:
-    """``module.name``, or a clear error if this build does not have it yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        raise NeurosimError(f"{what} is not available in this build of neurosim ({module}.{name})",
-                            fix="install a complete neurosim") from None
-
-
 def _load_mapping(path: str, snn: Any, hw: Any) -> Any:
     """A mapping file from ``neurosim compile``, checked against this SNN and chip."""
-    load = _needs("neurosim.compiler.io", "load_mapping", "reading mapping files")
-    return load(path, snn, hw)
+    from neurosim.compiler.io import load_mapping
+    return load_mapping(path, snn, hw)
 
 
 def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | None:
@@ -67,7 +57,10 @@ def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | N
 
 
 def run(args: argparse.Namespace) -> int:
+    from neurosim.compiler import compile as compile_network
+    from neurosim.datasets import load_dataset
     from neurosim.engine import IMAGES_PER_STREAM, measure_hardware
+    from neurosim.hardware import load_hardware
     from neurosim.report.summary import (
         format_summary,
         summary_block,
@@ -81,13 +74,12 @@ def run(args: argparse.Namespace) -> int:
     if args.images < 1:
         raise NeurosimError(f"--images {args.images} is not positive", fix="use at least 1")
     snn = load_snn(args.snn)
-    load_hardware = _needs("neurosim.hardware", "load_hardware", "loading hardware models")
     hw = load_hardware(args.hw, args.overrides)
     dataset_name = args.dataset or snn.metadata.get("dataset")
     if not dataset_name:
         raise NeurosimError("the SNN does not name its data set", where=args.snn,
                             fix="pass --dataset NAME (e.g. digits)")
-    dataset = _needs("neurosim.datasets", "load_dataset", "loading data sets")(dataset_name)
+    dataset = load_dataset(dataset_name)
     images = np.asarray(dataset.x_test[: args.images])
     labels = np.asarray(dataset.y_test[: args.images])
     if args.mapping:
@@ -96,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         # Place for the traffic these very images cause (the functional simulator is cheap).
         from neurosim.snn.functional import simulate
         spikes = simulate(snn, images).mean_spike_counts()
-        mapping = _needs("neurosim.compiler", "compile", "the compiler")(snn, hw, spikes)
+        mapping = compile_network(snn, hw, spikes)
     measurement = measure_hardware(snn, mapping, hw, images,
                                    images_per_stream=args.images_per_stream or IMAGES_PER_STREAM)
     block = summary_block(snn, hw, measurement, labels=labels,
