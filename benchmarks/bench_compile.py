@@ -32,13 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hw_factory import make_hardware  # noqa: E402
-from snn_factory import digits_cnn_snn, digits_images, synthetic_snn  # noqa: E402
+from snn_factory import digits_images, synthetic_snn  # noqa: E402
 
 from neurosim.compiler import compile, spike_estimate  # noqa: E402
 from neurosim.compiler.io import save_mapping  # noqa: E402
 from neurosim.compiler.partition import partition  # noqa: E402
 from neurosim.compiler.place import layer_ordered, optimise  # noqa: E402
 from neurosim.compiler.route import traffic_cost, traffic_matrix  # noqa: E402
+from neurosim.hardware import load_hardware  # noqa: E402
 
 LARGE = [("input", (3, 32, 32)), ("conv", 64, 3, 1, 1), ("conv", 32, 1, 1, 0),
          ("conv", 32, 3, 2, 1), ("conv", 64, 3, 2, 1), ("conv", 64, 3, 1, 1),
@@ -47,10 +48,6 @@ LARGE = [("input", (3, 32, 32)), ("conv", 64, 3, 1, 1), ("conv", 32, 1, 1, 0),
 
 def board(**overrides):
     """Loihi-like: 8×4 chips of 8×4 tiles × 4 cores; the shipped file if the loader exists."""
-    try:
-        from neurosim.hardware import load_hardware  # type: ignore[attr-defined]
-    except ImportError:
-        return make_hardware(**{"board.chips_x": 8, "board.chips_y": 4, **overrides})
     return load_hardware("loihi", [f"{k}={v}" for k, v in overrides.items()])
 
 
@@ -113,14 +110,11 @@ def part_time() -> None:
 
 
 def _digits_snn():
-    try:
-        from neurosim.ann.zoo import load_zoo_model  # type: ignore[import-not-found]
-        from neurosim.coding.rate import Rate
-        from neurosim.snn.convert import convert
+    from neurosim.ann.zoo import load_zoo_model
+    from neurosim.coding.rate import Rate
+    from neurosim.snn.convert import convert
 
-        return convert(load_zoo_model("digits-cnn"), Rate(T=32), digits_images(200)), "zoo digits-cnn"
-    except Exception:  # no zoo (or no trained file) in this checkout: use the stand-in
-        return digits_cnn_snn(), "digits-cnn architecture, random weights"
+    return convert(load_zoo_model("digits-cnn"), Rate(T=32), digits_images(200)), "zoo digits-cnn"
 
 
 def part_quality() -> None:

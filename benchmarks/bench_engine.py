@@ -26,29 +26,25 @@ import argparse
 import itertools
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from neurosim.ann.layers import Activation, Conv2d, Dense, Flatten, Input
 from neurosim.ann.model import Model
 from neurosim.coding.rate import Rate
+from neurosim.compiler import compile as compile_snn
 from neurosim.compiler.mapping import Block, Mapping
 from neurosim.engine import build_tables, simulate_hardware
+from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.snn.convert import convert
+from neurosim.snn.functional import simulate
 from neurosim.snn.network import SNN
 
 
 def loihi() -> Hardware:
     """The shipped Loihi model if the loader is there, else the tests' copy of its numbers."""
-    try:
-        from neurosim.hardware import load_hardware
-        return load_hardware("loihi")
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from engine_hw import loihi_like
-        return loihi_like(chips_x=8, chips_y=4)
+    return load_hardware("loihi")
 
 
 def _mapping(snn: SNN, hw: Hardware, groups: list[tuple[str, np.ndarray]]) -> Mapping:
@@ -115,13 +111,8 @@ def conv_snn(T: int) -> SNN:
     return convert(model, Rate(T=T), rng.uniform(0, 1, size=(8, 3, 32, 32)))
 
 
-def compiled_mapping(snn: SNN, hw: Hardware, images: np.ndarray) -> Mapping | None:
-    """neurosim's compiler on the functional spike counts, if this build has it."""
-    try:
-        from neurosim.compiler import compile as compile_snn
-    except ImportError:
-        return None
-    from neurosim.snn.functional import simulate
+def compiled_mapping(snn: SNN, hw: Hardware, images: np.ndarray) -> Mapping:
+    """neurosim's compiler on the functional spike counts."""
     return compile_snn(snn, hw, simulate(snn, images).mean_spike_counts())
 
 
@@ -209,9 +200,8 @@ def main(argv: list[str] | None = None) -> int:
                        images, args.repeats)
         if args.export_mlp:
             export_mlp(snn, images[0], result, args.export_mlp)
-        compiled = compiled_mapping(snn, hw, images)
-        if compiled is not None:
-            bench(f"{label}, compiled mapping", snn, compiled, hw, images, args.repeats)
+        bench(f"{label}, compiled mapping", snn, compiled_mapping(snn, hw, images), hw, images,
+              args.repeats)
     if args.workload in ("conv", "all"):
         snn = conv_snn(args.conv_steps)
         images = rng.uniform(0, 1, size=(args.images, 3, 32, 32))
@@ -220,9 +210,8 @@ def main(argv: list[str] | None = None) -> int:
               args.repeats)
         bench(f"{label}, channel mapping", snn, sequential_mapping(snn, hw), hw, images,
               args.repeats)
-        compiled = compiled_mapping(snn, hw, images)
-        if compiled is not None:
-            bench(f"{label}, compiled mapping", snn, compiled, hw, images, args.repeats)
+        bench(f"{label}, compiled mapping", snn, compiled_mapping(snn, hw, images), hw, images,
+              args.repeats)
     return 0
 
 

@@ -8,13 +8,13 @@ import sys
 import types
 
 import numpy as np
-import pytest
 from engine_hw import loihi_like, sequential_mapping
 
 from neurosim.ann.layers import Activation, Dense, Input
 from neurosim.ann.model import Model
 from neurosim.cli import main
 from neurosim.coding.rate import Rate
+from neurosim.datasets import load_dataset
 from neurosim.report.summary import SUMMARY_FIELDS
 from neurosim.snn.convert import convert
 from neurosim.snn.io import save_snn
@@ -62,12 +62,7 @@ def test_simulate_with_stand_ins(tmp_path, monkeypatch, capsys) -> None:
 
 
 def test_simulate_end_to_end(tmp_path, capsys) -> None:
-    hardware = pytest.importorskip("neurosim.hardware")
-    compiler = pytest.importorskip("neurosim.compiler")
-    datasets = pytest.importorskip("neurosim.datasets")
-    if not (hasattr(hardware, "load_hardware") and hasattr(compiler, "compile")):
-        pytest.skip("the hardware loader and the compiler are not merged yet")
-    data = datasets.load_dataset("digits")
+    data = load_dataset("digits")
     snn_path = _digits_like_snn(tmp_path, data.x_train[:100], "digits")
     out = tmp_path / "out"
     assert main(["simulate", snn_path, "--hw", "loihi", "--images", "5", "--out", str(out)]) == 0

@@ -19,8 +19,11 @@ import numpy as np
 from neurosim.compiler import PLACERS, compile
 from neurosim.compiler.io import save_mapping
 from neurosim.compiler.usage import LIMIT_LABELS
+from neurosim.datasets import load_dataset
 from neurosim.errors import NeurosimError
+from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
+from neurosim.snn.functional import simulate
 from neurosim.snn.io import load_snn
 from neurosim.snn.network import SNN
 
@@ -53,12 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def load_hardware_model(name: str, overrides: list[str]) -> Hardware:
-    try:
-        from neurosim.hardware import load_hardware  # type: ignore[attr-defined]
-    except ImportError:
-        raise NeurosimError("this neurosim cannot read hardware files yet", where=name,
-                            fix="use neurosim.compiler.compile from Python") from None
-    return load_hardware(name, overrides)  # type: ignore[no-any-return]
+    """The chip to compile for (a seam the tests replace with hand-built hardware)."""
+    return load_hardware(name, overrides)
 
 
 def calibration_spikes(snn: SNN, images: int | None) -> tuple[dict[str, np.ndarray] | None, str]:
@@ -68,19 +67,12 @@ def calibration_spikes(snn: SNN, images: int | None) -> tuple[dict[str, np.ndarr
     if images == 0:
         return None, "uniform estimate (one spike per neuron; --images 0)"
     dataset = snn.metadata.get("dataset")
-    try:
-        from neurosim.datasets import load_dataset  # type: ignore[import-not-found]
-    except ImportError:
-        load_dataset = None
-    if not dataset or load_dataset is None:
-        why = ("the network's metadata names no data set" if not dataset
-               else "this neurosim has no data set loader")
+    if not dataset:
+        why = "the network's metadata names no data set"
         if images is not None:
             raise NeurosimError(f"cannot simulate {images} calibration images: {why}",
                                 where=f"SNN {snn.name!r}", fix="pass --images 0 for a uniform estimate")
         return None, f"uniform estimate (one spike per neuron): {why}"
-    from neurosim.snn.functional import simulate
-
     n = DEFAULT_IMAGES if images is None else images
     x = load_dataset(dataset).x_train[:n]
     counts = simulate(snn, x).mean_spike_counts()
