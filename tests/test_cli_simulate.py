@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import types
 
 import numpy as np
-from engine_hw import loihi_like, sequential_mapping
 
 from neurosim.ann.layers import Activation, Dense, Input
 from neurosim.ann.model import Model
@@ -41,24 +37,6 @@ def _check_outputs(out, capsys, images: int) -> None:
         assert (out / name).read_text().count("\n") >= 2
     assert (out / "per_link.csv").read_text().startswith("from_x,")  # links used, if any
     assert "energy per inference" in capsys.readouterr().out
-
-
-def test_simulate_with_stand_ins(tmp_path, monkeypatch, capsys) -> None:
-    # The loader, compiler and data sets come from other branches: stand-ins here.
-    rng = np.random.default_rng(1)
-    x = rng.uniform(0, 1, size=(20, 1, 8, 8))
-    fake = types.ModuleType("neurosim.datasets")
-    fake.load_dataset = lambda name: types.SimpleNamespace(  # type: ignore[attr-defined]
-        x_train=x, y_train=np.arange(20) % 10, x_test=x[:10], y_test=np.arange(10) % 10)
-    monkeypatch.setitem(sys.modules, "neurosim.datasets", fake)
-    monkeypatch.setattr(importlib.import_module("neurosim.hardware"), "load_hardware",
-                        lambda name, overrides=(): loihi_like(), raising=False)
-    monkeypatch.setattr(importlib.import_module("neurosim.compiler"), "compile",
-                        lambda snn, hw, spikes=None: sequential_mapping(snn, hw, 8), raising=False)
-    snn_path = _digits_like_snn(tmp_path, x, "fake")
-    out = tmp_path / "out"
-    assert main(["simulate", snn_path, "--hw", "loihi", "--images", "6", "--out", str(out)]) == 0
-    _check_outputs(out, capsys, 6)
 
 
 def test_simulate_end_to_end(tmp_path, capsys) -> None:
