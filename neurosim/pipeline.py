@@ -22,7 +22,7 @@ from neurosim.hardware.model import Hardware
 from neurosim.report.summary import summary_block
 from neurosim.snn.functional import FunctionalResult, simulate
 from neurosim.snn.network import SNN
-from neurosim.snn.quantise import Precision
+from neurosim.snn.quantise import Precision, potential_bits_needed
 from neurosim.workload import Workload, load_workload
 
 # Calibration images whose spikes tell the placer where traffic flows.
@@ -112,6 +112,8 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     block["spikes_per_neuron"] = functional.spikes_per_neuron()
     block["accuracy_images"] = len(y_test)
     block["placer"] = config.placer
+    block["potential_bits_needed"] = potential_bits_needed(snn) if snn.integer else None
+    block["potential_bits_chip"] = int(hw.chip.core.potential_bits)
     return ConfigurationResult(summary=block, snn=snn, hardware=hw, mapping=mapping,
                                measurement=measurement, functional=functional)
 

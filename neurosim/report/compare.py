@@ -145,7 +145,12 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
         widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADER))]
         table = "\n".join("  ".join(c.rjust(w) if i else c.ljust(w)
                                     for i, (c, w) in enumerate(zip(r, widths))) for r in rows)
-    return f"{head}\n\n{table}\n\n{format_ratios(comparison.ratios)}"
+    notes = [f"note: {plots.row_label(r)} needs up to {r['potential_bits_needed']}-bit potentials "
+             f"in the worst case; the chip's cores hold {r['potential_bits_chip']} (neurosim "
+             "computes exactly; real hardware would need rescaling)"
+             for r in comparison.rows
+             if (r.get("potential_bits_needed") or 0) > r.get("potential_bits_chip", 64)]
+    return "\n\n".join([head, table, format_ratios(comparison.ratios), *notes])
 
 
 def format_ratios(ratios: dict[str, Any]) -> str:

@@ -174,3 +174,16 @@ def check_exact(snn: SNN, input_peak: float) -> None:
             raise NeurosimError(
                 f"potentials of population {pop.name!r} could reach {bound:.3g}, beyond exact "
                 "integer arithmetic", fix="lower sequence_bits or weight_bits")
+
+
+def potential_bits_needed(snn: SNN) -> int:
+    """Signed bits that hold every potential of an integer network in the worst case.
+
+    A bound, not a measurement: a chip with fewer potential bits may still never overflow
+    on real inputs, but cannot be proven safe by this count.
+    """
+    low, high = snn.params.get("input_range", (0.0, 1.0))
+    peak = max(abs(low), abs(high))
+    top = max(potential_bound(snn, pop, peak) + float(np.abs(pop.reset).max(initial=0))
+              for pop in snn.populations)
+    return int(np.ceil(np.log2(top + 1))) + 1
