@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from neurosim.hardware.schema import KEYS_BY_PATH
 from neurosim.report.plots import CODE_COLOURS, _save, plt
@@ -63,7 +64,7 @@ def _points(rows: list[dict[str, str]], y_key: str) -> list[dict[str, Any]]:
 
 
 def _pareto_plot(points: list[dict[str, Any]], *, y_scale: float, maximise: bool, ylabel: str,
-                 title: str, path: Path) -> Path:
+                 title: str, path: Path, reference: tuple[str, float] | None = None) -> Path:
     """Energy (x, µJ) against a figure (y); every point faint, fronts joined."""
     fig, ax = plt.subplots(figsize=(7.0, 4.8))
     sign = -1.0 if maximise else 1.0
@@ -78,12 +79,14 @@ def _pareto_plot(points: list[dict[str, Any]], *, y_scale: float, maximise: bool
         front = mine[pareto_front(energy[mine], sign * y[mine])]
         ax.plot(energy[front], y[front], "o-", color=colour, markersize=5, linewidth=1.5,
                 label=f"{code} ({len(mine)} points, {len(front)} on its front)")
+    if reference is not None:
+        ax.axhline(reference[1] * y_scale, color="grey", linestyle=":", label=reference[0])
     ringed = sorted(overall)
     ax.scatter(energy[ringed], y[ringed], s=90, facecolors="none", edgecolors="black",
                linewidths=1.0, label="front of the whole sweep")
-    _scale(ax.set_xscale, energy)
+    _scale(ax, "x", energy)
     if not maximise:
-        _scale(ax.set_yscale, y)
+        _scale(ax, "y", y)
     ax.set_xlabel("energy per inference (µJ)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -92,10 +95,20 @@ def _pareto_plot(points: list[dict[str, Any]], *, y_scale: float, maximise: bool
     return _save(fig, path)
 
 
-def _scale(set_scale: Any, values: np.ndarray) -> None:
-    """A log axis for values spanning more than a decade; a linear one otherwise."""
-    if values.min() > 0 and values.max() / values.min() > 10:
+def _scale(ax: Any, which: str, values: np.ndarray, base: int = 10) -> None:
+    """A log axis with plain-number labels (ticks at 1-2-5 for base 10) when the values
+    span more than a decade or ``base`` is 2; a linear axis otherwise."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    set_scale = ax.set_xscale if which == "x" else ax.set_yscale
+    if base == 2:
+        set_scale("log", base=2)
+    elif values.min() > 0 and values.max() / values.min() > 10:
         set_scale("log")
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_minor_formatter(NullFormatter())
+    else:
+        return
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
 def _variant_order(row: dict[str, str]) -> tuple[str, tuple[float, ...]]:
@@ -121,7 +134,7 @@ def _edp_plot(rows: list[dict[str, str]], varied_others: bool, path: Path) -> Pa
         per_code[code_of[name]] += 1
         ax.plot(sizes, [best[name][s] for s in sizes], marker=marker, linestyle="-",
                 color=CODE_COLOURS.get(code_of[name], "#444444"), label=name)
-    ax.set_xscale("log", base=2)
+    _scale(ax, "x", np.array([1.0]), base=2)
     ax.set_yscale("log")
     ax.set_xlabel("neurons per core (core.neurons)")
     ax.set_ylabel("energy-delay product (J·s)")
@@ -151,13 +164,23 @@ def plot_sweep(csv_path: str | Path, out_dir: str | Path) -> tuple[list[Path], l
         paths.append(_pareto_plot(points, y_scale=100.0, maximise=True,
                                   ylabel="test accuracy (%)",
                                   title="Energy vs accuracy: Pareto fronts by code",
-                                  path=out / "pareto_energy_accuracy.png"))
+                                  path=out / "pareto_energy_accuracy.png",
+                                  reference=_ann_accuracy(rows)))
     sizes = {r.get(CORE_SIZE) for r in rows} - {None, ""}
     if len(sizes) > 1:
         paths.append(_edp_plot(rows, _others_vary(header, rows), out / "edp_vs_core_size.png"))
     else:
         notes.append("edp_vs_core_size.png not drawn: the sweep does not vary core.neurons")
     return paths, notes
+
+
+def _ann_accuracy(rows: list[dict[str, str]]) -> tuple[str, float] | None:
+    """The ANN's accuracy, when every point measured it on the same images."""
+    values = {(r.get("ann_accuracy"), r.get("accuracy_images")) for r in rows}
+    if len(values) != 1:
+        return None
+    accuracy = _number(next(iter(values))[0])
+    return ("ANN", accuracy) if np.isfinite(accuracy) else None
 
 
 def _others_vary(header: list[str], rows: list[dict[str, str]]) -> bool:
