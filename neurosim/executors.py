@@ -105,10 +105,25 @@ def _local_pool(workers: int) -> Iterator[Pool]:
     try:
         yield Pool(pool, f"local pool, {workers} worker{'s' if workers != 1 else ''}")
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Interrupted: the parent holds every finished result, so stop the workers now
+        # rather than let them finish the tasks already queued for them.
+        _terminate_workers(pool)
         raise
     else:
         pool.shutdown(wait=True)
+
+
+def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the worker processes (shutdown forgets them)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
 
 
 def _import_distributed() -> object:

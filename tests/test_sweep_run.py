@@ -198,3 +198,23 @@ def test_hardware_pickles_for_workers() -> None:
     back = pickle.loads(pickle.dumps(hw))
     assert back == hw and back.overrides == hw.overrides and back.file_hash == hw.file_hash
     assert dict(back.sources) == dict(hw.sources) and type(back.sources) is type(hw.sources)
+
+
+def test_a_worker_reports_errors_and_never_raises(monkeypatch) -> None:
+    import neurosim.sweep.runner as runner
+    from neurosim.errors import NeurosimError
+    from neurosim.pipeline import Configuration
+
+    def fail_with(exc: Exception):
+        def run(configuration, workload=None):
+            raise exc
+        return run
+
+    monkeypatch.setattr(runner, "_workload", lambda model, dataset: None)
+    config = Configuration(model="digits-mlp", images=1)
+    monkeypatch.setattr(runner, "run_configuration", fail_with(
+        NeurosimError("too big", where="hw.yaml", fix="use more chips")))
+    outcome = runner.run_point(config)
+    assert (outcome["status"], outcome["error"]) == ("error", "hw.yaml: too big. use more chips")
+    monkeypatch.setattr(runner, "run_configuration", fail_with(ZeroDivisionError("division")))
+    assert runner.run_point(config)["error"] == "ZeroDivisionError: division"

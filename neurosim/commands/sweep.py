@@ -19,9 +19,10 @@ Example sweep file (all keys: ``python -c "import neurosim.sweep; help(neurosim.
 
 Clusters: ``--executor dask`` starts a local Dask cluster of --workers processes, or joins
 a running scheduler with ``--scheduler tcp://HOST:PORT`` (its workers need the same
-neurosim installed). On SLURM, start the scheduler and workers with dask-jobqueue, e.g.
-``SLURMCluster(cores=1, processes=1, memory="4GB", walltime="02:00:00").scale(jobs=32)``,
-and pass its ``scheduler_address``.
+neurosim installed). On SLURM, dask-jobqueue starts the workers as batch jobs: in a Python
+session that stays up, ``cluster = SLURMCluster(cores=1, processes=1, memory="4GB",
+walltime="02:00:00"); cluster.scale(jobs=32); print(cluster.scheduler_address)``, then
+pass that address to --scheduler.
 """
 
 from __future__ import annotations

@@ -31,13 +31,32 @@ take from the top level. Without ``grid`` and ``points`` the sweep runs the base
 only. Other keys: ``dataset`` (default: the model's), ``images_per_stream``. Code options:
 ``fs``: ``K``, ``alpha``, ``alpha_percentile``; ``rate``: ``T``, ``percentile``,
 ``input`` (``current``/``poisson``), ``seed``; ``ttfs``: ``T``, ``percentile``. Paths are
-relative to the current directory.
+relative to the current directory (the workers' current directory, on a cluster).
 
 Run it with ``neurosim sweep FILE --out DIR`` (:func:`run_sweep`). Each point's key is
 the sha256 of its resolved configuration (:func:`configuration_key`: the configuration,
 the hardware file's content hash and the neurosim version); ``DIR/sweep.csv`` gets one row
 per point as it finishes, and a rerun skips the points already there with status ``ok``.
 Everything in the file is checked before any point runs (:func:`load_sweep`).
+
+Executors (:mod:`neurosim.executors`): a local process pool by default (``--workers N``,
+default: the cores), or ``--executor dask``: a Dask ``LocalCluster`` of ``--workers``
+processes, or the workers of a running scheduler (``--scheduler tcp://HOST:PORT``).
+On a SLURM cluster, dask-jobqueue (``pip install dask-jobqueue``; not a neurosim
+dependency) submits the workers as batch jobs; keep the Python session that owns the
+cluster open while the sweep runs::
+
+    from dask_jobqueue import SLURMCluster
+    cluster = SLURMCluster(queue="normal", cores=1, processes=1, memory="4GB",
+                           walltime="02:00:00")
+    cluster.scale(jobs=32)               # 32 jobs, one single-threaded worker each
+    print(cluster.scheduler_address)     # e.g. tcp://10.1.2.3:8786
+
+    $ neurosim sweep sweep.yaml --out results --executor dask --scheduler tcp://10.1.2.3:8786
+
+The workers must import the same neurosim version (the sweep checks it before starting)
+and see the same files: give model and hardware files as absolute paths on a shared
+file system. Only the process running ``neurosim sweep`` writes ``sweep.csv``.
 
 Modules: :mod:`~neurosim.sweep.spec` (the file, resolved), :mod:`~neurosim.sweep.results`
 (the CSV), :mod:`~neurosim.sweep.runner` (running the points), :mod:`~neurosim.sweep.plots`
