@@ -3,11 +3,17 @@
 Images come from the test split of the data set named in the SNN's metadata (or
 ``--dataset``). Without ``--mapping`` the network is compiled for the chip first. Writes
 ``summary.json``, ``per_core.csv``, ``per_layer.csv`` and ``per_link.csv`` into DIR.
+
+With ``--executor local|dask`` the images' streams (``--images-per-stream`` each) run in
+parallel on a process pool or a Dask cluster (``--scheduler tcp://HOST:PORT`` to join a
+running one, else a local cluster of ``--workers`` processes); the results are identical
+to the serial run's.
 """
 
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +38,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--images-per-stream", type=int, default=None, metavar="M",
                         help="images per back-to-back stream (default: the engine's)")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for the results")
+    parser.add_argument("--executor", choices=("local", "dask"), default=None,
+                        help="run the image streams in parallel: a local process pool or Dask "
+                             "(default: serially, in this process)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="worker processes of the pool or local Dask cluster (default: cores)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDR",
+                        help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     parser.set_defaults(run=run)
 
 
@@ -59,7 +72,12 @@ def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | N
 def run(args: argparse.Namespace) -> int:
     from neurosim.compiler import compile as compile_network
     from neurosim.datasets import load_dataset
-    from neurosim.engine import IMAGES_PER_STREAM, measure_hardware
+    from neurosim.engine import (
+        IMAGES_PER_STREAM,
+        measure_hardware,
+        measure_hardware_parallel,
+        stream_slices,
+    )
     from neurosim.hardware import load_hardware
     from neurosim.report.summary import (
         format_summary,
@@ -73,6 +91,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.images < 1:
         raise NeurosimError(f"--images {args.images} is not positive", fix="use at least 1")
+    if args.executor is None and (args.workers is not None or args.scheduler is not None):
+        raise NeurosimError("--workers and --scheduler need a parallel executor",
+                            fix="add --executor local or --executor dask")
+    if args.executor is not None:
+        from neurosim.executors import check_options
+        check_options(args.executor, args.workers, args.scheduler)
+    images_per_stream = args.images_per_stream or IMAGES_PER_STREAM
+    stream_slices(args.images, images_per_stream)  # a bad --images-per-stream, before any work
     snn = load_snn(args.snn)
     hw = load_hardware(args.hw, args.overrides)
     dataset_name = args.dataset or snn.metadata.get("dataset")
@@ -82,15 +108,26 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset(dataset_name)
     images = np.asarray(dataset.x_test[: args.images])
     labels = np.asarray(dataset.y_test[: args.images])
-    if args.mapping:
-        mapping = _load_mapping(args.mapping, snn, hw)
-    else:
-        # Place for the traffic these very images cause (the functional simulator is cheap).
-        from neurosim.snn.functional import simulate
-        spikes = simulate(snn, images).mean_spike_counts()
-        mapping = compile_network(snn, hw, spikes)
-    measurement = measure_hardware(snn, mapping, hw, images,
-                                   images_per_stream=args.images_per_stream or IMAGES_PER_STREAM)
+    with ExitStack() as stack:
+        # The executor opens before the work, so an unreachable scheduler costs nothing.
+        pool = None
+        if args.executor is not None:
+            from neurosim.executors import open_executor
+            pool = stack.enter_context(open_executor(args.executor, workers=args.workers,
+                                                     scheduler=args.scheduler))
+        if args.mapping:
+            mapping = _load_mapping(args.mapping, snn, hw)
+        else:
+            # Place for the traffic these very images cause (the functional simulator is cheap).
+            from neurosim.snn.functional import simulate
+            spikes = simulate(snn, images).mean_spike_counts()
+            mapping = compile_network(snn, hw, spikes)
+        if pool is None:
+            measurement = measure_hardware(snn, mapping, hw, images,
+                                           images_per_stream=images_per_stream)
+        else:
+            measurement = measure_hardware_parallel(snn, mapping, hw, images, pool.executor,
+                                                    images_per_stream=images_per_stream)
     block = summary_block(snn, hw, measurement, labels=labels,
                           ann_accuracy=_ann_accuracy(snn, images, labels))
     out = Path(args.out)

@@ -13,7 +13,8 @@ event, and counts them per core, per link, per population and per image::
 Modules: :mod:`~neurosim.engine.tables` (packing), :mod:`~neurosim.engine.synapses`
 (what a spike does), :mod:`~neurosim.engine.mesh` (links), :mod:`~neurosim.engine.kernel`
 (the step loop and its timing rules), :mod:`~neurosim.engine.run` (streams, records,
-merging), :mod:`~neurosim.engine.measure` (latency, throughput, energy per inference).
+merging), :mod:`~neurosim.engine.measure` (latency, throughput, energy per inference),
+:mod:`~neurosim.engine.parallel` (the streams of a run on a process pool or Dask cluster).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from neurosim.engine.measure import (
     hardware_figures,
     measure_hardware,
 )
+from neurosim.engine.parallel import measure_hardware_parallel
 from neurosim.engine.run import (
     IMAGES_PER_STREAM,
     HardwareRun,
@@ -46,6 +48,7 @@ __all__ = [
     "build_tables",
     "hardware_figures",
     "measure_hardware",
+    "measure_hardware_parallel",
     "simulate_hardware",
     "stream_slices",
 ]

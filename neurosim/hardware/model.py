@@ -218,6 +218,13 @@ class Hardware:
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False
     )
 
+    # A read-only mapping does not pickle; worker processes (neurosim.executors) need to.
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "sources": dict(self.sources)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state, sources=MappingProxyType(dict(state["sources"])))  # type: ignore[call-overload]
+
     @property
     def total_chips(self) -> int:
         return self.board.chips

@@ -1,0 +1,203 @@
+"""Where parallel work runs: a local process pool or a Dask cluster.
+
+Both executors are a :class:`concurrent.futures.Executor`, so a sweep
+(:mod:`neurosim.sweep`) and a data-parallel simulation
+(:func:`neurosim.engine.parallel.measure_hardware_parallel`) submit their tasks the same
+way whichever runs them::
+
+    >>> with open_executor("dask", workers=2) as pool:                    # doctest: +SKIP
+    ...     future = pool.executor.submit(pow, 2, 10)
+
+* ``local`` — a :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` processes
+  (default: the cores this process may use), started with ``spawn`` so that no thread
+  state of the parent is forked.
+* ``dask`` — without a scheduler address, a Dask ``LocalCluster`` of ``workers``
+  processes with one thread each; with ``scheduler="tcp://HOST:PORT"``, the workers of a
+  running Dask scheduler (``dask scheduler`` + ``dask worker``, or a dask-jobqueue
+  cluster on SLURM). Remote workers need the same neurosim installed: the pool checks
+  that they import it, with the same version, before any work starts.
+
+Tasks are plain functions of picklable arguments; what they return comes back pickled.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import neurosim
+from neurosim.errors import NeurosimError
+
+EXECUTORS = ("local", "dask")
+SCHEDULER_TIMEOUT_S = 5.0
+"""How long to try reaching a Dask scheduler before giving up."""
+
+
+@dataclass(frozen=True)
+class Pool:
+    """An executor that is open for tasks, and what to call it in progress messages."""
+
+    executor: cf.Executor
+    description: str
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _one_thread_per_worker() -> None:
+    """Pool initializer: a worker is one core, so its BLAS must not start more threads."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+def worker_version() -> str:
+    """The neurosim version a worker imports (run on Dask workers before any work)."""
+    return neurosim.__version__
+
+
+def check_options(executor: str, workers: int | None, scheduler: str | None) -> None:
+    """Reject a bad combination of options before anything starts."""
+    if executor not in EXECUTORS:
+        raise NeurosimError(f"unknown executor {executor!r}", where="--executor",
+                            fix=f"use one of: {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise NeurosimError(f"--workers {workers} is not positive", fix="use 1 or more workers")
+    if scheduler is not None and executor != "dask":
+        raise NeurosimError("--scheduler names a Dask scheduler", where="--scheduler",
+                            fix="add --executor dask")
+    if scheduler is not None and workers is not None:
+        raise NeurosimError("--workers starts a local cluster; a scheduler has its own workers",
+                            where="--workers", fix="leave out --workers or --scheduler")
+
+
+@contextmanager
+def open_executor(executor: str = "local", *, workers: int | None = None,
+                  scheduler: str | None = None) -> Iterator[Pool]:
+    """An executor of the given kind, shut down (pending tasks cancelled) on exit."""
+    check_options(executor, workers, scheduler)
+    if executor == "local":
+        with _local_pool(workers or available_cores()) as pool:
+            yield pool
+    else:
+        with _dask_pool(workers, scheduler) as pool:
+            yield pool
+
+
+@contextmanager
+def _local_pool(workers: int) -> Iterator[Pool]:
+    pool = cf.ProcessPoolExecutor(max_workers=workers,
+                                  mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_one_thread_per_worker)
+    try:
+        yield Pool(pool, f"local pool, {workers} worker{'s' if workers != 1 else ''}")
+    except BaseException:
+        # Interrupted: the parent holds every finished result, so stop the workers now
+        # rather than let them finish the tasks already queued for them.
+        _terminate_workers(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the worker processes (shutdown forgets them)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
+
+def _import_distributed() -> object:
+    try:
+        import distributed
+    except ImportError:
+        raise NeurosimError("the Dask executor needs dask.distributed, which is not installed",
+                            where="--executor dask",
+                            fix="pip install 'neurosim[dask]', or use --executor local") from None
+    return distributed
+
+
+def _source_root() -> str:
+    """The directory holding the neurosim package that this process imported."""
+    return str(Path(neurosim.__file__).resolve().parent.parent)
+
+
+@contextmanager
+def _dask_pool(workers: int | None, scheduler: str | None) -> Iterator[Pool]:
+    distributed = _import_distributed()
+    cluster = None
+    if scheduler is None:
+        n = workers or available_cores()
+        # Workers import this very neurosim, from a source tree as well as when installed.
+        paths = [_source_root(), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        cluster = distributed.LocalCluster(  # type: ignore[attr-defined]
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.ERROR, env={"PYTHONPATH": os.pathsep.join(paths)})
+        client = distributed.Client(cluster)  # type: ignore[attr-defined]
+        description = f"Dask LocalCluster, {n} worker{'s' if n != 1 else ''}"
+    else:
+        client = _connect(distributed, scheduler)
+        description = f"Dask scheduler {scheduler}"
+    try:
+        _check_workers(client, scheduler)
+        if scheduler is not None:
+            n = len(client.scheduler_info().get("workers", {}))
+            description += f", {n} worker{'s' if n != 1 else ''} now"
+        executor = client.get_executor(pure=False)
+        try:
+            yield Pool(executor, description)
+        finally:
+            executor.shutdown(wait=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _connect(distributed: object, address: str) -> object:
+    try:
+        client = distributed.Client  # type: ignore[attr-defined]
+        return client(address, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise NeurosimError(
+            f"cannot reach the Dask scheduler ({reason[:200]})",
+            where=f"--scheduler {address}",
+            fix="check the address (tcp://HOST:PORT) and that 'dask scheduler' runs there",
+        ) from None
+
+
+def _check_workers(client: object, scheduler: str | None) -> None:
+    """Every connected worker must import the same neurosim as this process."""
+    try:
+        versions = client.run(worker_version)  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise NeurosimError(f"the Dask workers cannot run neurosim ({type(exc).__name__}: {exc})",
+                            where=f"--scheduler {scheduler}" if scheduler else "--executor dask",
+                            fix="install the same neurosim on every worker") from None
+    wrong = {w: v for w, v in versions.items() if v != neurosim.__version__}
+    if wrong:
+        worker, version = next(iter(wrong.items()))
+        raise NeurosimError(
+            f"worker {worker} runs neurosim {version}, this process {neurosim.__version__}",
+            where=f"--scheduler {scheduler}" if scheduler else "--executor dask",
+            fix="install the same neurosim version on every worker")

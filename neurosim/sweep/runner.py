@@ -1,0 +1,123 @@
+"""Running a sweep: the points not yet done, on an executor, each row written as it lands.
+
+:func:`run_sweep` opens ``DIR/sweep.csv`` (:mod:`neurosim.sweep.results`), leaves out the
+points whose key is already there with status ``ok``, opens the executor
+(:mod:`neurosim.executors`) and submits the rest. Each worker runs :func:`run_point`,
+which never raises: a failing configuration comes back as an error row and the others go
+on. The parent writes each row as its point finishes, then draws the plots.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neurosim.errors import NeurosimError
+from neurosim.executors import open_executor
+from neurosim.pipeline import Configuration, run_configuration
+from neurosim.sweep.results import CSV_NAME, ERROR, OK, STATUS_COLUMNS, ResultsFile, flatten
+from neurosim.sweep.spec import Sweep, SweepPoint
+from neurosim.workload import Workload, load_workload
+
+
+@dataclass
+class SweepOutcome:
+    """What a call of :func:`run_sweep` did."""
+
+    total: int
+    skipped: int
+    ok: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    csv: Path = Path(CSV_NAME)
+    plots: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=2)
+def _workload(model: str, dataset: str | None) -> Workload:
+    return load_workload(model, dataset)
+
+
+def run_point(configuration: Configuration) -> dict[str, Any]:
+    """One point on a worker: ``{"status", "seconds", "summary" | "error"}``, never raising.
+
+    A :class:`NeurosimError` keeps its message; any other exception its type and message.
+    """
+    start = time.perf_counter()
+    try:
+        workload = _workload(configuration.model, configuration.dataset)
+        summary = run_configuration(configuration, workload=workload).summary
+        outcome: dict[str, Any] = {"status": OK, "summary": summary}
+    except NeurosimError as exc:
+        outcome = {"status": ERROR, "error": str(exc)}
+    except Exception as exc:
+        outcome = {"status": ERROR, "error": f"{type(exc).__name__}: {exc}"}
+    outcome["seconds"] = time.perf_counter() - start
+    return outcome
+
+
+def result_row(point: SweepPoint, outcome: dict[str, Any]) -> dict[str, Any]:
+    """The CSV row of a finished point: status, the sweep's values, the summary flattened."""
+    row: dict[str, Any] = {"hash": point.key, "status": outcome["status"],
+                           "error": outcome.get("error", ""),
+                           "seconds": round(float(outcome.get("seconds", 0.0)), 3)}
+    row.update(point.values)
+    for key, value in flatten(outcome.get("summary", {})).items():
+        row.setdefault(key, value)  # code and placer are the sweep's values already
+    return row
+
+
+def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: str = "local",
+              workers: int | None = None, scheduler: str | None = None,
+              progress: Callable[[str], None] | None = None, plot: bool = True) -> SweepOutcome:
+    """Run the points of ``sweep`` not yet in ``out_dir/sweep.csv``; draw the plots.
+
+    ``progress`` hears one line when the run starts and one per finished point. If it
+    (or anything else) raises, pending points are cancelled and the rows written so far
+    stay: a rerun computes only what is missing.
+    """
+    say = progress or (lambda line: None)
+    out = Path(out_dir)
+    results = ResultsFile(out / CSV_NAME, sweep.columns)
+    done = results.done()
+    todo = [p for p in sweep.points if p.key not in done]
+    outcome = SweepOutcome(total=len(sweep.points), skipped=len(sweep.points) - len(todo),
+                           csv=results.path)
+    start = time.perf_counter()
+    if todo:
+        with open_executor(executor, workers=workers, scheduler=scheduler) as pool:
+            already = f" ({outcome.skipped} done already)" if outcome.skipped else ""
+            say(f"sweep: {len(sweep.points)} configurations{already}; "
+                f"running {len(todo)} on a {pool.description}")
+            futures = {pool.executor.submit(run_point, p.configuration): p for p in todo}
+            width = len(str(len(todo)))
+            for n, future in enumerate(cf.as_completed(futures), start=1):
+                point = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker itself died (killed, out of memory)
+                    result = {"status": ERROR, "error": f"{type(exc).__name__}: {exc}"}
+                results.record(result_row(point, result))
+                if result["status"] == OK:
+                    outcome.ok += 1
+                    state = "ok"
+                else:
+                    outcome.failed += 1
+                    state = f"error: {result['error']}"
+                seconds = float(result.get("seconds", 0.0))
+                say(f"[{n:{width}d}/{len(todo)}] {point.label(sweep.varied)}: {state} "
+                    f"({seconds:.1f} s)")
+    outcome.seconds = time.perf_counter() - start
+    if plot:
+        from neurosim.sweep.plots import plot_sweep
+        outcome.plots, outcome.notes = plot_sweep(results.path, out)
+    return outcome
+
+
+__all__ = ["STATUS_COLUMNS", "SweepOutcome", "result_row", "run_point", "run_sweep"]
