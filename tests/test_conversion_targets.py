@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from neurosim.coding.ttfs import TTFS
 from neurosim.snn.functional import simulate
 from neurosim.snn.io import load_snn
 from neurosim.workload import load_workload
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache
@@ -112,3 +115,25 @@ def test_max_pooling_model_is_refused_by_the_command(tmp_path, capsys) -> None:
     assert main(["convert", str(path), "--code", "fs"]) == 2
     err = capsys.readouterr().err
     assert "'pool'" in err and "average pooling" in err
+
+
+def test_a_sequence_file_longer_than_the_window_is_refused(capsys) -> None:
+    argv = ["convert", "digits-cnn-silu", "--code", "fs", "--K", "12",
+            "--sequences", str(ROOT / "neurosim/coding/sequences/silu_K16.yaml")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'act1'" in err and "K = 16" in err and "K = 12" in err
+
+
+def test_user_sequences_from_fit_fs_are_used(tmp_path, capsys) -> None:
+    """A sparser fitted SiLU (spike weight 0.03) gives fewer spikes than the default."""
+    sparse = str(ROOT / "docs/fs-pareto-silu-K16/silu_K16_W0.03.yaml")
+    assert main(["convert", "digits-cnn-silu", "--code", "fs", "--images", "60",
+                 "--sequences", sparse]) == 0
+    with_file = capsys.readouterr().out
+    assert main(["convert", "digits-cnn-silu", "--code", "fs", "--images", "60"]) == 0
+    default = capsys.readouterr().out
+
+    def spikes(text: str) -> float:
+        return float(next(line for line in text.splitlines() if line.startswith("fs")).split()[4])
+    assert spikes(with_file) < spikes(default)

@@ -485,15 +485,8 @@ class FS(SpikeCode):
         return self.window
 
     def check_activation(self, activation: str, layer: str) -> None:
-        if activation == "relu" or any(p.activation == activation for p in self.sequences):
-            return
-        K = self.K or DEFAULT_K.get(activation)
-        if K is None:
-            raise NeurosimError(
-                f"no FS sequences for the {activation!r} activation", where=f"layer {layer!r}",
-                fix=f"fit them: neurosim fit-fs --activation {activation} --K 16 --out seq.yaml, "
-                    "then pass the file with --sequences")
-        self._fitted(activation, layer)
+        if activation != "relu":
+            self._fitted(activation, layer)  # raises if no sequences fit this window
 
     def _fitted(self, activation: str, layer: str) -> FSParams:
         for params in self.sequences:
@@ -523,7 +516,7 @@ class FS(SpikeCode):
             positive = samples[samples > 0]
             alpha = float(np.percentile(positive, self.alpha_percentile)) if positive.size else 1.0
             return relu_params(alpha, self.window)
-        return self._fitted(activation, activation)
+        return self._fitted(activation, f"a {activation} layer")
 
     def neuron_sequences(self, activation: str, samples: np.ndarray, role: str
                          ) -> NeuronSequences:
