@@ -113,6 +113,7 @@ def _row_cells(row: dict[str, Any]) -> list[str]:
     b = row["energy_breakdown_j"]
     return [
         plots.row_label(row),
+        f"{100 * row['ann_accuracy']:.2f}",
         f"{100 * row['snn_accuracy']:.2f}",
         f"{row['spikes_per_neuron']:.2f}",
         f"{row['synaptic_events_per_inference'] / 1e3:.1f}k",
@@ -125,7 +126,7 @@ def _row_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-TABLE_HEADER = ["code", "acc %", "spikes/neuron", "syn. events", "energy µJ",
+TABLE_HEADER = ["code", "ANN %", "SNN %", "spikes/neuron", "syn. events", "energy µJ",
                 "syn / neuron / spike+pkt / network / static µJ", "latency µs", "inf/s",
                 "EDP J·s", "cores"]
 
@@ -276,7 +277,7 @@ images streamed back to back (the engine fires exactly the functional simulator'
 
 ## What the columns mean
 
-* **acc %**: top-1 accuracy of the spiking network (integer arithmetic at the chip's
+* **ANN %**, **SNN %**: top-1 accuracy of the ANN and of the spiking network (integer arithmetic at the chip's
   {hw.chip.core.weight_bits}-bit weights); the ANN reaches {100 * first['ann_accuracy']:.2f} %.
 * **spikes/neuron**: spikes per spiking neuron per image (input layer included).
 * **syn. events**: synaptic operations per inference (a packet's synapses on its core).
