@@ -85,6 +85,9 @@ def test_tables_add_up(measured, tmp_path) -> None:
         assert sum(int(r[kind]) for r in cores) == totals[kind]
         assert sum(int(r[kind]) for r in layers) == totals[kind]
     assert sum(int(r["neurons"]) for r in cores) == snn.n_neurons
+    # Busy time: the layers share out exactly their cores' busy time.
+    assert sum(float(r["busy_s"]) for r in layers) == pytest.approx(float(run.core_busy_s.sum()))
+    assert all(float(r["busy_s"]) > 0 for r in layers)
     assert sum(float(r["energy_total_j"]) for r in cores) == pytest.approx(energy.total_j)
     assert sum(float(r["energy_dynamic_j"]) for r in layers) == pytest.approx(
         energy.total_j - energy.breakdown_j["static"])

@@ -70,6 +70,7 @@ class HardwareRun:
     core_neurons: np.ndarray        # (C,) neurons each core holds
     core_populations: tuple[str, ...]  # (C,) populations on each core, "+"-joined
     population_cores: np.ndarray    # (P,) cores each population spans
+    core_population_neurons: np.ndarray  # (C, P) neurons of each population on each core
     core_counts: np.ndarray         # (C, K)
     core_busy_s: np.ndarray         # (C,)
     population_counts: np.ndarray   # (P, K)
@@ -110,6 +111,7 @@ class HardwareRun:
             hardware_hash=first.hardware_hash, population_names=first.population_names,
             cores=first.cores, core_neurons=first.core_neurons,
             core_populations=first.core_populations, population_cores=first.population_cores,
+            core_population_neurons=first.core_population_neurons,
             core_counts=sum(r.core_counts for r in runs),
             core_busy_s=np.sum([r.core_busy_s for r in runs], axis=0),
             population_counts=sum(r.population_counts for r in runs),
@@ -130,6 +132,15 @@ class HardwareRun:
         )
 
     # --- figures -------------------------------------------------------------------------
+    @property
+    def population_busy_s(self) -> np.ndarray:
+        """(P,) busy time of each population: its cores' busy time, shared out by neurons.
+
+        Exact when every core holds one population, as the compiler's mappings do.
+        """
+        share = self.core_population_neurons / np.maximum(self.core_neurons[:, None], 1)
+        return self.core_busy_s @ share
+
     @property
     def n_images(self) -> int:
         return int(self.image_counts.shape[0])
@@ -263,6 +274,12 @@ def _population_cores(snn: SNN, tables: EngineTables) -> np.ndarray:
     return np.bincount(pairs[:, 0], minlength=len(snn.populations)).astype(np.int64)
 
 
+def _core_population_neurons(snn: SNN, tables: EngineTables) -> np.ndarray:
+    table = np.zeros((tables.n_cores, len(snn.populations)), np.int64)
+    np.add.at(table, (tables.core_of_neuron, tables.pop_of), 1)
+    return table
+
+
 def _poisson_draws(snn: SNN, encoded: np.ndarray, first_image: int) -> np.ndarray:
     """Spikes of a Poisson input population, (images, window, neurons); empty otherwise.
 
@@ -334,6 +351,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
         core_neurons=np.diff(t.core_ptr), core_populations=_core_populations(snn, t),
         population_cores=_population_cores(snn, t),
+        core_population_neurons=_core_population_neurons(snn, t),
         core_counts=core_counts, core_busy_s=core_busy, population_counts=pop_counts,
         image_counts=image_counts[:n_images], idle_counts=image_counts[n_images],
         link_packets=link_packets, link_wait_s=link_wait, link_max_queue=link_max_queue,

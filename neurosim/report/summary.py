@@ -156,17 +156,19 @@ def write_per_layer_csv(path: str | Path, run: HardwareRun, snn: SNN, energy: Ru
     """One row per population: size, cores, spikes, event counts and dynamic energy (J).
 
     ``synaptic_events`` land on the layer's neurons; spikes, packets, hops and
-    ``synaptic_events_caused`` are those of the layer's own spikes.
+    ``synaptic_events_caused`` are those of the layer's own spikes; ``busy_s`` is the busy
+    time of the layer's cores (shared out by neurons on a core holding several layers).
     """
     header = ["population", "role", "dynamics", "neurons", "cores", "spikes_per_neuron",
-              *COUNT_KINDS, *[f"energy_{k}_j" for k in DYNAMIC], "energy_dynamic_j"]
+              *COUNT_KINDS, "busy_s", *[f"energy_{k}_j" for k in DYNAMIC], "energy_dynamic_j"]
     rows = []
+    busy = run.population_busy_s
     for i, pop in enumerate(snn.populations):
         e = energy.by_population_j[pop.name]
         spikes = int(run.population_counts[i, COUNT_KINDS.index("spikes")])
         rows.append([pop.name, pop.role, pop.dynamics, pop.size, int(run.population_cores[i]),
                      spikes / (pop.size * run.n_images),
-                     *[int(v) for v in run.population_counts[i]],
+                     *[int(v) for v in run.population_counts[i]], float(busy[i]),
                      *[e[k] for k in DYNAMIC], sum(e[k] for k in DYNAMIC)])
     return _write_rows(path, header, rows)
 
