@@ -20,13 +20,12 @@ The numba functions are compiled (or loaded from cache) before timing.
 from __future__ import annotations
 
 import argparse
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -49,18 +48,6 @@ LARGE = [("input", (3, 32, 32)), ("conv", 64, 3, 1, 1), ("conv", 32, 1, 1, 0),
 def board(**overrides):
     """Loihi-like: 8×4 chips of 8×4 tiles × 4 cores; the shipped file if the loader exists."""
     return load_hardware("loihi", [f"{k}={v}" for k, v in overrides.items()])
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in out.splitlines()
-                     if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        model = platform.processor() or "unknown CPU"
-    import os
-
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def warm_up() -> None:

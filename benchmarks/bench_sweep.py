@@ -14,12 +14,12 @@ from the on-disk cache, as in any run after the first). All runs must write the 
 from __future__ import annotations
 
 import argparse
-import platform
-import subprocess
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from machine import machine
 
 SWEEP = {
     "model": "digits-cnn",
@@ -30,17 +30,6 @@ SWEEP = {
     "images": 320,
 }
 TIMING_COLUMNS = {"seconds"}
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        model = next(line.split(":", 1)[1].strip() for line in out.splitlines()
-                     if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        model = platform.processor() or platform.machine()
-    from neurosim.executors import available_cores
-    return f"{model}, {available_cores()} cores"
 
 
 def timed_sweep(executor: str, workers: int) -> tuple[float, dict[str, dict[str, str]], float]:
