@@ -174,11 +174,29 @@ def test_latency_and_throughput_definitions(residual_case) -> None:
     ends = stream.step_end_s
     L, W, N = snn.latency_steps, snn.window, len(images)
     assert m.figures.latency_s == m.latency_run.streams[0].step_end_s[L - 1]
-    readout = ends[L - 1 + np.arange(N) * W]
+    # Throughput: one image per W steps at the mean length of the steps in which every
+    # population holds an image (from the deepest offset to the input's last window).
+    deepest = max(p.offset for p in snn.populations)
+    assert deepest < N * W
+    lengths = np.diff(np.concatenate([[0.0], ends]))[deepest:N * W]
     assert m.figures.throughput_inferences_per_s == pytest.approx(
-        (N - 1) / (readout[-1] - readout[0]), rel=1e-12)
+        1 / (W * lengths.mean()), rel=1e-12)
     # The pipeline: a new image every W steps, much sooner than one image's latency.
     assert 1 / m.figures.throughput_inferences_per_s < m.figures.latency_s
+
+
+def test_throughput_does_not_depend_on_stream_length(residual_case) -> None:
+    """Streams of any length that fill the pipeline give one steady rate (tick chips exactly)."""
+    snn, mapping, hw, images = residual_case
+    many = np.concatenate([images] * 4)
+    depth = max(p.offset for p in snn.populations) // snn.window + 1
+    rates = [simulate_hardware(snn, mapping, hw, many, images_per_stream=n)
+             .throughput_inferences_per_s for n in (depth + 1, 2 * depth, len(many))]
+    assert max(rates) / min(rates) < 1.25
+    tick = replace(hw, chip=replace(hw.chip, sync=replace(hw.chip.sync, mode="tick", tick_s=1e-3)))
+    for n in (depth + 1, len(many)):
+        run = simulate_hardware(snn, mapping, tick, many, images_per_stream=n)
+        assert run.throughput_inferences_per_s == pytest.approx(1 / (snn.window * 1e-3))
 
 
 def test_routing_lists_grow(residual_case, monkeypatch) -> None:

@@ -5,8 +5,10 @@ Two runs make them (:func:`measure_hardware`):
 * **latency** — the first image alone on a reset chip: ``E_{L−1}``, the end of the last
   step that carries its events (``L = snn.latency_steps``), input to read-out;
 * **throughput and energy** — all images streamed back to back
-  (:func:`~neurosim.engine.run.simulate_hardware`): throughput from the read-out
-  intervals, energy per inference from :mod:`neurosim.energy`.
+  (:func:`~neurosim.engine.run.simulate_hardware`): throughput from the steps in which
+  the pipeline is full (:attr:`HardwareRun.throughput_inferences_per_s
+  <neurosim.engine.run.HardwareRun.throughput_inferences_per_s>`), energy per inference
+  from :mod:`neurosim.energy`.
 
 A parallel runner simulates the streamed run in chunks, merges them with
 :meth:`HardwareRun.merge <neurosim.engine.run.HardwareRun.merge>` and calls

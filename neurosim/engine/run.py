@@ -88,6 +88,7 @@ class HardwareRun:
     chips_used: int
     latency_steps: int
     window: int
+    deepest_offset: int               # the latest population offset: the pipeline's depth
     tick_s: float | None
     link_serialisation_s: np.ndarray  # (L,)
     link_kind: np.ndarray             # (L,) index into mesh.LINK_KINDS
@@ -126,7 +127,7 @@ class HardwareRun:
             spike_counts=sum(r.spike_counts for r in runs),
             static_power_w=first.static_power_w, tiles_used=first.tiles_used,
             chips_used=first.chips_used, latency_steps=first.latency_steps,
-            window=first.window, tick_s=first.tick_s,
+            window=first.window, deepest_offset=first.deepest_offset, tick_s=first.tick_s,
             link_serialisation_s=first.link_serialisation_s, link_kind=first.link_kind,
             mesh_size_x=first.mesh_size_x,
         )
@@ -161,16 +162,29 @@ class HardwareRun:
 
     @property
     def throughput_inferences_per_s(self) -> float:
-        """Images per second in the steady pipeline: read-out intervals within streams.
+        """Images per second with the pipeline full: one image every ``window`` steps.
 
-        ``Σ (n_s − 1) / Σ (readout_last − readout_first)`` over the streams; with a single
-        image per stream there is no interval, and the rate is one image per readout time.
+        A step is *full* when every population holds an image: from the deepest
+        population's first window (``deepest_offset``) until the input's last
+        (``n_images · window``). Throughput is ``1 / (window × mean length of the full
+        steps)`` over all streams, so it does not depend on how long the streams are. A
+        stream too short ever to fill the pipeline counts its images over its whole
+        duration instead (fill and drain included).
         """
-        intervals = sum(s.n_images - 1 for s in self.streams)
-        span = sum(float(s.readout_s[-1] - s.readout_s[0]) for s in self.streams)
-        if intervals > 0 and span > 0:
-            return intervals / span
-        return len(self.streams) / float(sum(s.readout_s[0] for s in self.streams))
+        full_time, full_steps = 0.0, 0
+        short_images, short_time = 0, 0.0
+        for s in self.streams:
+            lo, hi = self.deepest_offset, s.n_images * self.window
+            if hi > lo:
+                starts = np.concatenate([[0.0], s.step_end_s[:-1]])
+                full_time += float(np.sum(s.step_end_s[lo:hi] - starts[lo:hi]))
+                full_steps += hi - lo
+            else:
+                short_images += s.n_images
+                short_time += s.duration_s
+        if full_steps:
+            return full_steps / (self.window * full_time)
+        return short_images / short_time
 
     @property
     def cores_used(self) -> int:
@@ -359,6 +373,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         outputs=out_v * snn.output.unit, spike_counts=spike_count,
         static_power_w=static_power_w(hw, t), tiles_used=t.tiles_used, chips_used=t.chips_used,
         latency_steps=snn.latency_steps, window=snn.window,
+        deepest_offset=max(p.offset for p in snn.populations),
         tick_s=float(chip.sync.tick_s) if tick else None,
         link_serialisation_s=t.mesh.serialisation_s, link_kind=t.mesh.kind,
         mesh_size_x=t.mesh.size_x,
