@@ -133,3 +133,18 @@ def test_cli_reports_errors_on_one_line(tmp_path, monkeypatch, capsys):
     code = main(["compile", str(snn_path), "--images", "0", "--out", str(tmp_path / "m.yaml")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "cores" in err and "binds" in err
+
+
+def test_weights_wider_than_the_chip_are_refused():
+    snn = digits_cnn_snn()  # 8-bit weights
+    top = max(int(np.abs(q.weight).max()) for q in snn.projections)
+    assert top > 7
+    with pytest.raises(NeurosimError, match=r"beyond the 4-bit weights.*--weight-bits 4"):
+        compile(snn, make_hardware(**{"core.weight_bits": 4}))
+    compile(snn, make_hardware(**{"core.weight_bits": 8}))
+
+
+@pytest.mark.parametrize("effort", [0.0, -1.0, float("nan"), 1e300])
+def test_effort_outside_its_range_is_refused(effort):
+    with pytest.raises(NeurosimError, match="effort"):
+        compile(digits_cnn_snn(), make_hardware(), effort=effort)

@@ -87,6 +87,26 @@ def spike_estimate(snn: SNN, spike_counts: MappingABC[str, np.ndarray] | np.ndar
     return spikes
 
 
+def check_weights(snn: SNN, hw: Hardware) -> None:
+    """Every integer weight must fit the chip's weight width (signed).
+
+    A 1-bit crossbar (TrueNorth) holds connectivity, with the signed values elsewhere
+    (per axon type), so it is not checked here.
+    """
+    bits = int(hw.chip.core.weight_bits)
+    limit = 2 ** (bits - 1) - 1
+    for proj in snn.projections:
+        top = int(np.abs(proj.weight).max(initial=0))
+        if snn.integer and bits > 1 and top > limit:
+            raise NeurosimError(
+                f"projection {proj.name!r} has weights up to ±{top}, beyond the {bits}-bit "
+                f"weights (±{limit}) of {hw.name!r}", where=f"SNN {snn.name!r}",
+                fix=f"convert again with --weight-bits {bits} (compare and sweeps do this)")
+    if not snn.integer:
+        raise NeurosimError("the network is in ideal float mode; a chip needs integers",
+                            where=f"SNN {snn.name!r}", fix="convert without --ideal")
+
+
 def _count(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -123,6 +143,9 @@ def compile(snn: SNN, hw: Hardware,
     """
     if placer not in PLACERS:
         raise NeurosimError(f"unknown placer {placer!r}", fix=f"use one of {', '.join(PLACERS)}")
+    if not (np.isfinite(effort) and 0 < effort <= 100):
+        raise NeurosimError(f"effort {effort} is outside (0, 100]", fix="use e.g. 1 (the default)")
+    check_weights(snn, hw)
     spikes = spike_estimate(snn, spike_counts)
     part = partition(snn, hw, spikes)
     check_fits_board(part, hw)

@@ -147,6 +147,8 @@ def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None =
         check_snn(mapping, snn, where)
     if hw is not None and snn is not None:
         check_limits(mapping, snn, hw, where)
+        from neurosim.compiler import check_weights
+        check_weights(snn, hw)
     return mapping
 
 
