@@ -30,12 +30,8 @@ COMMANDS = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits with status 2 on a usage error already; keep its message short."""
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="neurosim",
         description=(
             "What a trained network costs on a neuromorphic chip: convert an ANN to a "
@@ -46,13 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"neurosim {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"neurosim.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"neurosim.commands.{name}":
-                continue  # not written yet
-            raise
-        module.add_parser(subparsers)
+        importlib.import_module(f"neurosim.commands.{name}").add_parser(subparsers)
     return parser
 
 
@@ -66,6 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except NeurosimError as exc:
         print(f"neurosim: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        if exc.filename is None or isinstance(exc, BrokenPipeError):
+            raise
+        # A path the user gave that cannot be read or written (a missing directory, no
+        # permission, a full disk): the user's to fix, so one line.
+        print(f"neurosim: error: {exc.filename}: {exc.strerror or exc}. "
+              "Check the path and its permissions", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("neurosim: interrupted", file=sys.stderr)

@@ -100,6 +100,10 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 def _make(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
           y_test: np.ndarray, description: str) -> Dataset:
+    for split, images in (("training", x_train), ("test", x_test)):
+        if len(images) == 0:
+            raise NeurosimError(f"the {split} split has no images", where=name,
+                                fix="give a data set with both training and test images")
     return Dataset(name=name,
                    x_train=_frozen(np.asarray(x_train, np.float64)),
                    y_train=_frozen(np.asarray(y_train, np.int64)),

@@ -137,3 +137,12 @@ def test_user_sequences_from_fit_fs_are_used(tmp_path, capsys) -> None:
     def spikes(text: str) -> float:
         return float(next(line for line in text.splitlines() if line.startswith("fs")).split()[4])
     assert spikes(with_file) < spikes(default)
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    argv = ["convert", "digits-mlp", "--images", "10", "--out", str(blocker / "snn.npz")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a-file" in err

@@ -208,3 +208,11 @@ def test_as_model_input():
     assert as_model_input(x.reshape(2, 64), mlp).shape == (2, 64)
     with pytest.raises(NeurosimError, match=r"images of shape \(1, 28, 28\).*\(64,\)"):
         as_model_input(np.zeros((1, 1, 28, 28)), mlp)
+
+
+def test_an_empty_split_is_refused(tmp_path):
+    path = tmp_path / "empty-test.npz"
+    np.savez(path, x_train=np.zeros((5, 4, 4), np.uint8), y_train=np.arange(5),
+             x_test=np.zeros((0, 4, 4), np.uint8), y_test=np.zeros(0, np.int64))
+    with pytest.raises(NeurosimError, match="test split has no images"):
+        load_dataset(path)

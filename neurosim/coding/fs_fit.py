@@ -681,9 +681,13 @@ def evaluate(
     return errors
 
 
-def relu_fit(alpha: float = PAPER_RELU_ALPHA, K: int = 10, inputs: InputDistribution | None = None):
-    """The closed-form ReLU sequences with their errors on [0, α) (and under a normal input)."""
+def relu_fit(alpha: float = PAPER_RELU_ALPHA, K: int = 10, inputs: InputDistribution | None = None,
+             bits: int | None = None):
+    """The closed-form ReLU sequences (quantised to ``bits`` if given) with their errors on
+    [0, α) (and under a normal input), measured on the sequences returned."""
     params = relu_params(alpha, K)
+    if bits is not None:
+        params = quantise(params, bits)
     x = np.linspace(0.0, alpha, GRID_POINTS, endpoint=False)
     output, spikes = fs_forward(x, params)
     error = output - np.maximum(x, 0.0)

@@ -22,7 +22,6 @@ from neurosim.coding.fs import (
     PAPER_RELU_ALPHA,
     FSParams,
     load_sequences,
-    quantise,
     save_sequences,
 )
 from neurosim.coding.fs_fit import (
@@ -150,9 +149,8 @@ def run(args: argparse.Namespace) -> int:
         raise NeurosimError("--alpha applies to ReLU only", where="fit-fs --alpha")
     if args.activation == "relu" and args.evaluate is None:
         _check_not_for_relu(args)
-        params = relu_fit(args.alpha or PAPER_RELU_ALPHA, args.K, inputs)
-        if args.bits is not None:
-            params = replace(quantise(params, args.bits), errors=params.errors)
+        alpha = PAPER_RELU_ALPHA if args.alpha is None else args.alpha
+        params = relu_fit(alpha, args.K, inputs, bits=args.bits)
         _report(params)
         out = args.out or Path(f"relu_K{args.K}.yaml")
         save_sequences(params, out, header=f"ReLU closed form: neurosim fit-fs --activation relu --K {args.K}")
