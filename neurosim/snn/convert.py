@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from neurosim.ann.forward import forward_all
@@ -131,4 +129,4 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
     snn = make_finite(snn, input_peak)
     if snn.integer:
         check_exact(snn, input_peak)
-    return replace(snn)
+    return snn

@@ -6,7 +6,8 @@ of its output weight (``out_unit``), so that every weight fits ``weight_bits`` a
 output weight ``sequence_bits`` (signed), and rounds everything to integers:
 
 * ``d_int(k) = round(d(k) / s_d)``: ``s_d`` is exact when ``d`` is a multiple of one value
-  (rate: all equal; TTFS: ``T − k``; ReLU-FS: powers of two), else ``max|d| / (2^(b−1) − 1)``;
+  (rate: all equal; TTFS: ``T − k``; ReLU-FS: powers of two, while ``2^(K−1) < 2^(b−1)``),
+  else ``max|d| / (2^(b−1) − 1)``;
 * ``w_int = round(w · s_d / u)`` with ``u = max over incoming projections of s_w · s_d``,
   where ``s_w = max|w| / (2^(b−1) − 1)``;
 * thresholds, resets and biases ``round(x / u)``.
@@ -45,7 +46,8 @@ class Precision:
         return cls(integer=False)
 
 
-# Width of the potential register that thresholds are stored in (checked by check_exact).
+# Largest ratio between thresholds for which the input unit keeps them exact (thresholds
+# live in the potential register, not in a spike payload).
 _THRESHOLD_BITS = 32
 
 
@@ -70,7 +72,7 @@ def _weight_scale(weight: np.ndarray, bits: int) -> float:
 
 
 def _round(x: np.ndarray) -> np.ndarray:
-    """Round to int64, keeping ±inf as a marker for :func:`make_finite`."""
+    """Round to int64, keeping +inf (the "never"/"silence" marker) for :func:`make_finite`."""
     x = np.asarray(x, dtype=np.float64)
     out = np.where(np.isfinite(x), np.rint(x), 0).astype(np.int64)
     return np.where(np.isposinf(x), np.iinfo(np.int64).max, out)
@@ -89,17 +91,15 @@ def quantise(snn: SNN, precision: Precision, input_range: tuple[float, float]) -
             # resolution below the largest threshold.
             finite = pop.threshold[np.isfinite(pop.threshold)]
             top = float(np.abs(finite).max(initial=0.0)) or 1.0
-            unit[pop.name] = min(_out_weight_scale(finite, _THRESHOLD_BITS),
-                                 top / 2 ** precision.input_bits)
+            step = _out_weight_scale(finite, _THRESHOLD_BITS)
+            # A whole fraction of the step, so the thresholds stay exact.
+            unit[pop.name] = step / np.ceil(step * 2 ** precision.input_bits / top)
         else:
             unit[pop.name] = max(s_w[q.name] * s_d[q.source] for q in snn.incoming(pop.name))
     projections = []
     for q in snn.projections:
-        w = _round(q.weight * s_d[q.source] / unit[q.target])
-        if np.abs(w).max(initial=0) > _max_int(precision.weight_bits):
-            raise NeurosimError(f"projection {q.name!r} needs more than {precision.weight_bits}-bit weights",
-                                fix="raise weight_bits")
-        projections.append(replace(q, weight=w))
+        # unit ≥ s_w · s_d of every incoming projection, so |w| ≤ 2^(b−1) − 1 by construction.
+        projections.append(replace(q, weight=_round(q.weight * s_d[q.source] / unit[q.target])))
     populations = []
     for pop in snn.populations:
         u = unit[pop.name]
@@ -133,12 +133,15 @@ def potential_bound(snn: SNN, pop: Population, input_peak: float) -> float:
     else:
         def sent(name: str) -> float:
             d = np.abs(snn.population(name).out_weight.astype(np.float64))
-            return float(d.sum() if pop.dynamics == "fs" else d.max())
+            # TTFS senders fire at most once a window; other "fs" senders at every step.
+            return float(d.sum() if pop.dynamics == "fs" and snn.code != "ttfs" else d.max())
         drive = sum(_row_abs_sum_max(q) * sent(q.source) for q in snn.incoming(pop.name))
     bias = float(np.abs(pop.bias.astype(np.float64)).max(initial=0.0))
     if pop.dynamics != "fs":  # at most a window of drive, less what spikes removed
         return pop.window * (drive + bias)
-    return drive + bias
+    # A negative reset (fitted FS sequences have some) raises the potential after a spike.
+    rise = float(np.clip(-pop.reset.astype(np.float64), 0.0, None).sum())
+    return drive + bias + rise
 
 
 def make_finite(snn: SNN, input_peak: float) -> SNN:
