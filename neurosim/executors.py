@@ -2,7 +2,7 @@
 
 Both executors are a :class:`concurrent.futures.Executor`, so a sweep
 (:mod:`neurosim.sweep`) and a data-parallel simulation
-(:func:`neurosim.engine.parallel.measure_hardware_parallel`) submit their tasks the same
+(:func:`neurosim.engine.measure.measure_hardware` with an executor) submit their tasks the same
 way whichever runs them::
 
     >>> with open_executor("dask", workers=2) as pool:                    # doctest: +SKIP

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from neurosim.coding import make_code
 from neurosim.compiler import compile as compile_network
 from neurosim.compiler.mapping import Mapping as CoreMapping
@@ -72,6 +74,16 @@ class ConfigurationResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def placement_traffic(snn: SNN, training_images: np.ndarray,
+                      n: int = PLACEMENT_IMAGES) -> dict[str, np.ndarray]:
+    """Spikes per neuron on the first ``n`` training images: where the placer expects traffic.
+
+    Every command that compiles (compare, sweep, ``neurosim compile``, ``neurosim
+    simulate``) places for this same estimate, so they place alike.
+    """
+    return simulate(snn, np.asarray(training_images)[:n]).mean_spike_counts()
+
+
 def precision_for(hw: Hardware) -> Precision:
     """Integer widths the chip stores: its weight bits (FS sequences keep 16 bits)."""
     return Precision(weight_bits=int(hw.chip.core.weight_bits))
@@ -96,7 +108,7 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     say("functional")
     functional = simulate(snn, x_test)
     say("compile")
-    traffic = simulate(snn, workload.calibration(PLACEMENT_IMAGES)).mean_spike_counts()
+    traffic = placement_traffic(snn, workload.calibration(PLACEMENT_IMAGES))
     mapping = compile_network(snn, hw, traffic, placer=config.placer, seed=config.seed)
     say("engine")
     images = workload.x_test[:config.images]

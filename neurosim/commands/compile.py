@@ -23,11 +23,9 @@ from neurosim.datasets import load_dataset
 from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
-from neurosim.snn.functional import simulate
+from neurosim.pipeline import PLACEMENT_IMAGES, placement_traffic
 from neurosim.snn.io import load_snn
 from neurosim.snn.network import SNN
-
-DEFAULT_IMAGES = 100
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="layer-ordered baseline or the optimising placer (default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the optimising placer")
     parser.add_argument("--images", type=int, default=None, metavar="N",
-                        help=f"calibration images for the traffic estimate (default {DEFAULT_IMAGES}; "
+                        help=f"calibration images for the traffic estimate (default {PLACEMENT_IMAGES}; "
                              "0: one spike per neuron)")
     parser.add_argument("--effort", type=float, default=1.0,
                         help="scale of the annealing run (default 1)")
@@ -73,10 +71,9 @@ def calibration_spikes(snn: SNN, images: int | None) -> tuple[dict[str, np.ndarr
             raise NeurosimError(f"cannot simulate {images} calibration images: {why}",
                                 where=f"SNN {snn.name!r}", fix="pass --images 0 for a uniform estimate")
         return None, f"uniform estimate (one spike per neuron): {why}"
-    n = DEFAULT_IMAGES if images is None else images
+    n = PLACEMENT_IMAGES if images is None else images
     x = load_dataset(dataset).x_train[:n]
-    counts = simulate(snn, x).mean_spike_counts()
-    return counts, f"functional simulation of {len(x)} {dataset!r} training images"
+    return placement_traffic(snn, x, n), f"functional simulation of {len(x)} {dataset!r} training images"
 
 
 def _pct(x: float) -> str:

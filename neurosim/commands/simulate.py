@@ -48,36 +48,26 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _load_mapping(path: str, snn: Any, hw: Any) -> Any:
-    """A mapping file from ``neurosim compile``, checked against this SNN and chip."""
-    from neurosim.compiler.io import load_mapping
-    return load_mapping(path, snn, hw)
-
-
 def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | None:
     """The ANN's accuracy on the same images, when the model named in the SNN can be found."""
     name = snn.metadata.get("model")
     if not name:
         return None
+    from neurosim.ann.forward import accuracy
+    from neurosim.ann.zoo import resolve_model
+    from neurosim.datasets import as_model_input
     try:
-        from neurosim.ann.forward import accuracy
-        from neurosim.ann.zoo import resolve_model
-        from neurosim.datasets import as_model_input
-        model = resolve_model(name)
-        return float(accuracy(model, as_model_input(images, model), labels))
-    except (ImportError, NeurosimError):
+        model = resolve_model(name)  # a zoo name, or a file that may have moved since
+    except NeurosimError:
         return None
+    return float(accuracy(model, as_model_input(images, model), labels))
 
 
 def run(args: argparse.Namespace) -> int:
     from neurosim.compiler import compile as compile_network
+    from neurosim.compiler.io import load_mapping
     from neurosim.datasets import load_dataset
-    from neurosim.engine import (
-        IMAGES_PER_STREAM,
-        measure_hardware,
-        measure_hardware_parallel,
-        stream_slices,
-    )
+    from neurosim.engine import IMAGES_PER_STREAM, measure_hardware, stream_slices
     from neurosim.hardware import load_hardware
     from neurosim.report.summary import (
         format_summary,
@@ -97,8 +87,12 @@ def run(args: argparse.Namespace) -> int:
     if args.executor is not None:
         from neurosim.executors import check_options
         check_options(args.executor, args.workers, args.scheduler)
-    images_per_stream = args.images_per_stream or IMAGES_PER_STREAM
-    stream_slices(args.images, images_per_stream)  # a bad --images-per-stream, before any work
+    images_per_stream = (IMAGES_PER_STREAM if args.images_per_stream is None
+                         else args.images_per_stream)
+    if images_per_stream < 1:
+        raise NeurosimError(f"--images-per-stream {images_per_stream} is not positive",
+                            fix="use 1 or more (the default is 32)")
+    stream_slices(args.images, images_per_stream)
     snn = load_snn(args.snn)
     hw = load_hardware(args.hw, args.overrides)
     dataset_name = args.dataset or snn.metadata.get("dataset")
@@ -116,18 +110,13 @@ def run(args: argparse.Namespace) -> int:
             pool = stack.enter_context(open_executor(args.executor, workers=args.workers,
                                                      scheduler=args.scheduler))
         if args.mapping:
-            mapping = _load_mapping(args.mapping, snn, hw)
+            mapping = load_mapping(args.mapping, snn, hw)
         else:
-            # Place for the traffic these very images cause (the functional simulator is cheap).
-            from neurosim.snn.functional import simulate
-            spikes = simulate(snn, images).mean_spike_counts()
-            mapping = compile_network(snn, hw, spikes)
-        if pool is None:
-            measurement = measure_hardware(snn, mapping, hw, images,
-                                           images_per_stream=images_per_stream)
-        else:
-            measurement = measure_hardware_parallel(snn, mapping, hw, images, pool.executor,
-                                                    images_per_stream=images_per_stream)
+            from neurosim.pipeline import placement_traffic
+            mapping = compile_network(snn, hw, placement_traffic(snn, dataset.x_train))
+        measurement = measure_hardware(snn, mapping, hw, images,
+                                       images_per_stream=images_per_stream,
+                                       executor=pool.executor if pool is not None else None)
     block = summary_block(snn, hw, measurement, labels=labels,
                           ann_accuracy=_ann_accuracy(snn, images, labels))
     out = Path(args.out)

@@ -14,7 +14,7 @@ Modules: :mod:`~neurosim.engine.tables` (packing), :mod:`~neurosim.engine.synaps
 (what a spike does), :mod:`~neurosim.engine.mesh` (links), :mod:`~neurosim.engine.kernel`
 (the step loop and its timing rules), :mod:`~neurosim.engine.run` (streams, records,
 merging), :mod:`~neurosim.engine.measure` (latency, throughput, energy per inference),
-:mod:`~neurosim.engine.parallel` (the streams of a run on a process pool or Dask cluster).
+and, given an executor, the streams of a run on a process pool or Dask cluster.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from neurosim.engine.measure import (
     hardware_figures,
     measure_hardware,
 )
-from neurosim.engine.parallel import measure_hardware_parallel
 from neurosim.engine.run import (
     IMAGES_PER_STREAM,
     HardwareRun,
@@ -48,7 +47,6 @@ __all__ = [
     "build_tables",
     "hardware_figures",
     "measure_hardware",
-    "measure_hardware_parallel",
     "simulate_hardware",
     "stream_slices",
 ]

@@ -10,21 +10,23 @@ Two runs make them (:func:`measure_hardware`):
   <neurosim.engine.run.HardwareRun.throughput_inferences_per_s>`), energy per inference
   from :mod:`neurosim.energy`.
 
-A parallel runner simulates the streamed run in chunks, merges them with
-:meth:`HardwareRun.merge <neurosim.engine.run.HardwareRun.merge>` and calls
-:func:`hardware_figures` itself.
+Given an executor, :func:`measure_hardware` runs the streams of the streamed run as
+parallel tasks and merges them with :meth:`HardwareRun.merge
+<neurosim.engine.run.HardwareRun.merge>`: the result is the serial one.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 from dataclasses import dataclass
 
 import numpy as np
 
 import neurosim.energy as energy_model  # a module import: neurosim.energy imports the engine
 from neurosim.compiler.mapping import Mapping
-from neurosim.engine.run import IMAGES_PER_STREAM, HardwareRun, simulate_hardware
+from neurosim.engine.run import IMAGES_PER_STREAM, HardwareRun, simulate_hardware, stream_slices
 from neurosim.engine.tables import EngineTables, build_tables
+from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
 from neurosim.snn.network import SNN
 
@@ -66,13 +68,40 @@ def hardware_figures(run: HardwareRun, latency_run: HardwareRun, hw: Hardware) -
     )
 
 
+def _one_stream(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray,
+                first_image: int) -> HardwareRun:
+    """One stream from a reset chip, ``images[0]`` being image ``first_image`` (a task)."""
+    return simulate_hardware(snn, mapping, hw, images, images_per_stream=len(images),
+                             first_image=first_image)
+
+
 def measure_hardware(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray, *,
-                     images_per_stream: int = IMAGES_PER_STREAM,
-                     record_spikes: bool = False) -> HardwareMeasurement:
-    """Stream ``images``, run the first one alone, and compute the figures."""
+                     images_per_stream: int = IMAGES_PER_STREAM, record_spikes: bool = False,
+                     executor: cf.Executor | None = None) -> HardwareMeasurement:
+    """Stream ``images``, run the first one alone, and compute the figures.
+
+    With an ``executor`` (a process pool or a Dask cluster, :mod:`neurosim.executors`) each
+    stream of ``images_per_stream`` images is one task; the streams merge in image order,
+    exactly as the serial run merges them, so the result is the serial result bit for bit.
+    The one-image latency run stays in this process.
+    """
+    images = np.asarray(images)
+    if len(images) == 0:
+        raise NeurosimError("no images to simulate", fix="pass at least one image")
     tables = build_tables(snn, mapping, hw)
-    run = simulate_hardware(snn, mapping, hw, images, record_spikes=record_spikes,
-                            images_per_stream=images_per_stream, tables=tables)
-    alone = simulate_hardware(snn, mapping, hw, np.asarray(images)[:1], tables=tables)
+    if executor is None:
+        run = simulate_hardware(snn, mapping, hw, images, record_spikes=record_spikes,
+                                images_per_stream=images_per_stream, tables=tables)
+        alone = simulate_hardware(snn, mapping, hw, images[:1], tables=tables)
+    else:
+        futures = [executor.submit(_one_stream, snn, mapping, hw, images[part], part.start)
+                   for part in stream_slices(len(images), images_per_stream)]
+        alone = simulate_hardware(snn, mapping, hw, images[:1], tables=tables)
+        try:
+            runs = [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
+        run = runs[0] if len(runs) == 1 else HardwareRun.merge(runs)
     return HardwareMeasurement(run=run, latency_run=alone,
                                figures=hardware_figures(run, alone, hw), tables=tables)
