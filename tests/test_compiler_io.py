@@ -103,6 +103,15 @@ def test_load_rejects_cores_off_the_board_and_over_limits(compiled, tmp_path):
         load_mapping(_edit(path, tmp_path, share), snn, hw)
 
 
+def test_load_rejects_a_malformed_usage_record(compiled, tmp_path):
+    snn, hw, _, path = compiled
+
+    def listed(d):
+        d["blocks"][0]["usage"] = [1]
+    with pytest.raises(NeurosimError, match="usage is list, expected a mapping"):
+        load_mapping(_edit(path, tmp_path, listed), snn, hw)
+
+
 def test_ttfs_maps_with_or_without_native_fs_neurons():
     """Cores without per-step thresholds emulate them (the engine charges it), so both map."""
     snn = digits_cnn_snn("ttfs")

@@ -80,7 +80,8 @@ def test_the_key_is_the_sha256_of_the_resolved_configuration() -> None:
     point = sweep.points[0]
     file_hash = load_hardware("loihi").file_hash
     text = json.dumps({"configuration": point.configuration.describe(),
-                       "hardware_file_hash": file_hash, "neurosim_version": __version__},
+                       "hardware_file_hash": file_hash, "model_file_hash": None,
+                       "dataset_file_hash": None, "neurosim_version": __version__},
                       sort_keys=True, separators=(",", ":"))
     assert point.key == hashlib.sha256(text.encode()).hexdigest()
     assert configuration_key(point.configuration, file_hash) == point.key
@@ -88,6 +89,20 @@ def test_the_key_is_the_sha256_of_the_resolved_configuration() -> None:
     # Stable: the same file resolves to the same keys, whatever the order of its keys.
     reordered = parse_sweep({"codes": {"rate": {"T": [8, 16]}}, "model": "digits-mlp"})
     assert [p.key for p in reordered.points] == [p.key for p in sweep.points]
+
+
+def test_a_changed_model_file_changes_the_key(tmp_path) -> None:
+    """A retrained model saved over the same file must not reuse the old results."""
+    from neurosim.ann.io import save_model
+    from neurosim.ann.zoo import load_zoo_model
+
+    path = tmp_path / "net.npz"
+    model = load_zoo_model("digits-mlp")
+    save_model(model, path)
+    before = parse_sweep({"model": str(path), "codes": {"rate": {"T": [8]}}}).points[0].key
+    save_model(model.with_layers(model.layers, name="retrained"), path)
+    after = parse_sweep({"model": str(path), "codes": {"rate": {"T": [8]}}}).points[0].key
+    assert before != after
 
 
 # --------------------------------------------------------------------------- bad input

@@ -70,12 +70,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    codes = [c.strip() for c in args.codes.split(",") if c.strip()]
+    codes = list(dict.fromkeys(c.strip() for c in args.codes.split(",") if c.strip()))
     unknown = [c for c in codes if c not in CODES]
     if unknown or not codes:
         raise NeurosimError(f"--codes {args.codes!r} names no code or an unknown one {unknown}",
                             fix=f"choose from {', '.join(CODES)}")
-    rate_T = parse_int_list(args.rate_T, "--rate-T") if "rate" in codes else []
+    rate_T = list(dict.fromkeys(parse_int_list(args.rate_T, "--rate-T"))) if "rate" in codes else []
     if args.images < 1:
         raise NeurosimError(f"--images {args.images} is not positive", fix="use --images 1 or more")
     comparison = compare(

@@ -3,8 +3,9 @@
 Runs every configuration of the sweep file on a local process pool (default) or a Dask
 cluster, appending one row per configuration to DIR/sweep.csv as it finishes, then draws
 DIR/pareto_energy_latency.png, DIR/pareto_energy_accuracy.png and DIR/edp_vs_core_size.png.
-A rerun skips configurations already in sweep.csv; a failing one is recorded with its
-error and the others go on. ``--plot-only DIR`` redraws the plots from DIR/sweep.csv.
+A rerun skips configurations already in sweep.csv with status ok (failed ones run
+again); a failing one is recorded with its error and the others go on.
+``--plot-only DIR`` redraws the plots from DIR/sweep.csv.
 
 Example sweep file (all keys: ``python -c "import neurosim.sweep; help(neurosim.sweep)"``)::
 

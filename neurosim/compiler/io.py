@@ -165,7 +165,11 @@ def _read_block(rec: dict, i: int, where: str) -> Block:
     if len(neurons) > 1 and np.any(np.diff(neurons) <= 0):
         raise NeurosimError(f"block {i}: neuron ranges overlap or are out of order", where=where,
                             fix="list each block's ranges ascending and disjoint")
-    usage = {str(k): int(v) for k, v in (rec.get("usage") or {}).items()}
+    usage = rec.get("usage") or {}
+    if not isinstance(usage, dict):
+        raise NeurosimError(f"block {i}: usage is {type(usage).__name__}, expected a mapping",
+                            where=where, fix="write usage as {limit: count}, or leave it out")
+    usage = {str(k): int(v) for k, v in usage.items()}
     return Block(population=str(rec["population"]), neurons=neurons, core=int(rec["core"]),
                  label=str(rec.get("label", "")), usage=usage)
 

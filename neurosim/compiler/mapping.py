@@ -43,12 +43,6 @@ def core_location(hw: Hardware, core: int) -> CoreLocation:
     return CoreLocation(chip_x, chip_y, tile_x, tile_y, slot)
 
 
-def core_id(hw: Hardware, loc: CoreLocation) -> int:
-    chip_index = loc.chip_y * hw.board.chips_x + loc.chip_x
-    tile = loc.tile_y * hw.chip.mesh_x + loc.tile_x
-    return (chip_index * hw.chip.tiles + tile) * hw.chip.cores_per_tile + loc.slot
-
-
 def mesh_coordinates(hw: Hardware, cores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each core: (x, y) of its tile on the board-wide mesh, and its chip index."""
     chip = hw.chip

@@ -149,12 +149,6 @@ def multicast_tree_links(src_xy: tuple[int, int], dst_xys: list[tuple[int, int]]
     return tree
 
 
-def is_interchip(hw: Hardware, link: Link) -> bool:
-    """Whether a link joins tiles of two different chips."""
-    (x0, y0), (x1, y1) = link
-    return (x0 // hw.chip.mesh_x != x1 // hw.chip.mesh_x) or (y0 // hw.chip.mesh_y != y1 // hw.chip.mesh_y)
-
-
 def core_xy(hw: Hardware, cores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Board-wide tile coordinates (x, y) of each core."""
     x, y, _ = mesh_coordinates(hw, np.asarray(cores, dtype=np.int64))

@@ -31,7 +31,6 @@ class Mesh:
     kind: np.ndarray            # (L,) int64: EW, NS or INTERCHIP
     latency_s: np.ndarray       # (L,) float64 hop latency
     serialisation_s: np.ndarray  # (L,) float64 time a packet occupies the link
-    energy_j: np.ndarray        # (L,) float64 energy of one packet crossing it
 
     @property
     def tiles(self) -> int:
@@ -58,8 +57,7 @@ def build_mesh(hw: Hardware) -> Mesh:
         kind[:, d] = np.where(crosses, INTERCHIP, EW if dx else NS)
     kind = kind.ravel()
     latency = np.array([noc.latency_hop_ew_s, noc.latency_hop_ns_s, board.latency_interchip_hop_s])
-    energy = np.array([noc.energy_hop_ew_j, noc.energy_hop_ns_j, board.energy_interchip_hop_j])
     serialisation = np.array([noc.serialisation_s, noc.serialisation_s,
                               noc.packet_bits / board.interchip_bandwidth_bits_per_s])
     return Mesh(size_x=size_x, size_y=size_y, next_tile=next_tile.ravel(), kind=kind,
-                latency_s=latency[kind], serialisation_s=serialisation[kind], energy_j=energy[kind])
+                latency_s=latency[kind], serialisation_s=serialisation[kind])

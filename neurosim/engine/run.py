@@ -315,7 +315,8 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     encoded = np.ascontiguousarray(snn.encode(images), dtype=np.int64)
     n_images = len(images)
     poisson_fire = _poisson_draws(snn, encoded, first_image)
-    n_steps = snn.stream_steps(n_images) + 1  # +1: an "fs" output reads its value then
+    # One step beyond the events: the output reads its last image's value there.
+    n_steps = snn.stream_steps(n_images) + 1
     n_pops = len(snn.populations)
     n_links = len(tables.mesh.next_tile)
     chip = hw.chip

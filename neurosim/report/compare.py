@@ -52,7 +52,7 @@ class Comparison:
 
 
 def iso_accuracy_ratios(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """FS divided by the cheapest rate row that matches its accuracy (within 0.5 pp)."""
+    """FS divided by the rate row with the smallest T within 0.5 pp of FS's accuracy."""
     fs = next((r for r in rows if r["code"] == "fs"), None)
     rates = sorted((r for r in rows if r["code"] == "rate"), key=lambda r: r["params"]["T"])
     if fs is None or not rates:

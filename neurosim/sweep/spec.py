@@ -75,10 +75,20 @@ class Sweep:
     varied: tuple[str, ...]   # the columns that take more than one value
 
 
+def _content_hash(name: str | None) -> str | None:
+    """sha256 of a file named by path (a model or data set file); None for a built-in name."""
+    if not name or not Path(name).is_file():
+        return None
+    return hashlib.sha256(Path(name).read_bytes()).hexdigest()
+
+
 def configuration_key(configuration: Configuration, hardware_file_hash: str) -> str:
-    """sha256 of the configuration, the hardware file's content and the neurosim version."""
+    """sha256 of the configuration, the content of its hardware, model and data set files
+    (a retrained model file is a new configuration), and the neurosim version."""
     text = json.dumps({"configuration": configuration.describe(),
                        "hardware_file_hash": hardware_file_hash,
+                       "model_file_hash": _content_hash(configuration.model),
+                       "dataset_file_hash": _content_hash(configuration.dataset),
                        "neurosim_version": __version__},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
