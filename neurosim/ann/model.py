@@ -75,10 +75,6 @@ class Model:
     def layer(self, name: str) -> Layer:
         return self._by_name[name]  # type: ignore[attr-defined,no-any-return]
 
-    def consumers(self, name: str) -> list[Layer]:
-        """The layers that read layer ``name``."""
-        return [lyr for lyr in self.layers if name in lyr.inputs]
-
     def parameter_count(self) -> int:
         return int(sum(getattr(lyr, f).size for lyr in self.layers
                        for f in ARRAY_FIELDS.get(type(lyr), ())))

@@ -21,6 +21,7 @@ spike statistics (:func:`expected_spikes`) and cheap exact losses for fitting.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -388,6 +389,7 @@ def _from_document(document: Any, where: str, K: int | None) -> FSParams:
         raise NeurosimError(exc.what, where=where, fix=exc.fix) from None
 
 
+@functools.cache
 def default_sequences(activation: str, K: int) -> FSParams:
     """The sequences shipped for ``activation`` at ``K`` steps (``sequences/<act>_K<K>.yaml``).
 

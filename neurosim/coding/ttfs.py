@@ -56,8 +56,7 @@ class TTFS(SpikeCode):
         return int(self.T)
 
     def check_activation(self, activation: str, layer: str) -> None:
-        if activation != "identity":  # the input encoding layer carries pixels unchanged
-            require_relu(self.name, activation, layer)
+        require_relu(self.name, activation, layer)
 
     def neuron_sequences(self, activation: str, samples: np.ndarray, role: str) -> NeuronSequences:
         scale = (activation_scale(samples, 100.0) if role == "input"

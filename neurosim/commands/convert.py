@@ -49,7 +49,17 @@ def add_code_options(parser: argparse.ArgumentParser) -> None:
                         help="data set (default: the model's own, e.g. digits)")
 
 
+# Which code each option belongs to: an option given for another code is a mistake.
+_OPTION_CODES = {"K": ("fs",), "alpha": ("fs",), "sequences": ("fs",),
+                 "percentile": ("rate", "ttfs"), "input": ("rate",), "seed": ("rate",)}
+
+
 def code_options(args: argparse.Namespace, code: str, T: int | None = None) -> dict[str, Any]:
+    misplaced = [f"--{name}" for name, codes in _OPTION_CODES.items()
+                 if getattr(args, name) is not None and code not in codes]
+    if misplaced:
+        raise NeurosimError(f"{', '.join(misplaced)} do(es) not apply to the {code} code",
+                            fix="drop them, or choose the code they belong to with --code")
     if code == "fs":
         files = [f for f in (args.sequences or "").split(",") if f.strip()]
         return {"K": args.K, "alpha": args.alpha,
@@ -95,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         raise NeurosimError("--out saves one network, but --T lists several", fix="give one T with --out")
     codes = [make_code(args.code, **code_options(args, args.code, t)) for t in t_values]
     precision = precision_from(args)
-    networks = iter([workload.convert(codes[0], precision)])  # a bad model fails before output
+    first = workload.convert(codes[0], precision)  # a model the code cannot take fails here
     ann = float(np.mean(np.argmax(forward(workload.model, x), axis=1) == y))
     print(f"{workload.model.name} on {len(y)} test images of {workload.dataset.name}: "
           f"ANN accuracy {100 * ann:.2f} %")
@@ -103,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
           f"{'steps/image':>12} {'latency steps':>14}")
     last = None
     for code in codes:
-        snn = next(networks, None) or workload.convert(code, precision)
+        snn = first if code is codes[0] else workload.convert(code, precision)
         result = simulate(snn, x)
         acc = result.accuracy(y)
         params = ",".join(f"{k}={v}" for k, v in snn.params.items() if k in ("K", "T"))

@@ -107,7 +107,8 @@ def quantise(snn: SNN, precision: Precision, input_range: tuple[float, float]) -
             pop,
             threshold=_round(pop.threshold / u),
             reset=_round(pop.reset / u),
-            out_weight=_round(pop.out_weight / s_d[pop.name]) if pop.spiking else pop.out_weight * 0,
+            out_weight=(_round(pop.out_weight / s_d[pop.name]) if pop.spiking
+                        else np.zeros(pop.window, dtype=np.int64)),
             bias=_round(pop.bias / u),
             unit=u,
             out_unit=s_d.get(pop.name, 1.0),
