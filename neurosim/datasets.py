@@ -37,6 +37,7 @@ from neurosim.errors import NeurosimError
 
 if TYPE_CHECKING:
     from neurosim.ann.model import Model
+    from neurosim.snn.network import SNN
 
 SPLIT_RULE = (
     "per class, in source order: the k-th sample of each class (k = 0, 1, 2, ...) is a test "
@@ -74,6 +75,12 @@ class Dataset:
     def image_shape(self) -> tuple[int, ...]:
         """The shape of one image, (C, H, W)."""
         return tuple(self.x_train.shape[1:])
+
+    def describe(self) -> dict[str, object]:
+        """What a report says of the data: name, split sizes, image shape, provenance."""
+        return {"name": self.name, "train_images": len(self.y_train),
+                "test_images": len(self.y_test), "image_shape": list(self.image_shape),
+                "description": self.description}
 
     @property
     def num_classes(self) -> int:
@@ -303,7 +310,7 @@ def _load_npz(path: Path) -> Dataset:
         raise NeurosimError(f"x_test images are {x_test.shape[1:]}, x_train {x_train.shape[1:]}",
                             where=where, fix="store images of one shape")
     description = (f"arrays in {path} (kept train/test split: {len(y_train)} / {len(y_test)})")
-    return _make(f"mnist:{path}", x_train, y_train, x_test, y_test, description)
+    return _make(str(path), x_train, y_train, x_test, y_test, description)
 
 
 def _load_path(path: Path) -> Dataset:
@@ -326,6 +333,56 @@ def load_dataset(name_or_path: str | Path) -> Dataset:
     if text.startswith("mnist:"):
         return _load_path(Path(text[len("mnist:"):]))
     return _load_path(Path(text))
+
+
+def check_fits(dataset: Dataset, model: Model) -> None:
+    """Refuse, in one line, a data set whose images or labels the model cannot take.
+
+    The images must hold the model's input: the same (C, H, W) for a model that reads a
+    feature map (a channel count or image size that differs is named as such), the same
+    number of values for one that reads a vector; every label must be one of the model's
+    output classes.
+    """
+    where = f"data set {dataset.name!r}"
+    image = tuple(dataset.image_shape)
+    wanted = tuple(model.input.shape)
+    fix_data = (f"use a data set of {'x'.join(map(str, wanted))} images, as model "
+                f"{model.name!r} was trained on (--dataset NAME|FILE)")
+    if len(wanted) == 3 and len(image) == 3 and image != wanted:
+        what = (f"{image[0]}-channel images, the model reads {wanted[0]} channels"
+                if image[0] != wanted[0] else
+                f"images of {image[1]}x{image[2]} pixels, the model reads {wanted[1]}x{wanted[2]}")
+        raise NeurosimError(f"has {what}", where=where, fix=fix_data)
+    if int(np.prod(image, dtype=np.int64)) != int(np.prod(wanted, dtype=np.int64)):
+        raise NeurosimError(f"has images of shape {image} ({int(np.prod(image))} values), model "
+                            f"{model.name!r} reads input of shape {wanted}", where=where,
+                            fix=fix_data)
+    classes = int(np.prod(model.shapes[model.output], dtype=np.int64))
+    for split, labels in (("training", dataset.y_train), ("test", dataset.y_test)):
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise NeurosimError(
+                f"has {split} labels from {int(labels.min())} to {int(labels.max())}, but model "
+                f"{model.name!r} has {classes} output classes (0..{classes - 1})", where=where,
+                fix="use labels 0..N-1 of the model's N classes, or the data set it was trained on")
+
+
+def snn_input(dataset: Dataset, snn: SNN, split: str = "x_test") -> np.ndarray:
+    """The images of ``split`` (``x_train`` or ``x_test``), refused in one line if they do
+    not fit the spiking network's input or its output classes."""
+    where = f"data set {dataset.name!r}"
+    wanted = tuple(snn.input.shape)
+    image = tuple(dataset.image_shape)
+    if int(np.prod(image, dtype=np.int64)) != snn.input.size:
+        raise NeurosimError(f"has images of shape {image}, network {snn.name!r} reads "
+                            f"input of shape {wanted}", where=where,
+                            fix="use the data set the network was converted for (--dataset)")
+    classes = snn.output.size
+    labels = dataset.y_test if split == "x_test" else dataset.y_train
+    if labels.size and labels.max() >= classes:
+        raise NeurosimError(f"has labels up to {int(labels.max())}, network {snn.name!r} has "
+                            f"{classes} output classes", where=where,
+                            fix="use the data set the network was converted for (--dataset)")
+    return getattr(dataset, split)
 
 
 def as_model_input(x: np.ndarray, model: Model) -> np.ndarray:

@@ -123,6 +123,7 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     block["snn_accuracy"] = functional.accuracy(y_test)
     block["spikes_per_neuron"] = functional.spikes_per_neuron()
     block["accuracy_images"] = len(y_test)
+    block["dataset"] = workload.dataset.describe()
     block["placer"] = config.placer
     block["potential_bits_needed"] = potential_bits_needed(snn) if snn.integer else None
     block["potential_bits_chip"] = int(hw.chip.core.potential_bits)

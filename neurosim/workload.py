@@ -16,7 +16,7 @@ from neurosim.ann.forward import forward
 from neurosim.ann.model import Model
 from neurosim.ann.zoo import resolve_model
 from neurosim.coding.base import SpikeCode
-from neurosim.datasets import Dataset, as_model_input, load_dataset
+from neurosim.datasets import Dataset, as_model_input, check_fits, load_dataset
 from neurosim.snn.convert import convert
 from neurosim.snn.network import SNN
 from neurosim.snn.quantise import Precision
@@ -56,4 +56,6 @@ def load_workload(model: str | Path | Model, dataset: str | Path | None = None) 
     if not isinstance(model, Model):
         model = resolve_model(model)
     name = dataset or model.metadata.get("dataset") or "digits"
-    return Workload(model=model, dataset=load_dataset(name))
+    data = load_dataset(name)
+    check_fits(data, model)
+    return Workload(model=model, dataset=data)

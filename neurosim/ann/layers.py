@@ -47,6 +47,9 @@ class Conv2d:
 
     ``y[o, i, j] = b[o] + Σ_{c,u,v} W[o, c, u, v] · x_pad[c, i·s_h + u, j·s_w + v]``, where
     ``x_pad`` is ``x`` with ``padding`` zeros on each side. ``W`` has shape (out, in, kh, kw).
+    ``b`` has shape (out,), or (out, Ho, Wo) for a bias map ``b[o, i, j]``: folding an input
+    normalisation into a padded convolution needs one, since the zeros of the padding are
+    not normalised (:func:`neurosim.ann.model.fold_input_normalisation`).
     """
 
     name: str

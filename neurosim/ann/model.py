@@ -140,10 +140,10 @@ def _layer_shape(layer: Layer, ins: list[Shape], source: str) -> Shape:
     if isinstance(layer, Conv2d):
         c, h, wd = need_map(shape)
         w, b = np.asarray(layer.weight), np.asarray(layer.bias)
-        if w.ndim != 4 or w.shape[1] != c or b.shape != (w.shape[0],):
+        if w.ndim != 4 or w.shape[1] != c:
             raise NeurosimError(
-                f"weight {w.shape} and bias {b.shape} do not fit an input of {c} channels",
-                where=where, fix=f"use a weight of shape (out, {c}, kh, kw) and a bias of shape (out,)")
+                f"weight {w.shape} does not fit an input of {c} channels",
+                where=where, fix=f"use a weight of shape (out, {c}, kh, kw)")
         if min(layer.stride) < 1 or min(layer.padding) < 0:
             raise NeurosimError(f"stride {layer.stride} / padding {layer.padding} invalid",
                                 where=where, fix="strides must be ≥ 1 and padding ≥ 0")
@@ -152,6 +152,11 @@ def _layer_shape(layer: Layer, ins: list[Shape], source: str) -> Shape:
         if ho < 1 or wo < 1:
             raise NeurosimError(f"kernel {w.shape[2:]} is larger than its padded input {shape}",
                                 where=where, fix="use a smaller kernel or more padding")
+        if b.shape not in ((w.shape[0],), (w.shape[0], ho, wo)):
+            raise NeurosimError(
+                f"bias {b.shape} fits neither {w.shape[0]} channels nor the output map "
+                f"{(w.shape[0], ho, wo)}", where=where,
+                fix=f"use a bias of shape ({w.shape[0]},) (or a bias map {(w.shape[0], ho, wo)})")
         return (w.shape[0], ho, wo)
     if isinstance(layer, AvgPool2d | MaxPool2d):
         c, h, wd = need_map(shape)
@@ -230,13 +235,78 @@ def fold_batchnorm(model: Model) -> Model:
                 fix="place each BatchNorm directly after the Dense or Conv2d it normalises")
         g = np.asarray(bn.gamma, np.float64) / np.sqrt(np.asarray(bn.var, np.float64) + bn.eps)
         shape = (-1,) + (1,) * (np.ndim(src.weight) - 1)
+        bias = np.asarray(src.bias, np.float64)
+        per_channel = (-1,) + (1,) * (bias.ndim - 1)  # a Conv2d may carry a bias map
         layers[src_name] = replace(
             src,
             weight=np.asarray(src.weight, np.float64) * g.reshape(shape),
-            bias=g * (np.asarray(src.bias, np.float64) - bn.mean) + bn.beta,
+            bias=(g.reshape(per_channel) * (bias - np.reshape(bn.mean, per_channel))
+                  + np.reshape(bn.beta, per_channel)),
         )
         del layers[bn.name]
         renamed[bn.name] = src_name
     out = [replace(lyr, inputs=tuple(renamed.get(n, n) for n in lyr.inputs))
            for lyr in layers.values()]
     return model.with_layers(out, output=renamed.get(model.output, model.output))
+
+
+def fold_input_normalisation(model: Model, mean: Iterable[float], std: Iterable[float]) -> Model:
+    """The same function applied to raw inputs ``x`` instead of ``(x − mean) / std``.
+
+    A model trained on normalised inputs (e.g. torchvision's ``Normalize(mean, std)``, one
+    value per input channel) then runs on the data set's own [0, 1] pixels. The affine map
+    is folded exactly into every layer that reads the input: a Dense (directly, or after a
+    Flatten) gets ``W' = W / s`` and ``b' = b − W (m / s)``; a Conv2d gets ``W' = W / s`` and
+    the bias ``b − conv(m / s)`` of a constant image of the means, computed with the layer's
+    own zero padding — at a padded border the taps that fall outside the image carried a
+    normalised zero, so there the bias differs and becomes a bias map.
+    """
+    shape = model.input.shape
+    channels = shape[0]
+    mean_c = np.atleast_1d(np.asarray(list(mean), np.float64))
+    std_c = np.atleast_1d(np.asarray(list(std), np.float64))
+    where = f"{model.source}: input normalisation"
+    for label, values in (("mean", mean_c), ("std", std_c)):
+        if values.size not in (1, channels) or not np.all(np.isfinite(values)):
+            raise NeurosimError(f"{label} {values.tolist()} is not one finite value or one per "
+                                f"input channel ({channels})", where=where,
+                                fix="give (mean, std) as numbers or sequences of one per channel")
+    if np.any(std_c <= 0):
+        raise NeurosimError(f"std {std_c.tolist()} has a value ≤ 0", where=where,
+                            fix="give positive standard deviations")
+    extra = (1,) * (len(shape) - 1)
+    shift = np.broadcast_to((mean_c / std_c).reshape(-1, *extra), shape)  # m / s per input
+    scale = np.broadcast_to((1.0 / std_c).reshape(-1, *extra), shape)     # 1 / s per input
+    layers = {lyr.name: lyr for lyr in model.layers}
+    readers = [lyr for lyr in model.layers if model.input.name in lyr.inputs]
+    for reader in readers:
+        target = reader
+        if isinstance(reader, Flatten):
+            after = [lyr for lyr in model.layers if reader.name in lyr.inputs]
+            if len(after) != 1 or not isinstance(after[0], Dense):
+                raise NeurosimError(f"the input's Flatten {reader.name!r} feeds "
+                                    f"{[lyr.name for lyr in after]}, not one Dense layer",
+                                    where=where, fix="normalise the data before importing")
+            target = after[0]
+        if isinstance(target, Dense):
+            w = np.asarray(target.weight, np.float64)
+            layers[target.name] = replace(target, weight=w * scale.reshape(1, -1),
+                                          bias=np.asarray(target.bias) - w @ shift.reshape(-1))
+        elif isinstance(target, Conv2d) and len(shape) == 3:
+            from neurosim.ann.ops import conv2d
+
+            w = np.asarray(target.weight, np.float64)
+            shifted = conv2d(np.ascontiguousarray(shift)[None], w, None, target.stride,
+                             target.padding)[0]
+            bias = np.asarray(target.bias, np.float64)
+            bias = (bias.reshape(-1, 1, 1) if bias.ndim == 1 else bias) - shifted
+            if np.allclose(bias, bias[:, :1, :1], rtol=0.0, atol=0.0):
+                bias = bias[:, 0, 0].copy()  # no padding reached: one bias per channel
+            layers[target.name] = replace(target, weight=w / std_c.reshape(1, -1, 1, 1),
+                                          bias=bias)
+        else:
+            raise NeurosimError(f"the input feeds {reader.name!r} ({type(reader).__name__}), "
+                                "which a normalisation cannot be folded into", where=where,
+                                fix="let the input feed Dense, Conv2d or Flatten→Dense layers, or "
+                                    "normalise the data before importing")
+    return model.with_layers([layers[lyr.name] for lyr in model.layers])

@@ -37,8 +37,8 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
         cols = win[start:start + step].transpose(0, 2, 3, 1, 4, 5).reshape(-1, in_c * kh * kw)
         out[start:start + step] = (cols @ w2).reshape(-1, ho, wo, out_c)
     out = out.transpose(0, 3, 1, 2)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+    if bias is not None:  # per channel (O,) or a bias map (O, Ho, Wo)
+        out = out + (bias.reshape(1, -1, 1, 1) if bias.ndim == 1 else bias[None])
     return np.ascontiguousarray(out)
 
 

@@ -37,7 +37,7 @@ from neurosim.ann.layers import (
     Layer,
     MaxPool2d,
 )
-from neurosim.ann.model import Model, fold_batchnorm
+from neurosim.ann.model import Model, fold_batchnorm, fold_input_normalisation
 from neurosim.errors import NeurosimError
 
 SUPPORTED_MODULES = (
@@ -315,13 +315,23 @@ class _Importer:
             raise self._unsupported(node, "is not an operation neurosim can import")
 
 
-def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None) -> Model:
+def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None, *,
+               dataset: str | None = None,
+               normalisation: tuple[float | Sequence[float], float | Sequence[float]] | None = None,
+               ) -> Model:
     """The neurosim model computing what ``module`` computes at inference.
 
     ``input_shape`` is the shape of one sample without the batch axis, e.g. ``(1, 8, 8)``
     for a CNN or ``(64,)`` for an MLP. BatchNorm layers are folded into the layer before
     them. A module or operation that neurosim cannot represent raises a NeurosimError
     naming it (by its qualified name in ``module``) and listing what is supported.
+
+    ``dataset`` (a :func:`neurosim.datasets.load_dataset` name such as ``"fashion-mnist"``
+    or a path) is recorded in the model's metadata, so every command uses it by default.
+    ``normalisation = (mean, std)``, one value or one per input channel, is the input
+    transform the module was trained behind (e.g. torchvision's ``Normalize``); it is
+    folded exactly into the first layer, so the model reads the data set's [0, 1] pixels
+    (:func:`neurosim.ann.model.fold_input_normalisation`).
     """
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):
@@ -357,6 +367,16 @@ def from_torch(module: Any, input_shape: Sequence[int], name: str | None = None)
     finally:
         for sub, training in modes.items():
             sub.training = training
-    model = Model(name=name or type(module).__name__, layers=tuple(importer.layers),
-                  output=importer.output, source=f"torch module {type(module).__name__}")
-    return fold_batchnorm(model)
+    metadata: dict[str, Any] = {"imported_from": f"torch module {type(module).__name__}"}
+    if dataset is not None:
+        metadata["dataset"] = str(dataset)
+    model = fold_batchnorm(Model(name=name or type(module).__name__,
+                                 layers=tuple(importer.layers), output=importer.output,
+                                 metadata=metadata,
+                                 source=f"torch module {type(module).__name__}"))
+    if normalisation is not None:
+        mean, std = normalisation
+        model = fold_input_normalisation(model, np.ravel(mean), np.ravel(std))
+        metadata["input_normalisation_folded"] = {"mean": np.ravel(mean).tolist(),
+                                                  "std": np.ravel(std).tolist()}
+    return model

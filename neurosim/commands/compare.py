@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from neurosim.coding import CODES
+from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
 from neurosim.errors import NeurosimError
 from neurosim.report.compare import (
@@ -50,6 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "rate ratios at iso-accuracy; write summary.json, CSV tables, plots and "
                     "report.md into --out.")
     parser.add_argument("--model", default="digits-cnn", help="zoo name or .npz (default digits-cnn)")
+    add_dataset_option(parser, "the one the model file names, else digits")
     parser.add_argument("--hw", default="loihi", help="hardware model name or YAML (default loihi)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a hardware value, e.g. --set core.neurons=256 (repeatable)")
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     comparison = compare(
         model=args.model, hardware=args.hw, overrides=args.overrides, codes=codes, rate_T=rate_T,
         images=args.images, fs_options={"K": args.K}, ttfs_options={"T": args.ttfs_T},
-        placer=args.placer, accuracy_images=args.accuracy_images,
+        placer=args.placer, accuracy_images=args.accuracy_images, dataset=args.dataset,
         progress=ProgressBar(args.quiet or args.json))
     files = write_report(comparison, args.out)
     if args.json:

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from neurosim.commands import add_dataset_option
 from neurosim.compiler import PLACERS, compile
 from neurosim.compiler.io import save_mapping
 from neurosim.compiler.usage import LIMIT_LABELS
-from neurosim.datasets import load_dataset
+from neurosim.datasets import load_dataset, snn_input
 from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
@@ -47,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--images", type=int, default=None, metavar="N",
                         help=f"calibration images for the traffic estimate (default {PLACEMENT_IMAGES}; "
                              "0: one spike per neuron)")
+    add_dataset_option(parser, "the one the SNN names; its training images are the calibration")
     parser.add_argument("--effort", type=float, default=1.0,
                         help="scale of the annealing run (default 1)")
     parser.add_argument("--out", required=True, metavar="FILE", help="the mapping YAML to write")
@@ -58,21 +60,26 @@ def load_hardware_model(name: str, overrides: list[str]) -> Hardware:
     return load_hardware(name, overrides)
 
 
-def calibration_spikes(snn: SNN, images: int | None) -> tuple[dict[str, np.ndarray] | None, str]:
-    """Spike counts per neuron from calibration images, or None (uniform), and a note."""
+def calibration_spikes(snn: SNN, images: int | None, dataset: str | None = None
+                       ) -> tuple[dict[str, np.ndarray] | None, str]:
+    """Spike counts per neuron from calibration images, or None (uniform), and a note.
+
+    The images are the training images of ``dataset``, or of the data set the SNN names.
+    """
     if images is not None and images < 0:
         raise NeurosimError(f"--images {images} is negative", fix="use 0 or more")
     if images == 0:
         return None, "uniform estimate (one spike per neuron; --images 0)"
-    dataset = snn.metadata.get("dataset")
+    dataset = dataset or snn.metadata.get("dataset")
     if not dataset:
         why = "the network's metadata names no data set"
         if images is not None:
             raise NeurosimError(f"cannot simulate {images} calibration images: {why}",
-                                where=f"SNN {snn.name!r}", fix="pass --images 0 for a uniform estimate")
+                                where=f"SNN {snn.name!r}",
+                                fix="pass --dataset NAME, or --images 0 for a uniform estimate")
         return None, f"uniform estimate (one spike per neuron): {why}"
     n = PLACEMENT_IMAGES if images is None else images
-    x = load_dataset(dataset).x_train[:n]
+    x = snn_input(load_dataset(dataset), snn, "x_train")[:n]
     return placement_traffic(snn, x, n), f"functional simulation of {len(x)} {dataset!r} training images"
 
 
@@ -84,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     snn = load_snn(args.snn)
     hw = load_hardware_model(args.hw, args.overrides)
     start = time.perf_counter()
-    counts, note = calibration_spikes(snn, args.images)
+    counts, note = calibration_spikes(snn, args.images, args.dataset)
     mapping = compile(snn, hw, counts, placer=args.placer, seed=args.seed, effort=args.effort)
     mapping.stats["traffic_estimate"] = note
     elapsed = time.perf_counter() - start

@@ -10,6 +10,7 @@ import numpy as np
 from neurosim.ann.forward import forward
 from neurosim.coding import CODES, make_code
 from neurosim.coding.fs import load_sequences
+from neurosim.commands import add_dataset_option
 from neurosim.errors import NeurosimError
 from neurosim.snn.functional import simulate
 from neurosim.snn.io import save_snn
@@ -45,8 +46,7 @@ def add_code_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weight-bits", type=int, default=8, help="integer weight width (default 8)")
     parser.add_argument("--ideal", action="store_true",
                         help="ideal float arithmetic instead of integers (to measure quantisation)")
-    parser.add_argument("--dataset", default=None,
-                        help="data set (default: the model's own, e.g. digits)")
+    add_dataset_option(parser, "the one the model file names, else digits")
 
 
 # Which code each option belongs to: an option given for another code is a mistake.

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim.commands import add_dataset_option
 from neurosim.errors import NeurosimError
 
 
@@ -34,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--mapping", help="a mapping file from 'neurosim compile' (default: compile now)")
     parser.add_argument("--images", type=int, default=100, metavar="N",
                         help="test images to stream (default: 100)")
-    parser.add_argument("--dataset", help="data set to take images from (default: the SNN's own)")
+    add_dataset_option(parser, "the one the SNN names")
     parser.add_argument("--images-per-stream", type=int, default=None, metavar="M",
                         help="images per back-to-back stream (default: the engine's)")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for the results")
@@ -66,7 +67,7 @@ def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | N
 def run(args: argparse.Namespace) -> int:
     from neurosim.compiler import compile as compile_network
     from neurosim.compiler.io import load_mapping
-    from neurosim.datasets import load_dataset
+    from neurosim.datasets import load_dataset, snn_input
     from neurosim.engine import IMAGES_PER_STREAM, measure_hardware, stream_slices
     from neurosim.hardware import load_hardware
     from neurosim.report.summary import (
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         raise NeurosimError("the SNN does not name its data set", where=args.snn,
                             fix="pass --dataset NAME (e.g. digits)")
     dataset = load_dataset(dataset_name)
-    images = np.asarray(dataset.x_test[: args.images])
+    images = np.asarray(snn_input(dataset, snn)[: args.images])
     labels = np.asarray(dataset.y_test[: args.images])
     with ExitStack() as stack:
         # The executor opens before the work, so an unreachable scheduler costs nothing.
@@ -113,12 +114,14 @@ def run(args: argparse.Namespace) -> int:
             mapping = load_mapping(args.mapping, snn, hw)
         else:
             from neurosim.pipeline import placement_traffic
-            mapping = compile_network(snn, hw, placement_traffic(snn, dataset.x_train))
+            mapping = compile_network(snn, hw, placement_traffic(
+                snn, snn_input(dataset, snn, "x_train")))
         measurement = measure_hardware(snn, mapping, hw, images,
                                        images_per_stream=images_per_stream,
                                        executor=pool.executor if pool is not None else None)
     block = summary_block(snn, hw, measurement, labels=labels,
                           ann_accuracy=_ann_accuracy(snn, images, labels))
+    block["dataset"] = dataset.describe()
     out = Path(args.out)
     write_summary_json(out / "summary.json", block)
     energy = measurement.figures.run_energy

@@ -23,11 +23,12 @@ import numpy as np
 
 from neurosim.compiler.mapping import core_location
 from neurosim.hardware import load_hardware
+from neurosim.hardware.model import Hardware
 from neurosim.pipeline import Configuration, ConfigurationResult, options_tuple, run_configuration
 from neurosim.report import plots
 from neurosim.report.summary import write_per_core_csv, write_per_layer_csv
 from neurosim.snn.functional import simulate_stream
-from neurosim.workload import load_workload
+from neurosim.workload import Workload, load_workload
 
 ISO_ACCURACY_PP = 0.5
 DEFAULT_RATE_T = (16, 32, 64, 128, 256)
@@ -43,6 +44,7 @@ class Comparison:
     model: str
     hardware: str
     results: list[ConfigurationResult]
+    workload: Workload
     ratios: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -74,11 +76,15 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
             rate_T: Sequence[int] = DEFAULT_RATE_T, images: int = DEFAULT_IMAGES,
             fs_options: dict[str, Any] | None = None, ttfs_options: dict[str, Any] | None = None,
             rate_options: dict[str, Any] | None = None, placer: str = "optimised",
-            accuracy_images: int | None = None,
+            accuracy_images: int | None = None, dataset: str | None = None,
             progress: Callable[[int, int, str], None] | None = None) -> Comparison:
-    """Run every code setting of ``model`` on ``hardware`` and gather the rows."""
+    """Run every code setting of ``model`` on ``hardware`` and gather the rows.
+
+    ``model`` is a zoo name or a model file; ``dataset`` a data set name or file (default:
+    the one the model's metadata names).
+    """
     started = time.perf_counter()
-    workload = load_workload(model)
+    workload = load_workload(model, dataset)
     hw = load_hardware(hardware, list(overrides))
     settings: list[tuple[str, dict[str, Any]]] = []
     for code in codes:
@@ -94,14 +100,15 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
                           *(f"{k}={v}" for k, v in options.items() if v is not None)])
         config = Configuration(model=model, hardware=hardware, code=code,
                                code_options=options_tuple(options), placer=placer, images=images,
-                               accuracy_images=accuracy_images)
+                               accuracy_images=accuracy_images, dataset=dataset)
         results.append(run_configuration(
             config, workload=workload, hardware=hw,
             step=(lambda stage, i=i, label=label: progress(i, len(settings), f"{label}: {stage}"))
             if progress else None))
     if progress:
         progress(len(settings), len(settings), "done")
-    comparison = Comparison(model=workload.model.name, hardware=hw.name, results=results)
+    comparison = Comparison(model=workload.model.name, hardware=hw.name, results=results,
+                            workload=workload)
     comparison.ratios = iso_accuracy_ratios(comparison.rows)
     comparison.seconds = time.perf_counter() - started
     return comparison
@@ -135,9 +142,10 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
     """The comparison as a text (or Markdown) table, with the ratios underneath."""
     rows = [TABLE_HEADER] + [_row_cells(r) for r in comparison.rows]
     first = comparison.rows[0]
-    head = (f"{comparison.model} on {comparison.hardware}: ANN accuracy "
-            f"{100 * first['ann_accuracy']:.2f} % on {first['accuracy_images']} test images; "
-            f"hardware figures over {first['images']} images streamed back to back")
+    head = (f"{comparison.model} on {comparison.hardware}{overrides_text(comparison)}: ANN "
+            f"accuracy {100 * first['ann_accuracy']:.2f} % on {first['accuracy_images']} test "
+            f"images of {dataset_text(comparison)}; hardware figures over {first['images']} "
+            "images streamed back to back")
     if markdown:
         lines = ["| " + " | ".join(r) + " |" for r in rows]
         lines.insert(1, "|" + "|".join("---" for _ in TABLE_HEADER) + "|")
@@ -152,6 +160,16 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
              for r in comparison.rows
              if (r.get("potential_bits_needed") or 0) > r.get("potential_bits_chip", 64)]
     return "\n\n".join([head, table, format_ratios(comparison.ratios), *notes])
+
+
+def dataset_text(comparison: Comparison) -> str:
+    data = comparison.workload.dataset
+    return f"{data.name} ({len(data.y_train):,} train / {len(data.y_test):,} test)"
+
+
+def overrides_text(comparison: Comparison) -> str:
+    overrides = featured_hw(comparison).overrides
+    return f" ({', '.join(f'{k}={v}' for k, v in overrides)})" if overrides else ""
 
 
 def format_ratios(ratios: dict[str, Any]) -> str:
@@ -225,6 +243,11 @@ def _raster(result: ConfigurationResult, images: np.ndarray, path: Path,
                               f"per layer, {len(images)} images in the pipeline", path)
 
 
+def featured_hw(comparison: Comparison) -> Hardware:
+    """The chip every row ran on (one per comparison)."""
+    return comparison.results[0].hardware
+
+
 def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndarray | None = None
                  ) -> dict[str, Path]:
     """Write summary.json, comparison.csv, per-code tables, plots and report.md into ``out``."""
@@ -234,7 +257,9 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     files: dict[str, Path] = {}
     files["summary"] = out / "summary.json"
     files["summary"].write_text(json.dumps(
-        {"model": comparison.model, "hardware": comparison.hardware, "rows": rows,
+        {"model": comparison.model, "hardware": comparison.hardware,
+         "hardware_overrides": dict(featured_hw(comparison).overrides),
+         "dataset": comparison.workload.dataset.describe(), "rows": rows,
          "iso_accuracy": comparison.ratios, "wall_time_s": comparison.seconds}, indent=2) + "\n")
     files["table"] = out / "comparison.csv"
     flat = [_flat(r) for r in rows]
@@ -254,7 +279,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     featured = next((r for r in comparison.results if r.summary["code"] == "fs"), comparison.results[0])
     files["heatmap"] = _heatmap(featured, out / "core_heatmap.png")
     if raster_images is None:
-        raster_images = load_workload(comparison.model).x_test[:2]
+        raster_images = comparison.workload.x_test[:2]
     files["raster"] = _raster(featured, raster_images, out / "spike_raster.png")
     files["report"] = out / "report.md"
     files["report"].write_text(report_markdown(comparison, featured))
@@ -269,8 +294,12 @@ def report_markdown(comparison: Comparison, featured: ConfigurationResult) -> st
 
 {format_table(comparison, markdown=True)}
 
+Data: {comparison.workload.dataset.description}.
+
+Chip: `{comparison.hardware}` ({hw.description}); overrides: {", ".join(f"`{k}={v}`" for k, v in hw.overrides) or "none"}.
+
 Each row converts the same trained model with one spike code, compiles it onto the
-`{comparison.hardware}` description ({hw.description}), and simulates it. Accuracy and
+`{comparison.hardware}` description, and simulates it. Accuracy and
 spikes per neuron come from the functional simulator on {first['accuracy_images']} test
 images; every hardware figure comes from the event-driven engine on {first['images']}
 images streamed back to back (the engine fires exactly the functional simulator's spikes).

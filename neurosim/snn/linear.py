@@ -157,8 +157,10 @@ def affine_bias(model: Model, name: str, sources: set[str]) -> np.ndarray:
         else:
             out = _apply_linear(layer, value(layer.inputs[0]))
             if isinstance(layer, Dense | Conv2d):
-                shape = (1, -1) + (1,) * (out.ndim - 2)
-                out = out + np.asarray(layer.bias, np.float64).reshape(shape)
+                bias = np.asarray(layer.bias, np.float64)
+                # per channel, or (a Conv2d's) bias map of the whole output
+                shape = (1, -1) + (1,) * (out.ndim - 2) if bias.ndim == 1 else (1, *bias.shape)
+                out = out + bias.reshape(shape)
         cache[layer_name] = out
         return out
 
