@@ -56,7 +56,7 @@ def test_summary_fields_are_the_contract(measured, tmp_path) -> None:
     assert list(block)[: len(DESIGN_FIELDS)] == DESIGN_FIELDS
     assert list(block["energy_breakdown_j"]) == ["synapse", "neuron", "spike_packet", "network",
                                                  "static"]
-    assert set(block["hardware"]) == {"name", "file_hash", "overrides"}
+    assert set(block["hardware"]) == {"name", "file_hash"}
     assert block["code"] == "rate" and block["params"] == {"T": 8}
     assert block["images"] == 5 and block["steps_per_image"] == 8
     assert block["neurosim_version"] == __version__

@@ -68,10 +68,10 @@ def test_compare_on_a_user_model_file_and_data_set(tmp_path) -> None:
     assert summary["model"] == "my-cnn"
     assert summary["dataset"]["name"] == data
     assert (summary["dataset"]["train_images"], summary["dataset"]["test_images"]) == (40, 24)
-    assert summary["hardware_overrides"] == {"core.neurons": "64"}
+    assert summary["hardware_overrides"] == ["core.neurons=64"]
     for row in summary["rows"]:
         assert row["accuracy_images"] == 24
-        assert row["hardware"]["overrides"] == {"core.neurons": "64"}
+        assert row["hardware_overrides"] == ["core.neurons=64"]
         assert row["dataset"]["name"] == data
     report = (out / "report.md").read_text()
     assert data in report and "40 train / 24 test" in report

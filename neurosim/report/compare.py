@@ -258,7 +258,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     files["summary"] = out / "summary.json"
     files["summary"].write_text(json.dumps(
         {"model": comparison.model, "hardware": comparison.hardware,
-         "hardware_overrides": dict(featured_hw(comparison).overrides),
+         "hardware_overrides": [f"{k}={v}" for k, v in featured_hw(comparison).overrides],
          "dataset": comparison.workload.dataset.describe(), "rows": rows,
          "iso_accuracy": comparison.ratios, "wall_time_s": comparison.seconds}, indent=2) + "\n")
     files["table"] = out / "comparison.csv"
