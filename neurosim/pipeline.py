@@ -8,6 +8,7 @@ event engine over the first ``images`` test images streamed back to back.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,14 @@ from neurosim.engine import IMAGES_PER_STREAM, HardwareMeasurement, measure_hard
 from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
-from neurosim.report.summary import summary_block
+from neurosim.report.summary import (
+    per_core_table,
+    per_layer_table,
+    per_link_table,
+    per_step_table,
+    summary_block,
+)
+from neurosim.report.table import Table
 from neurosim.snn.functional import FunctionalResult, simulate
 from neurosim.snn.network import SNN
 from neurosim.snn.quantise import Precision, potential_bits_needed
@@ -62,8 +70,13 @@ class Configuration:
 
 
 @dataclass(eq=False)
-class ConfigurationResult:
-    """A configuration's summary block and the objects behind it."""
+class RunResult:
+    """One run's summary block (the DESIGN fields) and the objects behind it.
+
+    The tables (:meth:`per_layer`, :meth:`per_core`, :meth:`per_link`, :meth:`per_step`)
+    are :class:`~neurosim.report.table.Table` objects: rows, ``.to_csv(path)``, and
+    ``.to_frame()`` for a pandas DataFrame.
+    """
 
     summary: dict[str, Any]
     snn: SNN
@@ -72,6 +85,23 @@ class ConfigurationResult:
     measurement: HardwareMeasurement
     functional: FunctionalResult
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def per_layer(self) -> Table:
+        """Per population: neurons, cores, spikes, event counts, busy time, energy."""
+        return per_layer_table(self.measurement.run, self.snn, self.measurement.figures.run_energy)
+
+    def per_core(self) -> Table:
+        """Per core in use: place, neurons, event counts, busy time, energy by category."""
+        return per_core_table(self.measurement.run, self.hardware,
+                              self.measurement.figures.run_energy)
+
+    def per_link(self) -> Table:
+        """Per mesh or inter-chip link that carried packets: packets, busy and wait time."""
+        return per_link_table(self.measurement.run, self.hardware)
+
+    def per_step(self) -> Table:
+        """Per simulated step: its length and the time its work took."""
+        return per_step_table(self.measurement.run)
 
 
 def placement_traffic(snn: SNN, training_images: np.ndarray,
@@ -91,8 +121,13 @@ def precision_for(hw: Hardware) -> Precision:
 
 def run_configuration(config: Configuration, *, workload: Workload | None = None,
                       hardware: Hardware | None = None,
-                      step: Callable[[str], None] | None = None) -> ConfigurationResult:
-    """Convert, compile and simulate one configuration; ``step`` hears each stage's name."""
+                      step: Callable[[str], None] | None = None,
+                      executor: cf.Executor | None = None) -> RunResult:
+    """Convert, compile and simulate one configuration; ``step`` hears each stage's name.
+
+    With an ``executor`` the engine's streams of images run on it in parallel (the results
+    are identical to a serial run).
+    """
     def say(stage: str) -> None:
         if step is not None:
             step(stage)
@@ -113,7 +148,7 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     say("engine")
     images = workload.x_test[:config.images]
     measurement = measure_hardware(snn, mapping, hw, images,
-                                   images_per_stream=config.images_per_stream)
+                                   images_per_stream=config.images_per_stream, executor=executor)
     block = summary_block(snn, hw, measurement, labels=workload.y_test[:config.images],
                           ann_accuracy=workload.ann_accuracy(len(y_test)),
                           model=workload.model.name)
@@ -127,7 +162,7 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     block["placer"] = config.placer
     block["potential_bits_needed"] = potential_bits_needed(snn) if snn.integer else None
     block["potential_bits_chip"] = int(hw.chip.core.potential_bits)
-    return ConfigurationResult(summary=block, snn=snn, hardware=hw, mapping=mapping,
+    return RunResult(summary=block, snn=snn, hardware=hw, mapping=mapping,
                                measurement=measurement, functional=functional)
 
 

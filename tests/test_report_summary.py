@@ -16,10 +16,10 @@ from neurosim.engine import measure_hardware
 from neurosim.report.summary import (
     SUMMARY_FIELDS,
     format_summary,
+    per_core_table,
+    per_layer_table,
+    per_link_table,
     summary_block,
-    write_per_core_csv,
-    write_per_layer_csv,
-    write_per_link_csv,
     write_summary_json,
 )
 from neurosim.snn.functional import simulate
@@ -75,9 +75,9 @@ def test_summary_fields_are_the_contract(measured, tmp_path) -> None:
 def test_tables_add_up(measured, tmp_path) -> None:
     snn, hw, _, m = measured
     run, energy = m.run, m.figures.run_energy
-    cores = _rows(write_per_core_csv(tmp_path / "per_core.csv", run, hw, energy))
-    layers = _rows(write_per_layer_csv(tmp_path / "per_layer.csv", run, snn, energy))
-    links = _rows(write_per_link_csv(tmp_path / "per_link.csv", run, hw))
+    cores = _rows(per_core_table(run, hw, energy).to_csv(tmp_path / "per_core.csv"))
+    layers = _rows(per_layer_table(run, snn, energy).to_csv(tmp_path / "per_layer.csv"))
+    links = _rows(per_link_table(run, hw).to_csv(tmp_path / "per_link.csv"))
     totals = run.totals()
     assert len(cores) == run.cores_used
     assert len(layers) == len(snn.populations)

@@ -33,6 +33,7 @@ import yaml
 
 from neurosim.coding.base import NeuronSequences, SpikeCode
 from neurosim.errors import NeurosimError
+from neurosim.plain import plain
 
 PAPER_RELU_ALPHA = 25.0
 """The fixed ReLU scale α of Stöckl & Maass (2021): T = h = d = 25·2^(−t)."""
@@ -293,23 +294,14 @@ def save_sequences(params: FSParams, path: str | Path, header: str = "") -> None
         "T": [float(value) for value in params.T],
         "h": [float(value) for value in params.h],
         "d": [float(value) for value in params.d],
-        "fit": _plain(params.fit),
-        "errors": _plain(params.errors),
+        "fit": plain(params.fit),
+        "errors": plain(params.errors),
     }
     comments = "".join(f"# {line}\n" for line in header.splitlines())
     text = comments + yaml.safe_dump(document, sort_keys=False, default_flow_style=None)
     Path(path).write_text(text, encoding="utf-8")
 
 
-def _plain(value: Any) -> Any:
-    """Numpy scalars and arrays as plain Python values that safe YAML can write."""
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(item) for item in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def load_sequences(path: str | Path, K: int | None = None) -> FSParams:

@@ -72,10 +72,10 @@ def run(args: argparse.Namespace) -> int:
     from neurosim.hardware import load_hardware
     from neurosim.report.summary import (
         format_summary,
+        per_core_table,
+        per_layer_table,
+        per_link_table,
         summary_block,
-        write_per_core_csv,
-        write_per_layer_csv,
-        write_per_link_csv,
         write_summary_json,
     )
     from neurosim.snn.io import load_snn
@@ -125,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_summary_json(out / "summary.json", block)
     energy = measurement.figures.run_energy
-    write_per_core_csv(out / "per_core.csv", measurement.run, hw, energy)
-    write_per_layer_csv(out / "per_layer.csv", measurement.run, snn, energy)
-    write_per_link_csv(out / "per_link.csv", measurement.run, hw)
+    per_core_table(measurement.run, hw, energy).to_csv(out / "per_core.csv")
+    per_layer_table(measurement.run, snn, energy).to_csv(out / "per_layer.csv")
+    per_link_table(measurement.run, hw).to_csv(out / "per_link.csv")
     print(format_summary(block))
     print(f"  written to {out}/ (summary.json, per_core.csv, per_layer.csv, per_link.csv)")
     return 0

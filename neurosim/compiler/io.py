@@ -30,7 +30,6 @@ core over a limit.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
@@ -38,6 +37,7 @@ import yaml
 from neurosim.compiler.mapping import Block, Mapping, core_location, hardware_hash
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
+from neurosim.plain import plain
 from neurosim.snn.network import SNN
 
 FORMAT = "neurosim-mapping"
@@ -68,14 +68,6 @@ def ranges(neurons: np.ndarray) -> list[list[int]]:
     return [[int(a), int(b)] for a, b in zip(starts, stops)]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
@@ -92,7 +84,7 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
             "tile": [loc.tile_x, loc.tile_y],
             "slot": loc.slot,
             "neurons": _FlowList(ranges(block.neurons)),
-            "usage": _plain(block.usage),
+            "usage": plain(block.usage),
         })
     data = {
         "format": FORMAT,
@@ -105,7 +97,7 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
                    "mesh_x": hw.chip.mesh_x, "mesh_y": hw.chip.mesh_y,
                    "cores_per_tile": hw.chip.cores_per_tile},
         "blocks": blocks,
-        "stats": _plain(mapping.stats),
+        "stats": plain(mapping.stats),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as fh:
@@ -195,7 +187,7 @@ def check_hardware(mapping: Mapping, hw: Hardware, where: str = "mapping",
         actual = {"chip": [loc.chip_x, loc.chip_y], "tile": [loc.tile_x, loc.tile_y],
                   "slot": loc.slot}
         for key, value in stated.items():
-            if _plain(value) != actual[key]:
+            if plain(value) != actual[key]:
                 raise NeurosimError(f"block {i}: core {block.core} is {key} {actual[key]}, the file "
                                     f"says {value}", where=where,
                                     fix="change the core and its chip, tile and slot together (or leave those out)")

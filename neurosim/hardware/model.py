@@ -32,7 +32,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 SyncMode = Literal["barrier", "tick"]
 EVIDENCE_CODES: Mapping[str, str] = MappingProxyType(
@@ -224,6 +224,21 @@ class Hardware:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state, sources=MappingProxyType(dict(state["sources"])))  # type: ignore[call-overload]
+
+    def with_values(self, values: Mapping[str, Any]) -> Hardware:
+        """This description with ``values`` set on top of its file and earlier overrides.
+
+        Keys and values are those of ``--set``: ``{"core.neurons": 256,
+        "costs.energy_synop": "30 pJ"}``. The result is validated exactly as a file is
+        (a bad key or value raises :class:`~neurosim.errors.NeurosimError`), and its
+        ``overrides`` and ``sources`` say what was changed. (``dataclasses.replace`` would
+        skip all of that.)
+        """
+        from neurosim.hardware.loader import load_hardware, parse_override
+
+        merged = dict(parse_override(f"{key}={text}") for key, text in self.overrides)
+        merged.update(values)
+        return load_hardware(self.file, merged)
 
     @property
     def total_chips(self) -> int:

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from neurosim import plots
 from neurosim.compiler.mapping import core_location
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
-from neurosim.pipeline import Configuration, ConfigurationResult, options_tuple, run_configuration
-from neurosim.report import plots
-from neurosim.report.summary import write_per_core_csv, write_per_layer_csv
+from neurosim.pipeline import Configuration, RunResult, options_tuple, run_configuration
+from neurosim.report.summary import per_core_table, per_layer_table
 from neurosim.snn.functional import simulate_stream
 from neurosim.workload import Workload, load_workload
 
@@ -43,7 +43,7 @@ class Comparison:
 
     model: str
     hardware: str
-    results: list[ConfigurationResult]
+    results: list[RunResult]
     workload: Workload
     ratios: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
@@ -206,19 +206,20 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _heatmap(result: ConfigurationResult, path: Path) -> Path:
+def _heatmap(result: RunResult, path: Path) -> Path:
     run, hw = result.measurement.run, result.hardware
     per_image = run.core_counts[:, 0] / max(run.n_images, 1)  # synaptic events received
     locations = [core_location(hw, int(c)) for c in run.cores]
     tile_x = np.array([loc.chip_x * hw.chip.mesh_x + loc.tile_x for loc in locations])
     tile_y = np.array([loc.chip_y * hw.chip.mesh_y + loc.tile_y for loc in locations])
     slot = np.array([loc.slot for loc in locations])
-    return plots.core_heatmap(tile_x, tile_y, slot, per_image, hw.chip.cores_per_tile,
-                              f"{plots.row_label(result.summary)}: synaptic events per core "
-                              f"per inference", "synaptic events / inference", path)
+    plots.core_heatmap(tile_x, tile_y, slot, per_image, hw.chip.cores_per_tile,
+                       f"{plots.row_label(result.summary)}: synaptic events per core "
+                       f"per inference", "synaptic events / inference", path=path)
+    return path
 
 
-def _raster(result: ConfigurationResult, images: np.ndarray, path: Path,
+def _raster(result: RunResult, images: np.ndarray, path: Path,
             per_layer: int = 12) -> Path:
     """A few of the busiest neurons of each spiking layer, over two images in the pipeline."""
     snn = result.snn
@@ -238,9 +239,10 @@ def _raster(result: ConfigurationResult, images: np.ndarray, path: Path,
             steps.append(at)
             rows.append(np.full(len(at), next_row + r))
         next_row += len(chosen) + 2
-    return plots.spike_raster(np.concatenate(steps), np.concatenate(rows), labels, snn.window,
-                              f"{plots.row_label(result.summary)}: {per_layer} busiest neurons "
-                              f"per layer, {len(images)} images in the pipeline", path)
+    plots.spike_raster(np.concatenate(steps), np.concatenate(rows), labels, snn.window,
+                       f"{plots.row_label(result.summary)}: {per_layer} busiest neurons "
+                       f"per layer, {len(images)} images in the pipeline", path=path)
+    return path
 
 
 def featured_hw(comparison: Comparison) -> Hardware:
@@ -271,11 +273,16 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     for result in comparison.results:
         slug = _slug(result.summary)
         energy = result.measurement.figures.run_energy
-        write_per_core_csv(out / f"per_core_{slug}.csv", result.measurement.run, result.hardware, energy)
-        write_per_layer_csv(out / f"per_layer_{slug}.csv", result.measurement.run, result.snn, energy)
-    files["energy"] = plots.energy_breakdown(rows, out / "energy_breakdown.png")
-    files["accuracy_energy"] = plots.accuracy_vs_energy(rows, out / "accuracy_vs_energy.png")
-    files["accuracy_latency"] = plots.accuracy_vs_latency(rows, out / "accuracy_vs_latency.png")
+        per_core_table(result.measurement.run, result.hardware, energy).to_csv(
+            out / f"per_core_{slug}.csv")
+        per_layer_table(result.measurement.run, result.snn, energy).to_csv(
+            out / f"per_layer_{slug}.csv")
+    for key, draw, name in (("energy", plots.energy_breakdown, "energy_breakdown.png"),
+                            ("accuracy_energy", plots.accuracy_vs_energy, "accuracy_vs_energy.png"),
+                            ("accuracy_latency", plots.accuracy_vs_latency,
+                             "accuracy_vs_latency.png")):
+        draw(rows, path=out / name)
+        files[key] = out / name
     featured = next((r for r in comparison.results if r.summary["code"] == "fs"), comparison.results[0])
     files["heatmap"] = _heatmap(featured, out / "core_heatmap.png")
     if raster_images is None:
@@ -286,7 +293,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     return files
 
 
-def report_markdown(comparison: Comparison, featured: ConfigurationResult) -> str:
+def report_markdown(comparison: Comparison, featured: RunResult) -> str:
     rows = comparison.rows
     first = rows[0]
     hw = featured.hardware

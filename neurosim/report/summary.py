@@ -15,9 +15,7 @@ divided by the number of images; ``spikes_per_neuron`` is per spiking neuron per
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,8 @@ from neurosim.engine.kernel import COUNT_KINDS
 from neurosim.engine.measure import HardwareMeasurement
 from neurosim.engine.run import HardwareRun
 from neurosim.hardware.model import Hardware
+from neurosim.plain import plain
+from neurosim.report.table import Table
 from neurosim.snn.network import SNN
 
 SUMMARY_FIELDS = (
@@ -55,16 +55,6 @@ def code_params(snn: SNN) -> dict[str, Any]:
     return {k: v for k, v in snn.params.items() if isinstance(v, int | float | str | bool)}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def summary_block(snn: SNN, hw: Hardware, measurement: HardwareMeasurement, *,
@@ -114,7 +104,7 @@ def summary_block(snn: SNN, hw: Hardware, measurement: HardwareMeasurement, *,
         "max_tick_overrun_s": run.max_tick_overrun_s,
         "hardware_overrides": [f"{k}={v}" for k, v in hw.overrides],
     }
-    return _plain(block)  # type: ignore[no-any-return]
+    return plain(block, nan_to_none=True)  # type: ignore[no-any-return]
 
 
 def write_summary_json(path: str | Path, block: dict[str, Any]) -> Path:
@@ -124,18 +114,7 @@ def write_summary_json(path: str | Path, block: dict[str, Any]) -> Path:
     return path
 
 
-def _write_rows(path: str | Path, header: list[str], rows: list[list[Any]]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([_plain(v) for v in row])
-    return path
-
-
-def write_per_core_csv(path: str | Path, run: HardwareRun, hw: Hardware, energy: RunEnergy) -> Path:
+def per_core_table(run: HardwareRun, hw: Hardware, energy: RunEnergy) -> Table:
     """One row per core in use: place, load, event counts, busy time and energy (J)."""
     header = ["core", "chip_x", "chip_y", "tile_x", "tile_y", "slot", "neurons", "populations",
               *COUNT_KINDS, "busy_s", "utilisation",
@@ -149,10 +128,10 @@ def write_per_core_csv(path: str | Path, run: HardwareRun, hw: Hardware, energy:
                      *[int(v) for v in run.core_counts[i]], float(run.core_busy_s[i]),
                      float(run.core_busy_s[i] / run.time_s) if run.time_s else 0.0,
                      *[e[k] for k in CATEGORIES], sum(e[k] for k in CATEGORIES)])
-    return _write_rows(path, header, rows)
+    return Table.from_rows(header, rows)
 
 
-def write_per_layer_csv(path: str | Path, run: HardwareRun, snn: SNN, energy: RunEnergy) -> Path:
+def per_layer_table(run: HardwareRun, snn: SNN, energy: RunEnergy) -> Table:
     """One row per population: size, cores, spikes, event counts and dynamic energy (J).
 
     ``synaptic_events`` land on the layer's neurons; spikes, packets, hops and
@@ -170,10 +149,10 @@ def write_per_layer_csv(path: str | Path, run: HardwareRun, snn: SNN, energy: Ru
                      spikes / (pop.size * run.n_images),
                      *[int(v) for v in run.population_counts[i]], float(busy[i]),
                      *[e[k] for k in DYNAMIC], sum(e[k] for k in DYNAMIC)])
-    return _write_rows(path, header, rows)
+    return Table.from_rows(header, rows)
 
 
-def write_per_link_csv(path: str | Path, run: HardwareRun, hw: Hardware) -> Path:
+def per_link_table(run: HardwareRun, hw: Hardware) -> Table:
     """One row per link that carried packets (board-wide tile coordinates)."""
     links = run.used_links()
     energy = {"ew": hw.chip.noc.energy_hop_ew_j, "ns": hw.chip.noc.energy_hop_ns_j,
@@ -185,7 +164,19 @@ def write_per_link_csv(path: str | Path, run: HardwareRun, hw: Hardware) -> Path
              links["max_queue"][i], links["overflows"][i],
              float(links["packets"][i]) * energy[str(links["kind"][i])]]
             for i in range(len(links["link"]))]
-    return _write_rows(path, header, rows)
+    return Table.from_rows(header, rows)
+
+
+def per_step_table(run: HardwareRun) -> Table:
+    """One row per simulated step of every stream of images: when it ended and how long
+    its work (neuron updates, packets, barrier excluded) took."""
+    rows = []
+    for stream_index, stream in enumerate(run.streams):
+        starts = np.concatenate([[0.0], stream.step_end_s[:-1]])
+        for step, (start, end, work) in enumerate(zip(starts, stream.step_end_s,
+                                                      stream.step_work_s)):
+            rows.append([stream_index, step, float(end - start), float(work), float(end)])
+    return Table.from_rows(["stream", "step", "step_s", "work_s", "end_s"], rows)
 
 
 def format_summary(block: dict[str, Any]) -> str:

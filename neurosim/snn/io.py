@@ -10,11 +10,11 @@ import json
 import zipfile
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from neurosim.errors import NeurosimError
+from neurosim.plain import plain
 from neurosim.snn.network import SNN, Population, Projection
 
 FORMAT = "neurosim-snn"
@@ -22,14 +22,6 @@ FORMAT_VERSION = 1
 _POP_ARRAYS = ("threshold", "reset", "out_weight", "bias")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def save_snn(snn: SNN, path: str | Path) -> Path:
@@ -38,17 +30,17 @@ def save_snn(snn: SNN, path: str | Path) -> Path:
     arrays: dict[str, np.ndarray] = {}
     pops = []
     for pop in snn.populations:
-        record = {f.name: _plain(getattr(pop, f.name)) for f in fields(pop) if f.name not in _POP_ARRAYS}
+        record = {f.name: plain(getattr(pop, f.name)) for f in fields(pop) if f.name not in _POP_ARRAYS}
         pops.append(record)
         for name in _POP_ARRAYS:
             arrays[f"pop/{pop.name}/{name}"] = np.asarray(getattr(pop, name))
     projs = []
     for proj in snn.projections:
-        projs.append({f.name: _plain(getattr(proj, f.name)) for f in fields(proj) if f.name != "weight"})
+        projs.append({f.name: plain(getattr(proj, f.name)) for f in fields(proj) if f.name != "weight"})
         arrays[f"proj/{proj.name}/weight"] = np.asarray(proj.weight)
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": snn.name,
-              "code": snn.code, "integer": snn.integer, "params": _plain(snn.params),
-              "metadata": _plain(snn.metadata), "populations": pops, "projections": projs}
+              "code": snn.code, "integer": snn.integer, "params": plain(snn.params),
+              "metadata": plain(snn.metadata), "populations": pops, "projections": projs}
     arrays["__snn__"] = np.array(json.dumps(header))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:

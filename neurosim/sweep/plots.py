@@ -1,4 +1,4 @@
-"""The pictures of a sweep, drawn from ``sweep.csv`` (PNG, matplotlib's Agg backend).
+"""The pictures of a sweep, drawn from ``sweep.csv`` (PNG files; no backend is chosen).
 
 * ``pareto_energy_latency.png`` — energy per inference against latency; every point
   faint in its code's colour, each code's Pareto-optimal points joined, the points on the
@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from neurosim.hardware.schema import KEYS_BY_PATH
-from neurosim.report.plots import CODE_COLOURS, _save, plt
+from neurosim.plots import CODE_COLOURS, finish, new_axes
 from neurosim.sweep.results import OK, read_rows
 
 CORE_SIZE = "core.neurons"
@@ -66,7 +66,7 @@ def _points(rows: list[dict[str, str]], y_key: str) -> list[dict[str, Any]]:
 def _pareto_plot(points: list[dict[str, Any]], *, y_scale: float, maximise: bool, ylabel: str,
                  title: str, path: Path, reference: tuple[str, float] | None = None) -> Path:
     """Energy (x, µJ) against a figure (y); every point faint, fronts joined."""
-    fig, ax = plt.subplots(figsize=(7.0, 4.8))
+    ax = new_axes(None, (7.0, 4.8))
     sign = -1.0 if maximise else 1.0
     energy = np.array([p["energy"] for p in points]) * 1e6
     y = np.array([p["y"] for p in points]) * y_scale
@@ -92,7 +92,8 @@ def _pareto_plot(points: list[dict[str, Any]], *, y_scale: float, maximise: bool
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    finish(ax, path)
+    return path
 
 
 def _scale(ax: Any, which: str, values: np.ndarray, base: int = 10) -> None:
@@ -126,7 +127,7 @@ def _edp_plot(rows: list[dict[str, str]], varied_others: bool, path: Path) -> Pa
             code_of[name] = r["code"]
             order[name] = _variant_order(r)
             best[name][size] = min(edp, best[name].get(size, np.inf))
-    fig, ax = plt.subplots(figsize=(7.0, 4.8))
+    ax = new_axes(None, (7.0, 4.8))
     per_code: dict[str, int] = defaultdict(int)
     for name in sorted(best, key=order.__getitem__):
         sizes = sorted(best[name])
@@ -142,7 +143,8 @@ def _edp_plot(rows: list[dict[str, str]], varied_others: bool, path: Path) -> Pa
                                        else ""))
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    finish(ax, path)
+    return path
 
 
 def plot_sweep(csv_path: str | Path, out_dir: str | Path) -> tuple[list[Path], list[str]]:

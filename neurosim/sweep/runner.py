@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,14 +21,27 @@ from typing import Any
 from neurosim.errors import NeurosimError
 from neurosim.executors import open_executor
 from neurosim.pipeline import Configuration, run_configuration
-from neurosim.sweep.results import CSV_NAME, ERROR, OK, STATUS_COLUMNS, ResultsFile, flatten
+from neurosim.report.table import Table
+from neurosim.sweep.results import (
+    CSV_NAME,
+    ERROR,
+    OK,
+    STATUS_COLUMNS,
+    ResultsFile,
+    flatten,
+    read_rows,
+)
 from neurosim.sweep.spec import Sweep, SweepPoint
 from neurosim.workload import Workload, load_workload
 
 
 @dataclass
 class SweepOutcome:
-    """What a call of :func:`run_sweep` did."""
+    """What a call of :func:`run_sweep` did, and every row of its ``sweep.csv``.
+
+    ``table`` holds one row per point (those run now and those found done), failed ones
+    included with status ``error``; ``errors`` lists each failed point's label and error.
+    """
 
     total: int
     skipped: int
@@ -37,6 +51,12 @@ class SweepOutcome:
     csv: Path = Path(CSV_NAME)
     plots: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    table: Table = field(default_factory=lambda: Table((), ()))
+    errors: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> Any:
+        """The rows as a pandas DataFrame (numbers as the CSV holds them, as text)."""
+        return self.table.to_frame()
 
 
 @functools.lru_cache(maxsize=2)
@@ -73,17 +93,18 @@ def result_row(point: SweepPoint, outcome: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: str = "local",
+def run_sweep(sweep: Sweep, out_dir: str | Path | None = None, *, executor: str = "local",
               workers: int | None = None, scheduler: str | None = None,
               progress: Callable[[str], None] | None = None, plot: bool = True) -> SweepOutcome:
     """Run the points of ``sweep`` not yet in ``out_dir/sweep.csv``; draw the plots.
 
     ``progress`` hears one line when the run starts and one per finished point. If it
     (or anything else) raises, pending points are cancelled and the rows written so far
-    stay: a rerun computes only what is missing.
+    stay: a rerun computes only what is missing. Without ``out_dir`` the results go to a
+    new temporary directory (its path is ``outcome.csv.parent``).
     """
     say = progress or (lambda line: None)
-    out = Path(out_dir)
+    out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="neurosim-sweep-"))
     results = ResultsFile(out / CSV_NAME, sweep.columns)
     done = results.done()
     todo = [p for p in sweep.points if p.key not in done]
@@ -114,6 +135,13 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: str = "local",
                 say(f"[{n:{width}d}/{len(todo)}] {point.label(sweep.varied)}: {state} "
                     f"({seconds:.1f} s)")
     outcome.seconds = time.perf_counter() - start
+    header, rows = read_rows(results.path)
+    mine = {p.key: p for p in sweep.points}
+    # A point that failed and then succeeded on a rerun has two rows: its latest counts.
+    rows = list({r["hash"]: r for r in rows if r.get("hash") in mine}.values())
+    outcome.table = Table.from_rows(header, [[r.get(c, "") for c in header] for r in rows])
+    outcome.errors = [f"{mine[r['hash']].label(sweep.varied)}: {r['error']}" for r in rows
+                      if r.get("status") == ERROR]
     if plot:
         from neurosim.sweep.plots import plot_sweep
         outcome.plots, outcome.notes = plot_sweep(results.path, out)

@@ -25,7 +25,7 @@ from neurosim.compiler.place import PLACERS
 from neurosim.engine.run import IMAGES_PER_STREAM
 from neurosim.errors import NeurosimError
 from neurosim.hardware import DEFAULT_HARDWARE, load_hardware
-from neurosim.hardware.loader import did_you_mean
+from neurosim.hardware.loader import did_you_mean, parse_override
 from neurosim.hardware.schema import KEYS, KEYS_BY_PATH
 from neurosim.pipeline import Configuration
 
@@ -74,6 +74,12 @@ class Sweep:
     columns: tuple[str, ...]  # every value column, in order
     varied: tuple[str, ...]   # the columns that take more than one value
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], name: str = "<sweep>") -> Sweep:
+        """The sweep of a dict with the keys of a sweep file (:mod:`neurosim.sweep`),
+        checked as a file is; ``hardware`` may be a Hardware object."""
+        return parse_sweep(data, name)
+
 
 def _content_hash(name: str | None) -> str | None:
     """sha256 of a file named by path (a model or data set file); None for a built-in name."""
@@ -119,15 +125,29 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 def parse_sweep(data: Any, file: str = "<sweep>") -> Sweep:
-    """The sweep described by ``data`` (the YAML document as Python objects)."""
+    """The sweep described by ``data`` (the YAML document as Python objects).
+
+    From Python, ``hardware`` may also be a :class:`~neurosim.hardware.model.Hardware`
+    object: the sweep then starts from its file and its overrides (e.g. one made with
+    ``Hardware.with_values``), and each grid or point setting goes on top of those.
+    """
+    from neurosim.hardware.model import Hardware
+
+    if isinstance(data, Mapping) and isinstance(data.get("hardware"), Hardware):
+        hw = data["hardware"]
+        data = {**data, "hardware": hw.file}
+        return _Reader(file, base_overrides=dict(hw.overrides)).sweep(data)
     return _Reader(file).sweep(data)
 
 
 class _Reader:
     """Checks one sweep document, naming the file and key in every error."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, base_overrides: Mapping[str, str] | None = None) -> None:
         self.file = file
+        # The overrides of a Hardware object given as the base, under every setting.
+        self.base_overrides = {key: parse_override(f"{key}={text}")[1]
+                               for key, text in (base_overrides or {}).items()}
 
     def fail(self, where: str, what: str, fix: str | None = None) -> NeurosimError:
         return NeurosimError(what, where=f"{self.file}: {where}" if where else self.file, fix=fix)
@@ -355,6 +375,8 @@ class _Reader:
 
     def resolve(self, base: Configuration, rows: list[dict[str, Any]]) -> Sweep:
         """Configurations from rows, after checking every code, hardware setting and model."""
+        for r in rows:
+            r["hardware"] = {**self.base_overrides, **r["hardware"]}
         for code, options in {(r["code"], r["options"]) for r in rows}:
             self.check_code(code, options)
         hardware_file_hash = self.check_hardware(base.hardware, [r["hardware"] for r in rows])

@@ -1,7 +1,10 @@
-"""The pictures a comparison produces (PNG, matplotlib's Agg backend, no screen needed).
+"""The pictures of a comparison, for a notebook or for files.
 
-Every function takes plain data (summary blocks as in DESIGN.md, arrays of counts) and a
-path, draws one figure and returns the path.
+Every function takes plain data (summary blocks as in DESIGN.md, arrays of counts), draws
+into ``ax`` (a new figure of its own when ``ax`` is None), writes the figure to ``path``
+when one is given, and returns the axes. Nothing here chooses a matplotlib backend: the
+figures drawn for files are ``matplotlib.figure.Figure`` objects outside pyplot, so a
+notebook's inline backend stays as it was and no screen is needed.
 """
 
 from __future__ import annotations
@@ -10,11 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 BREAKDOWN = ("synapse", "neuron", "spike_packet", "network", "static")
 CODE_COLOURS = {"fs": "#1b9e77", "rate": "#7570b3", "ttfs": "#d95f02"}
@@ -27,19 +28,29 @@ def row_label(block: dict[str, Any]) -> str:
     return f"{block['code'].upper() if block['code'] == 'ttfs' else 'rate'} T={params.get('T')}"
 
 
-def _save(fig: Any, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """``ax``, or the axes of a new figure of ``figsize`` inches outside pyplot."""
+    if ax is not None:
+        return ax
+    return Figure(figsize=figsize).add_subplot()
 
 
-def energy_breakdown(blocks: Sequence[dict[str, Any]], path: str | Path) -> Path:
+def finish(ax: Axes, path: str | Path | None) -> Axes:
+    """Write the figure of ``ax`` to ``path`` (PNG), if given; return ``ax``."""
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure = ax.get_figure()
+        figure.tight_layout()
+        figure.savefig(path, dpi=120)
+    return ax
+
+
+def energy_breakdown(blocks: Sequence[dict[str, Any]], *, ax: Axes | None = None,
+                     path: str | Path | None = None) -> Axes:
     """Stacked bars of energy per inference by category, one bar per code."""
     labels = [row_label(b) for b in blocks]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(blocks) + 2), 4.2))
+    ax = new_axes(ax, (max(6.0, 1.1 * len(blocks) + 2), 4.2))
     bottom = np.zeros(len(blocks))
     for category in BREAKDOWN:
         values = np.array([b["energy_breakdown_j"][category] for b in blocks]) * 1e6
@@ -49,12 +60,12 @@ def energy_breakdown(blocks: Sequence[dict[str, Any]], path: str | Path) -> Path
     ax.set_title("Where the energy goes")
     ax.legend(fontsize=8)
     ax.tick_params(axis="x", rotation=30)
-    return _save(fig, path)
+    return finish(ax, path)
 
 
 def _accuracy_against(blocks: Sequence[dict[str, Any]], key: str, scale: float, xlabel: str,
-                      title: str, path: str | Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+                      title: str, ax: Axes | None, path: str | Path | None) -> Axes:
+    ax = new_axes(ax, (6.4, 4.4))
     rate = sorted((b for b in blocks if b["code"] == "rate"), key=lambda b: b["params"]["T"])
     if rate:
         xs = [b[key] * scale for b in rate]
@@ -75,21 +86,27 @@ def _accuracy_against(blocks: Sequence[dict[str, Any]], key: str, scale: float, 
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    return _save(fig, path)
+    return finish(ax, path)
 
 
-def accuracy_vs_energy(blocks: Sequence[dict[str, Any]], path: str | Path) -> Path:
+def accuracy_vs_energy(blocks: Sequence[dict[str, Any]], *, ax: Axes | None = None,
+                       path: str | Path | None = None) -> Axes:
+    """Accuracy against energy per inference: the rate code's T sweep as a curve, FS and
+    TTFS as points, the ANN as a line."""
     return _accuracy_against(blocks, "energy_per_inference_j", 1e6, "energy per inference (µJ)",
-                             "Accuracy against energy", path)
+                             "Accuracy against energy", ax, path)
 
 
-def accuracy_vs_latency(blocks: Sequence[dict[str, Any]], path: str | Path) -> Path:
+def accuracy_vs_latency(blocks: Sequence[dict[str, Any]], *, ax: Axes | None = None,
+                        path: str | Path | None = None) -> Axes:
+    """Accuracy against latency per image, drawn as :func:`accuracy_vs_energy`."""
     return _accuracy_against(blocks, "latency_s", 1e6, "latency per image (µs)",
-                             "Accuracy against latency", path)
+                             "Accuracy against latency", ax, path)
 
 
 def core_heatmap(tile_x: np.ndarray, tile_y: np.ndarray, slot: np.ndarray, values: np.ndarray,
-                 cores_per_tile: int, title: str, label: str, path: str | Path) -> Path:
+                 cores_per_tile: int, title: str, label: str, *, ax: Axes | None = None,
+                 path: str | Path | None = None) -> Axes:
     """Per-core values over the mesh: each tile is a small grid of its cores.
 
     ``tile_x``, ``tile_y`` (board-wide tile coordinates), ``slot`` (core within the tile)
@@ -102,7 +119,7 @@ def core_heatmap(tile_x: np.ndarray, tile_y: np.ndarray, slot: np.ndarray, value
     for tx, ty, sl, value in zip(tile_x, tile_y, slot, np.asarray(values, dtype=np.float64)):
         sy, sx = divmod(int(sl), side)
         grid[(int(ty) - y0) * side + sy, (int(tx) - x0) * side + sx] = value
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.9 * width * side + 2.5), max(3.2, 0.9 * height * side + 1.5)))
+    ax = new_axes(ax, (max(5.0, 0.9 * width * side + 2.5), max(3.2, 0.9 * height * side + 1.5)))
     image = ax.imshow(grid, cmap="viridis", origin="lower")
     for k in range(1, width):
         ax.axvline(k * side - 0.5, color="white", linewidth=2)
@@ -113,14 +130,15 @@ def core_heatmap(tile_x: np.ndarray, tile_y: np.ndarray, slot: np.ndarray, value
     ax.set_xlabel(f"tiles ({x0}…{x0 + width - 1}) × ({y0}…{y0 + height - 1}); "
                   f"{cores_per_tile} cores per tile; blank: no core in use")
     ax.set_title(title)
-    fig.colorbar(image, ax=ax, label=label)
-    return _save(fig, path)
+    ax.get_figure().colorbar(image, ax=ax, label=label)
+    return finish(ax, path)
 
 
 def spike_raster(steps: np.ndarray, rows: np.ndarray, row_labels: Sequence[tuple[int, str]],
-                 window: int, title: str, path: str | Path) -> Path:
+                 window: int, title: str, *, ax: Axes | None = None,
+                 path: str | Path | None = None) -> Axes:
     """Spikes as dots (step, row); ``row_labels`` marks where each layer's rows begin."""
-    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    ax = new_axes(ax, (8.0, 4.6))
     ax.scatter(steps, rows, s=6, marker="|", color="black")
     top = max((r for r, _ in row_labels), default=0)
     for start, name in row_labels:
@@ -133,4 +151,4 @@ def spike_raster(steps: np.ndarray, rows: np.ndarray, row_labels: Sequence[tuple
     ax.set_ylim(-1, max(top + 12, int(rows.max(initial=0)) + 1))
     ax.set_xlabel(f"step (blue lines: windows of {window} steps)")
     ax.set_title(title)
-    return _save(fig, path)
+    return finish(ax, path)
