@@ -25,6 +25,7 @@ choice says so.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,7 +165,7 @@ K_AUTO = "auto"
 
 
 def parse_K(text: str) -> int | str:
-    """``--K`` on the command line: a whole number of at least 1, or ``auto``."""
+    """``--K`` on the command line (an argparse type): a whole number ≥ 1, or ``auto``."""
     if text.strip().lower() == K_AUTO:
         return K_AUTO
     try:
@@ -172,6 +173,6 @@ def parse_K(text: str) -> int | str:
     except ValueError:
         value = 0
     if value < 1:
-        raise NeurosimError(f"--K {text!r} is neither a whole number of at least 1 nor 'auto'",
-                            fix="write e.g. --K 6, or --K auto to choose it on held-out training images")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a whole number of at least 1 nor 'auto' (e.g. --K 6, --K auto)")
     return value
