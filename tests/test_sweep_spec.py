@@ -215,5 +215,5 @@ def test_fs_K_may_be_auto_in_a_sweep_file() -> None:
     sweep = parse_sweep({"model": "digits-mlp", "codes": {"fs": {"K": ["auto", 6]}}})
     assert [p.configuration.code_options for p in sweep.points] == [(("K", "auto"),), (("K", 6),)]
     assert len({p.key for p in sweep.points}) == 2
-    with pytest.raises(NeurosimError, match="codes.fs.K"):
+    with pytest.raises(NeurosimError, match=r"codes\.fs\.K"):
         parse_sweep({"model": "digits-mlp", "codes": {"fs": {"K": "automatic"}}})

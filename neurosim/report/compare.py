@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim.choose_k import K_AUTO
 from neurosim.compiler.mapping import core_location
 from neurosim.hardware import load_hardware
 from neurosim.pipeline import Configuration, ConfigurationResult, options_tuple, run_configuration
@@ -107,7 +108,11 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
             rate_options: dict[str, Any] | None = None, placer: str = "optimised",
             accuracy_images: int | None = None,
             progress: Callable[[int, int, str], None] | None = None) -> Comparison:
-    """Run every code setting of ``model`` on ``hardware`` and gather the rows."""
+    """Run every code setting of ``model`` on ``hardware`` and gather the rows.
+
+    FS's K is chosen by :func:`neurosim.choose_k.choose_k` unless ``fs_options`` gives one
+    (``{"K": None}``: the per-activation default of the FS code).
+    """
     started = time.perf_counter()
     workload = load_workload(model)
     hw = load_hardware(hardware, list(overrides))
@@ -116,7 +121,7 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
         if code == "rate":
             settings += [("rate", {**(rate_options or {}), "T": t}) for t in rate_T]
         elif code == "fs":
-            settings.append(("fs", dict(fs_options or {})))
+            settings.append(("fs", {"K": K_AUTO, **(fs_options or {})}))  # K None: per activation
         else:
             settings.append((code, dict(ttfs_options or {})))
     results = []
