@@ -165,14 +165,14 @@ K_AUTO = "auto"
 
 
 def parse_K(text: str) -> int | str:
-    """``--K`` on the command line (an argparse type): a whole number ≥ 1, or ``auto``."""
+    """``--K`` on the command line (an argparse type): a whole number, or ``auto``.
+
+    The FS code itself refuses a number below 1, with its one-line error.
+    """
     if text.strip().lower() == K_AUTO:
         return K_AUTO
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        value = 0
-    if value < 1:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a whole number of at least 1 nor 'auto' (e.g. --K 6, --K auto)")
-    return value
+            f"{text!r} is neither a whole number nor 'auto' (e.g. --K 6, --K auto)") from None

@@ -120,17 +120,18 @@ def run(args: argparse.Namespace) -> int:
           f"ANN accuracy {format_accuracy(ann, accuracy_interval(ann, len(y)))} % (95 % interval)")
     if choice is not None:
         print(choice.describe())
-    print(f"{'code':<6} {'params':<12} {'SNN acc % (95 % CI)':>19} {'Δ pp':>7} {'spikes/neuron':>14} "
-          f"{'steps/image':>12} {'latency steps':>14}")
+    print(f"{'code':<6} {'params':<12} {'SNN acc %':>9} {'Δ pp':>7} {'spikes/neuron':>14} "
+          f"{'steps/image':>12} {'latency steps':>14} {'SNN 95 % CI':>12}")
     last = None
     for code in codes:
         snn = first if code is codes[0] else workload.convert(code, precision)
         result = simulate(snn, x)
         acc = result.accuracy(y)
         params = ",".join(f"{k}={v}" for k, v in snn.params.items() if k in ("K", "T"))
-        print(f"{code.name:<6} {params:<12} {format_accuracy(acc, accuracy_interval(acc, len(y))):>19} "
-              f"{100 * (acc - ann):>+7.2f} "
-              f"{result.spikes_per_neuron():>14.3f} {snn.window:>12d} {snn.latency_steps:>14d}")
+        low, high = accuracy_interval(acc, len(y))
+        print(f"{code.name:<6} {params:<12} {100 * acc:>9.2f} {100 * (acc - ann):>+7.2f} "
+              f"{result.spikes_per_neuron():>14.3f} {snn.window:>12d} {snn.latency_steps:>14d} "
+              f"{f'{100 * low:.1f}–{100 * high:.1f}':>12}")
         last = (snn, result)
     if len(codes) == 1 and last is not None:
         snn, result = last
