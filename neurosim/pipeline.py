@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim.choose_k import K_AUTO, choose_k
 from neurosim.coding import make_code
 from neurosim.compiler import compile as compile_network
 from neurosim.compiler.mapping import Mapping as CoreMapping
@@ -33,6 +34,7 @@ from neurosim.report.table import Table
 from neurosim.snn.functional import FunctionalResult, simulate
 from neurosim.snn.network import SNN
 from neurosim.snn.quantise import Precision, potential_bits_needed
+from neurosim.stats import accuracy_interval
 from neurosim.workload import Workload, load_workload
 
 # Calibration images whose spikes tell the placer where traffic flows.
@@ -134,7 +136,13 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
 
     workload = workload or load_workload(config.model, config.dataset)
     hw = hardware or load_hardware(config.hardware, dict(config.overrides))
-    code = make_code(config.code, **dict(config.code_options))
+    options = dict(config.code_options)
+    k_choice = None
+    if config.code == "fs" and options.get("K") == K_AUTO:
+        say("choose K")
+        k_choice = choose_k(workload, precision_for(hw), options)
+        options["K"] = k_choice.K
+    code = make_code(config.code, **options)
     say("convert")
     snn = workload.convert(code, precision_for(hw))
     x_test, y_test = workload.x_test, workload.y_test
@@ -159,6 +167,10 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     block["spikes_per_neuron"] = functional.spikes_per_neuron()
     block["accuracy_images"] = len(y_test)
     block["dataset"] = workload.dataset.describe()
+    block["snn_accuracy_ci95"] = list(accuracy_interval(block["snn_accuracy"], len(y_test)))
+    block["ann_accuracy_ci95"] = list(accuracy_interval(block["ann_accuracy"], len(y_test)))
+    if k_choice is not None:
+        block["k_choice"] = k_choice.as_dict()
     block["placer"] = config.placer
     block["potential_bits_needed"] = potential_bits_needed(snn) if snn.integer else None
     block["potential_bits_chip"] = int(hw.chip.core.potential_bits)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 
 import matplotlib.image
 import pytest
 
 from neurosim.cli import main
 from neurosim.report.summary import SUMMARY_FIELDS
+from neurosim.stats import format_accuracy, wilson_interval
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -44,16 +46,49 @@ def test_summary_has_every_field_and_consistent_numbers(report) -> None:
         assert fs["spikes_per_neuron"] < rate["spikes_per_neuron"]
 
 
-def test_ratios_use_the_smallest_rate_T_within_half_a_point(report) -> None:
+def test_ratios_use_the_cheapest_rate_row_not_significantly_different(report) -> None:
     summary = json.loads((report / "summary.json").read_text())
     iso = summary["iso_accuracy"]
     fs = summary["rows"][0]
-    rates = [r for r in summary["rows"] if r["code"] == "rate"]
-    eligible = [r["params"]["T"] for r in rates if 100 * (fs["snn_accuracy"] - r["snn_accuracy"]) <= 0.5]
-    assert iso["rate_T"] == min(eligible)
-    matched = next(r for r in rates if r["params"]["T"] == iso["rate_T"])
+    n = fs["accuracy_images"]
+    rates = {r["params"]["T"]: r for r in summary["rows"] if r["code"] == "rate"}
+    assert iso["test"] == "exact McNemar" and iso["alpha"] == 0.05 and iso["images"] == n
+    assert sorted(c["rate_T"] for c in iso["candidates"]) == sorted(rates)
+    for cand in iso["candidates"]:
+        b, c = cand["fs_only_correct"], cand["rate_only_correct"]
+        # The discordant counts agree with the two accuracies: FS − rate = (b − c) / n.
+        assert fs["snn_accuracy"] - rates[cand["rate_T"]]["snn_accuracy"] == pytest.approx((b - c) / n)
+        # Two-sided exact binomial p-value on b + c fair coins, computed here afresh.
+        tail = sum(math.comb(b + c, i) for i in range(min(b, c) + 1)) / 2 ** (b + c)
+        assert cand["p_value"] == pytest.approx(min(1.0, 2 * tail))
+        assert cand["significant"] == (cand["p_value"] < 0.05)
+    eligible = [T for T, r in rates.items()
+                if not next(c for c in iso["candidates"] if c["rate_T"] == T)["significant"]]
+    assert eligible, "T=32 matches FS's accuracy here, so some rate row must qualify"
+    cheapest = min(eligible, key=lambda T: rates[T]["energy_per_inference_j"])
+    assert iso["rate_T"] == cheapest
+    matched = rates[iso["rate_T"]]
     assert iso["fs_over_rate_energy_per_inference_j"] == pytest.approx(
         fs["energy_per_inference_j"] / matched["energy_per_inference_j"])
+    assert iso["p_value"] >= 0.05
+
+
+def test_accuracy_intervals_and_the_chosen_K_are_recorded_and_shown(report) -> None:
+    summary = json.loads((report / "summary.json").read_text())
+    for row in summary["rows"]:
+        n = row["accuracy_images"]
+        for name in ("snn_accuracy", "ann_accuracy"):
+            low, high = row[f"{name}_ci95"]
+            assert low <= row[name] <= high and high - low > 0
+            assert (low, high) == pytest.approx(wilson_interval(round(row[name] * n), n))
+    fs = summary["rows"][0]
+    choice = fs["k_choice"]
+    assert choice["how"] == "search" and fs["params"]["K"] == choice["K"]
+    assert choice["tried"][-1]["K"] == choice["K"] and "held" in choice["rule"]
+    assert all("k_choice" not in r for r in summary["rows"][1:])
+    text = (report / "report.md").read_text()
+    assert format_accuracy(fs["snn_accuracy"], fs["snn_accuracy_ci95"]) in text
+    assert f"K={choice['K']} chosen automatically" in text and "exact McNemar" in text
 
 
 def test_plots_are_valid_pngs_and_the_report_links_them(report) -> None:
@@ -76,6 +111,27 @@ def test_json_flag_prints_machine_readable_summary(tmp_path, capsys) -> None:
     captured = capsys.readouterr()
     data = json.loads(captured.out)
     assert [r["code"] for r in data["rows"]] == ["fs", "ttfs"] and captured.err == ""
+    assert data["iso_accuracy"] == {}
+
+
+def test_table_shows_intervals_chosen_K_and_the_paired_test(tmp_path, capsys) -> None:
+    argv = ["compare", "--model", "digits-mlp", "--codes", "fs,rate", "--rate-T", "8",
+            "--images", "2", "--accuracy-images", "60", "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    row = json.loads((tmp_path / "summary.json").read_text())["rows"][0]
+    assert f"FS K={row['k_choice']['K']} " in out
+    assert format_accuracy(row["snn_accuracy"], row["snn_accuracy_ci95"]) in out
+    assert "SNN % (95 % CI)" in out and f"K={row['k_choice']['K']} chosen automatically" in out
+    assert "exact McNemar p = " in out or "differs significantly" in out
+
+
+def test_an_explicit_K_is_kept_and_not_searched(tmp_path) -> None:
+    argv = ["compare", "--model", "digits-mlp", "--codes", "fs", "--K", "5", "--images", "2",
+            "--accuracy-images", "20", "--out", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    row = json.loads((tmp_path / "summary.json").read_text())["rows"][0]
+    assert row["params"]["K"] == 5 and "k_choice" not in row
 
 
 @pytest.mark.parametrize(("argv", "needle"), [

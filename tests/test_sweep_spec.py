@@ -209,3 +209,11 @@ def test_mangled_files_end_in_one_line(tmp_path, capsys, cut: int, junk: str) ->
                                   "\t: :\n", "model: digits-mlp\ncodes: {fs: {}}\ngrid: 3\n"])
 def test_odd_documents(tmp_path, capsys, text: str) -> None:
     _cli_error(tmp_path, capsys, text)
+
+
+def test_fs_K_may_be_auto_in_a_sweep_file() -> None:
+    sweep = parse_sweep({"model": "digits-mlp", "codes": {"fs": {"K": ["auto", 6]}}})
+    assert [p.configuration.code_options for p in sweep.points] == [(("K", "auto"),), (("K", 6),)]
+    assert len({p.key for p in sweep.points}) == 2
+    with pytest.raises(NeurosimError, match=r"codes\.fs\.K"):
+        parse_sweep({"model": "digits-mlp", "codes": {"fs": {"K": "automatic"}}})

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from neurosim.choose_k import K_AUTO, K_TOLERANCE_PP, parse_K
 from neurosim.coding import CODES
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
@@ -58,7 +59,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--codes", default="fs,rate,ttfs", help="codes to compare (default fs,rate,ttfs)")
     parser.add_argument("--rate-T", default=",".join(map(str, DEFAULT_RATE_T)),
                         help="rate code steps per image, one row each (default 16,32,64,128,256)")
-    parser.add_argument("--K", type=int, default=None, help="FS steps per window (default per activation)")
+    parser.add_argument("--K", type=parse_K, default=K_AUTO,
+                        help="FS steps per window, or 'auto' (default): the smallest K within "
+                             f"{K_TOLERANCE_PP} pp of the ANN on held-out training images")
     parser.add_argument("--ttfs-T", type=int, default=None, help="TTFS steps per layer (default 32)")
     parser.add_argument("--placer", choices=("baseline", "optimised"), default="optimised")
     parser.add_argument("--images", type=int, default=DEFAULT_IMAGES,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from neurosim.ann.forward import forward
+from neurosim.choose_k import K_AUTO, choose_k, parse_K
 from neurosim.coding import CODES, make_code
 from neurosim.coding.fs import load_sequences
 from neurosim.commands import add_dataset_option
@@ -15,6 +16,7 @@ from neurosim.errors import NeurosimError
 from neurosim.snn.functional import simulate
 from neurosim.snn.io import save_snn
 from neurosim.snn.quantise import Precision
+from neurosim.stats import accuracy_interval, format_accuracy
 from neurosim.workload import load_workload
 
 
@@ -32,8 +34,10 @@ def parse_int_list(text: str, option: str) -> list[int]:
 
 def add_code_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that converts a model."""
-    parser.add_argument("--K", type=int, default=None,
-                        help="FS: steps per window (default: per activation, ReLU 10, sigmoid 12, SiLU 16)")
+    parser.add_argument("--K", type=parse_K, default=None,
+                        help="FS: steps per window (default: per activation, ReLU 10, sigmoid 12, "
+                             "SiLU 16), or 'auto': the smallest K that keeps the ANN's accuracy "
+                             "on held-out training images")
     parser.add_argument("--alpha", type=float, default=None,
                         help="FS ReLU scale α (default: from the data; the paper used 25)")
     parser.add_argument("--sequences", default=None, metavar="FILE[,FILE]",
@@ -103,22 +107,31 @@ def run(args: argparse.Namespace) -> int:
         t_values = list(parse_int_list(args.T, "--T"))
     if args.out and len(t_values) > 1:
         raise NeurosimError("--out saves one network, but --T lists several", fix="give one T with --out")
-    codes = [make_code(args.code, **code_options(args, args.code, t)) for t in t_values]
     precision = precision_from(args)
+    options = [code_options(args, args.code, t) for t in t_values]
+    choice = None
+    if args.code == "fs" and options[0]["K"] == K_AUTO:
+        choice = choose_k(workload, precision, options[0])
+        options[0]["K"] = choice.K
+    codes = [make_code(args.code, **o) for o in options]
     first = workload.convert(codes[0], precision)  # a model the code cannot take fails here
     ann = float(np.mean(np.argmax(forward(workload.model, x), axis=1) == y))
     print(f"{workload.model.name} on {len(y)} test images of {workload.dataset.name}: "
-          f"ANN accuracy {100 * ann:.2f} %")
+          f"ANN accuracy {format_accuracy(ann, accuracy_interval(ann, len(y)))} % (95 % interval)")
+    if choice is not None:
+        print(choice.describe())
     print(f"{'code':<6} {'params':<12} {'SNN acc %':>9} {'Δ pp':>7} {'spikes/neuron':>14} "
-          f"{'steps/image':>12} {'latency steps':>14}")
+          f"{'steps/image':>12} {'latency steps':>14} {'SNN 95 % CI':>12}")
     last = None
     for code in codes:
         snn = first if code is codes[0] else workload.convert(code, precision)
         result = simulate(snn, x)
         acc = result.accuracy(y)
         params = ",".join(f"{k}={v}" for k, v in snn.params.items() if k in ("K", "T"))
+        low, high = accuracy_interval(acc, len(y))
         print(f"{code.name:<6} {params:<12} {100 * acc:>9.2f} {100 * (acc - ann):>+7.2f} "
-              f"{result.spikes_per_neuron():>14.3f} {snn.window:>12d} {snn.latency_steps:>14d}")
+              f"{result.spikes_per_neuron():>14.3f} {snn.window:>12d} {snn.latency_steps:>14d} "
+              f"{f'{100 * low:.1f}–{100 * high:.1f}':>12}")
         last = (snn, result)
     if len(codes) == 1 and last is not None:
         snn, result = last

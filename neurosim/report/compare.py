@@ -5,8 +5,10 @@ rate code at each T, TTFS) on the same chip; :func:`write_report` writes what a 
 wants to look at: ``summary.json``, ``comparison.csv``, per-core tables, the plots and a
 ``report.md`` that explains them.
 
-The FS/rate ratios are taken *at iso-accuracy*: against the rate row with the smallest
-T whose accuracy is within :data:`ISO_ACCURACY_PP` percentage points of the FS row.
+The FS/rate ratios are taken *at iso-accuracy*: against the cheapest rate row (lowest
+energy per inference) whose accuracy is not significantly different from FS's on the same
+test images, by the exact McNemar test at level :data:`ISO_ACCURACY_ALPHA` on per-image
+correctness. Every accuracy is printed with its 95 % Wilson interval.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from typing import Any
 import numpy as np
 
 from neurosim import plots
+from neurosim.choose_k import K_AUTO
 from neurosim.compiler.mapping import core_location
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.pipeline import Configuration, RunResult, options_tuple, run_configuration
 from neurosim.report.summary import per_core_table, per_layer_table
 from neurosim.snn.functional import simulate_stream
+from neurosim.stats import accuracy_interval, discordant_counts, format_accuracy, mcnemar_exact
 from neurosim.workload import Workload, load_workload
 
-ISO_ACCURACY_PP = 0.5
+ISO_ACCURACY_ALPHA = 0.05
+ISO_ACCURACY_TEST = "exact McNemar"
 DEFAULT_RATE_T = (16, 32, 64, 128, 256)
 DEFAULT_IMAGES = 32
 RATIO_FIELDS = ("energy_per_inference_j", "latency_s", "edp_j_s", "spikes_per_neuron",
@@ -53,22 +58,49 @@ class Comparison:
         return [r.summary for r in self.results]
 
 
-def iso_accuracy_ratios(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """FS divided by the rate row with the smallest T within 0.5 pp of FS's accuracy."""
-    fs = next((r for r in rows if r["code"] == "fs"), None)
-    rates = sorted((r for r in rows if r["code"] == "rate"), key=lambda r: r["params"]["T"])
-    if fs is None or not rates:
+def iso_accuracy_ratios(rows: Sequence[dict[str, Any]], correct: Sequence[np.ndarray]
+                        ) -> dict[str, Any]:
+    """FS divided by the cheapest rate row whose accuracy is not significantly different.
+
+    ``correct[i]`` is row ``i``'s per-image correctness on the test images (the same images
+    for every row). Each rate row is paired with FS by the exact McNemar test; a row with
+    p ≥ :data:`ISO_ACCURACY_ALPHA` is "at iso-accuracy", and of those the one with the lowest
+    energy per inference is matched (a difference of a few images on a few hundred means
+    nothing, so the smallest T within some points is no fairer than the cheapest such row).
+    """
+    fs_index = next((i for i, r in enumerate(rows) if r["code"] == "fs"), None)
+    rate_index = [i for i, r in enumerate(rows) if r["code"] == "rate"]
+    if fs_index is None or not rate_index:
         return {}
-    matched = next((r for r in rates
-                    if 100 * (fs["snn_accuracy"] - r["snn_accuracy"]) <= ISO_ACCURACY_PP), None)
-    if matched is None:
-        return {"rate_T": None, "note": f"no rate row within {ISO_ACCURACY_PP} pp of FS accuracy"}
+    fs = rows[fs_index]
+    by_energy = sorted(rate_index, key=lambda i: (rows[i]["energy_per_inference_j"],
+                                                  rows[i]["params"]["T"]))
+    candidates = []
+    for i in by_energy:
+        b, c = discordant_counts(correct[fs_index], correct[i])
+        p = mcnemar_exact(b, c)
+        candidates.append({"rate_T": rows[i]["params"]["T"], "rate_accuracy": rows[i]["snn_accuracy"],
+                           "energy_per_inference_j": rows[i]["energy_per_inference_j"],
+                           "fs_only_correct": b, "rate_only_correct": c, "p_value": p,
+                           "significant": p < ISO_ACCURACY_ALPHA})
+    test = {"test": ISO_ACCURACY_TEST, "alpha": ISO_ACCURACY_ALPHA,
+            "images": len(correct[fs_index]), "candidates": candidates}
+    chosen = next((k for k, cand in enumerate(candidates) if not cand["significant"]), None)
+    if chosen is None:
+        return {"rate_T": None, **test,
+                "note": (f"every rate row's accuracy differs significantly from FS's "
+                         f"({ISO_ACCURACY_TEST}, α = {ISO_ACCURACY_ALPHA}), so no rate row is "
+                         "at iso-accuracy")}
+    match = candidates[chosen]
+    matched = rows[by_energy[chosen]]
     ratios = {f"fs_over_rate_{name}": (fs[name] / matched[name] if matched[name] else None)
               for name in RATIO_FIELDS}
     ratios["fs_over_rate_throughput"] = (fs["throughput_inferences_per_s"]
                                          / matched["throughput_inferences_per_s"])
     return {"rate_T": matched["params"]["T"], "fs_accuracy": fs["snn_accuracy"],
-            "rate_accuracy": matched["snn_accuracy"], **ratios}
+            "rate_accuracy": matched["snn_accuracy"], **ratios,
+            "p_value": match["p_value"], "fs_only_correct": match["fs_only_correct"],
+            "rate_only_correct": match["rate_only_correct"], **test}
 
 
 def compare(model: str = "digits-cnn", hardware: str = "loihi",
@@ -82,6 +114,9 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
 
     ``model`` is a zoo name or a model file; ``dataset`` a data set name or file (default:
     the one the model's metadata names).
+
+    FS's K is chosen by :func:`neurosim.choose_k.choose_k` unless ``fs_options`` gives one
+    (``{"K": None}``: the per-activation default of the FS code).
     """
     started = time.perf_counter()
     workload = load_workload(model, dataset)
@@ -91,7 +126,7 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
         if code == "rate":
             settings += [("rate", {**(rate_options or {}), "T": t}) for t in rate_T]
         elif code == "fs":
-            settings.append(("fs", dict(fs_options or {})))
+            settings.append(("fs", {"K": K_AUTO, **(fs_options or {})}))  # K None: per activation
         else:
             settings.append((code, dict(ttfs_options or {})))
     results = []
@@ -109,19 +144,27 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
         progress(len(settings), len(settings), "done")
     comparison = Comparison(model=workload.model.name, hardware=hw.name, results=results,
                             workload=workload)
-    comparison.ratios = iso_accuracy_ratios(comparison.rows)
+    correct = [r.functional.predictions == workload.y_test[:len(r.functional.predictions)]
+               for r in results]
+    comparison.ratios = iso_accuracy_ratios(comparison.rows, correct)
     comparison.seconds = time.perf_counter() - started
     return comparison
 
 
 # --- the table ------------------------------------------------------------------------------
 
+def _with_interval(row: dict[str, Any], name: str) -> str:
+    """``99.44 (98.0–99.8)``: a row's accuracy ``name`` with its 95 % interval."""
+    interval = row.get(f"{name}_ci95") or accuracy_interval(row[name], row["accuracy_images"])
+    return format_accuracy(row[name], interval)
+
+
 def _row_cells(row: dict[str, Any]) -> list[str]:
     b = row["energy_breakdown_j"]
     return [
         plots.row_label(row),
-        f"{100 * row['ann_accuracy']:.2f}",
-        f"{100 * row['snn_accuracy']:.2f}",
+        _with_interval(row, "ann_accuracy"),
+        _with_interval(row, "snn_accuracy"),
         f"{row['spikes_per_neuron']:.2f}",
         f"{row['synaptic_events_per_inference'] / 1e3:.1f}k",
         f"{row['energy_per_inference_j'] * 1e6:.1f}",
@@ -133,7 +176,7 @@ def _row_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
-TABLE_HEADER = ["code", "ANN %", "SNN %", "spikes/neuron", "syn. events", "energy µJ",
+TABLE_HEADER = ["code", "ANN % (95 % CI)", "SNN % (95 % CI)", "spikes/neuron", "syn. events", "energy µJ",
                 "syn / neuron / spike+pkt / network / static µJ", "latency µs", "inf/s",
                 "EDP J·s", "cores"]
 
@@ -143,9 +186,9 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
     rows = [TABLE_HEADER] + [_row_cells(r) for r in comparison.rows]
     first = comparison.rows[0]
     head = (f"{comparison.model} on {comparison.hardware}{overrides_text(comparison)}: ANN "
-            f"accuracy {100 * first['ann_accuracy']:.2f} % on {first['accuracy_images']} test "
-            f"images of {dataset_text(comparison)}; hardware figures over {first['images']} "
-            "images streamed back to back")
+            f"accuracy {_with_interval(first, 'ann_accuracy')} % on {first['accuracy_images']} "
+            f"test images of {dataset_text(comparison)}; hardware figures over "
+            f"{first['images']} images streamed back to back")
     if markdown:
         lines = ["| " + " | ".join(r) + " |" for r in rows]
         lines.insert(1, "|" + "|".join("---" for _ in TABLE_HEADER) + "|")
@@ -159,6 +202,8 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
              "computes exactly; real hardware would need rescaling)"
              for r in comparison.rows
              if (r.get("potential_bits_needed") or 0) > r.get("potential_bits_chip", 64)]
+    notes += [f"note: {plots.row_label(r)}: {_describe_k_choice(r['k_choice'])}"
+              for r in comparison.rows if r.get("k_choice")]
     return "\n\n".join([head, table, format_ratios(comparison.ratios), *notes])
 
 
@@ -172,17 +217,30 @@ def overrides_text(comparison: Comparison) -> str:
     return f" ({', '.join(f'{k}={v}' for k, v in overrides)})" if overrides else ""
 
 
+def _describe_k_choice(choice: dict[str, Any]) -> str:
+    tried = ", ".join(f"K={t['K']} {100 * t['snn_accuracy']:.2f} % / {100 * t['logit_error']:.1f} %"
+                      for t in choice["tried"])
+    return (f"K={choice['K']} chosen automatically ({choice['reason']}): held-out accuracy / "
+            f"logit error {tried}; ANN {100 * choice['ann_accuracy']:.2f} % on the same "
+            f"{choice['held_out_images']} images. Rule: {choice['rule']}")
+
+
 def format_ratios(ratios: dict[str, Any]) -> str:
     if not ratios:
         return "No FS/rate ratios (the comparison needs an FS row and rate rows)."
     if ratios.get("rate_T") is None:
-        return f"No FS/rate ratios: {ratios.get('note')}."
+        tested = "; ".join(f"T={c['rate_T']} p = {c['p_value']:.2g}"
+                           for c in ratios.get("candidates", []))
+        return f"No FS/rate ratios: {ratios.get('note')} ({tested})."
     def r(name: str) -> str:
         value = ratios.get(f"fs_over_rate_{name}")
         return "n/a" if value is None else f"{value:.2f}×"
-    return (f"FS / rate at iso-accuracy (rate T={ratios['rate_T']}, the smallest T within "
-            f"{ISO_ACCURACY_PP} pp of FS: {100 * ratios['rate_accuracy']:.2f} % vs "
-            f"{100 * ratios['fs_accuracy']:.2f} %): energy {r('energy_per_inference_j')}, "
+    return (f"FS / rate at iso-accuracy (rate T={ratios['rate_T']}, the cheapest rate row whose "
+            f"accuracy is not significantly different from FS's: "
+            f"{100 * ratios['rate_accuracy']:.2f} % vs {100 * ratios['fs_accuracy']:.2f} %, "
+            f"{ratios['test']} p = {ratios['p_value']:.2g} on {ratios['images']} images, "
+            f"{ratios['fs_only_correct']} right under FS only, {ratios['rate_only_correct']} "
+            f"under rate only): energy {r('energy_per_inference_j')}, "
             f"latency {r('latency_s')}, throughput {r('throughput')}, EDP {r('edp_j_s')}, "
             f"spikes {r('spikes_per_neuron')}, synaptic events "
             f"{r('synaptic_events_per_inference')}, cores {r('cores_used')}")
@@ -293,6 +351,18 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     return files
 
 
+def _iso_sentence(ratios: dict[str, Any]) -> str:
+    """What the paired test found, in words, for report.md."""
+    if not ratios:
+        return "This comparison has no FS row or no rate rows, so there is nothing to pair."
+    tested = ", ".join(f"T={c['rate_T']} (p = {c['p_value']:.2g}, {c['fs_only_correct']} / "
+                       f"{c['rate_only_correct']} discordant)" for c in ratios["candidates"])
+    if ratios.get("rate_T") is None:
+        return f"Here no rate row qualifies: {ratios['note']}. Tested: {tested}."
+    return (f"Here rate T={ratios['rate_T']} is matched. Tested, cheapest first (p-value, images "
+            f"right under FS only / rate only): {tested}.")
+
+
 def report_markdown(comparison: Comparison, featured: RunResult) -> str:
     rows = comparison.rows
     first = rows[0]
@@ -314,7 +384,9 @@ images streamed back to back (the engine fires exactly the functional simulator'
 ## What the columns mean
 
 * **ANN %**, **SNN %**: top-1 accuracy of the ANN and of the spiking network (integer arithmetic at the chip's
-  {hw.chip.core.weight_bits}-bit weights); the ANN reaches {100 * first['ann_accuracy']:.2f} %.
+  {hw.chip.core.weight_bits}-bit weights); the ANN reaches {_with_interval(first, 'ann_accuracy')} %.
+  In brackets: the 95 % Wilson score interval, how far the accuracy on
+  {first['accuracy_images']} images can be from the accuracy on unlimited data of the same kind.
 * **spikes/neuron**: spikes per spiking neuron per image (input layer included).
 * **syn. events**: synaptic operations per inference (a packet's synapses on its core).
 * **energy µJ**: energy per inference = events × per-event energies + static power × time
@@ -323,6 +395,14 @@ images streamed back to back (the engine fires exactly the functional simulator'
 * **latency µs**: one image alone, from its first input step to the step that completes its
   output. **inf/s**: images streamed back to back (the pipeline full).
 * **EDP**: energy per inference × latency. **cores**: cores the compiler used.
+
+## Iso-accuracy
+
+The FS / rate ratios under the table compare FS with the *cheapest* rate row (lowest energy
+per inference) whose accuracy is not significantly different from FS's. Both rows classify
+the same test images, so they are paired: the exact McNemar test looks only at the images
+one row gets right and the other wrong, and calls the rows different when the two-sided
+binomial p-value of that split is below {ISO_ACCURACY_ALPHA}. {_iso_sentence(comparison.ratios)}
 
 ## Pictures
 

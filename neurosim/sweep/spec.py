@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from neurosim import __version__
+from neurosim.choose_k import K_AUTO
 from neurosim.coding import CODES, make_code
 from neurosim.compiler.place import PLACERS
 from neurosim.engine.run import IMAGES_PER_STREAM
@@ -405,12 +406,14 @@ class _Reader:
     def check_code(self, code: str, options: tuple[tuple[str, Any], ...]) -> None:
         where = f"codes.{code}" + "".join(f" {k}={v!r}" for k, v in options)
         for name, value in options:
+            if name == "K" and value == K_AUTO:
+                continue  # chosen per model on held-out training images (neurosim.choose_k)
             if isinstance(value, bool) or not isinstance(value, OPTION_TYPES[name]):
                 wanted = "a whole number" if OPTION_TYPES[name] == (int,) else (
                     "a text" if OPTION_TYPES[name] == (str,) else "a number")
                 raise self.fail(f"codes.{code}.{name}", f"expected {wanted}, found {_kind(value)}")
         try:
-            make_code(code, **dict(options))
+            make_code(code, **{k: (None if k == "K" and v == K_AUTO else v) for k, v in options})
         except NeurosimError as exc:
             raise self.fail(where, exc.what, fix=exc.fix) from None
         except (TypeError, ValueError) as exc:
