@@ -60,7 +60,7 @@ def test_compare_on_a_user_model_file_and_data_set(tmp_path) -> None:
     data = _user_data(tmp_path / "data.npz")
     model = _user_model(tmp_path / "my.npz", dataset=None)
     out = tmp_path / "report"
-    argv = ["compare", "--model", model, "--dataset", data, "--codes", "fs,rate",
+    argv = ["compare", "--model", model, "--dataset", data, "--codes", "fs,rate", "--K", "6",
             "--rate-T", "8", "--images", "3", "--set", "core.neurons=64", "--out", str(out),
             "--quiet"]
     assert main(argv) == 0
