@@ -8,7 +8,7 @@ event engine over the first ``images`` test images streamed back to back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.report.summary import summary_block
+from neurosim.snn.anytime import simulate_windows
 from neurosim.snn.functional import FunctionalResult, simulate
 from neurosim.snn.network import SNN
 from neurosim.snn.quantise import Precision, potential_bits_needed
@@ -89,24 +90,57 @@ def precision_for(hw: Hardware) -> Precision:
     return Precision(weight_bits=int(hw.chip.core.weight_bits))
 
 
+def _accuracy_split(config: Configuration, workload: Workload) -> tuple[np.ndarray, np.ndarray]:
+    """The test images and labels the functional simulator measures accuracy on."""
+    x_test, y_test = workload.x_test, workload.y_test
+    if config.accuracy_images is not None:
+        x_test, y_test = x_test[:config.accuracy_images], y_test[:config.accuracy_images]
+    return x_test, y_test
+
+
+def functional_runs(configs: Sequence[Configuration], workload: Workload, hardware: Hardware
+                    ) -> list[tuple[SNN, FunctionalResult]]:
+    """Each configuration's network and functional result, for :func:`run_configuration`.
+
+    Simulated together, so a rate T sweep reads every T out of one run of the largest
+    (:func:`neurosim.snn.anytime.simulate_windows`; separate runs where that would not be
+    exact). The configurations must share their model, data and accuracy images.
+    """
+    if not configs:
+        return []
+    if len({(c.model, c.dataset, c.accuracy_images) for c in configs}) > 1:
+        raise NeurosimError("functional runs share one model, data set and test split",
+                            fix="group configurations by model, dataset and accuracy_images")
+    snns = [workload.convert(make_code(c.code, **dict(c.code_options)), precision_for(hardware))
+            for c in configs]
+    x_test, _ = _accuracy_split(configs[0], workload)
+    return list(zip(snns, simulate_windows(snns, x_test)))
+
+
 def run_configuration(config: Configuration, *, workload: Workload | None = None,
                       hardware: Hardware | None = None,
-                      step: Callable[[str], None] | None = None) -> ConfigurationResult:
-    """Convert, compile and simulate one configuration; ``step`` hears each stage's name."""
+                      step: Callable[[str], None] | None = None,
+                      prepared: tuple[SNN, FunctionalResult] | None = None) -> ConfigurationResult:
+    """Convert, compile and simulate one configuration; ``step`` hears each stage's name.
+
+    ``prepared`` is the configuration's network and functional result from
+    :func:`functional_runs` (on the same workload and hardware), which skips those stages.
+    """
     def say(stage: str) -> None:
         if step is not None:
             step(stage)
 
     workload = workload or load_workload(config.model, config.dataset)
     hw = hardware or load_hardware(config.hardware, dict(config.overrides))
-    code = make_code(config.code, **dict(config.code_options))
-    say("convert")
-    snn = workload.convert(code, precision_for(hw))
-    x_test, y_test = workload.x_test, workload.y_test
-    if config.accuracy_images is not None:
-        x_test, y_test = x_test[:config.accuracy_images], y_test[:config.accuracy_images]
-    say("functional")
-    functional = simulate(snn, x_test)
+    x_test, y_test = _accuracy_split(config, workload)
+    if prepared is not None:
+        snn, functional = prepared
+    else:
+        code = make_code(config.code, **dict(config.code_options))
+        say("convert")
+        snn = workload.convert(code, precision_for(hw))
+        say("functional")
+        functional = simulate(snn, x_test)
     say("compile")
     traffic = placement_traffic(snn, workload.calibration(PLACEMENT_IMAGES))
     mapping = compile_network(snn, hw, traffic, placer=config.placer, seed=config.seed)
