@@ -111,8 +111,8 @@ def functional_runs(configs: Sequence[Configuration], workload: Workload, hardwa
     if len({(c.model, c.dataset, c.accuracy_images) for c in configs}) > 1:
         raise NeurosimError("functional runs share one model, data set and test split",
                             fix="group configurations by model, dataset and accuracy_images")
-    snns = [workload.convert(make_code(c.code, **dict(c.code_options)), precision_for(hardware))
-            for c in configs]
+    snns = workload.convert_codes([make_code(c.code, **dict(c.code_options)) for c in configs],
+                                  precision_for(hardware))
     x_test, _ = _accuracy_split(configs[0], workload)
     return list(zip(snns, simulate_windows(snns, x_test)))
 

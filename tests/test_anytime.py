@@ -163,3 +163,24 @@ def test_convert_sweep_prints_what_single_runs_print(capsys) -> None:
     assert list(sweep) == ["T=4", "T=12", "T=32"]
     for t in (4, 12, 32):
         assert sweep[f"T={t}"] == rows(["--T", str(t)])[f"T={t}"]
+
+
+def assert_same_network(a, b) -> None:
+    assert (a.name, a.code, a.integer, a.params) == (b.name, b.code, b.integer, b.params)
+    for p, q in zip(a.populations, b.populations, strict=True):
+        assert (p.name, p.shape, p.role, p.dynamics, p.offset, p.unit, p.out_unit) == \
+            (q.name, q.shape, q.role, q.dynamics, q.offset, q.unit, q.out_unit)
+        for field in ("threshold", "reset", "out_weight", "bias"):
+            assert np.array_equal(getattr(p, field), getattr(q, field)), (p.name, field)
+    for p, q in zip(a.projections, b.projections, strict=True):
+        assert (p.name, p.kind, p.stride, p.padding, p.delay) == (q.name, q.kind, q.stride,
+                                                                  q.padding, q.delay)
+        assert np.array_equal(p.weight, q.weight), p.name
+
+
+@pytest.mark.parametrize("precision", [Precision(), Precision.ideal()])
+def test_converting_codes_together_gives_each_network_convert_gives(precision) -> None:
+    wl = load_workload("digits-cnn")
+    codes = [Rate(T=8), Rate(T=20, input="poisson"), make_code("fs"), make_code("ttfs", T=16)]
+    for code, together in zip(codes, wl.convert_codes(codes, precision), strict=True):
+        assert_same_network(together, wl.convert(code, precision))

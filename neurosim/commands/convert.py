@@ -106,13 +106,13 @@ def run(args: argparse.Namespace) -> int:
         raise NeurosimError("--out saves one network, but --T lists several", fix="give one T with --out")
     codes = [make_code(args.code, **code_options(args, args.code, t)) for t in t_values]
     precision = precision_from(args)
-    first = workload.convert(codes[0], precision)  # a model the code cannot take fails here
+    snns = workload.convert_codes(codes, precision)  # a model the code cannot take fails here
+    first = snns[0]
     ann = float(np.mean(np.argmax(forward(workload.model, x), axis=1) == y))
     print(f"{workload.model.name} on {len(y)} test images of {workload.dataset.name}: "
           f"ANN accuracy {100 * ann:.2f} %")
     print(f"{'code':<6} {'params':<12} {'SNN acc %':>9} {'Δ pp':>7} {'spikes/neuron':>14} "
           f"{'steps/image':>12} {'latency steps':>14}")
-    snns = [first] + [workload.convert(code, precision) for code in codes[1:]]
     # A rate T sweep reads every T out of one run of the largest where that is exact.
     results = simulate_windows(snns, x) if len(snns) > 1 else [simulate(first, x)]
     last = None
