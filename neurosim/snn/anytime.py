@@ -19,9 +19,9 @@ its own by :func:`neurosim.snn.functional.simulate`.
 
 The run keeps no per-step spike tensor: per image chunk it holds the potentials, the
 running spike counts and output sums, and a copy of them at each requested T. Spikes go
-through numba scatter kernels in int64 (exact), one call per projection per step, with
-every population laid out channels-last inside the run so a spike adds a contiguous run
-of output channels.
+through numba scatter kernels in integers (int32 where one step's input provably fits,
+else int64: exact either way), one call per projection per step, with every population
+laid out channels-last inside the run so a spike adds a contiguous run of output channels.
 """
 
 from __future__ import annotations
