@@ -9,7 +9,7 @@ event engine over the first ``images`` test images streamed back to back.
 from __future__ import annotations
 
 import concurrent.futures as cf
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from neurosim.report.summary import (
     summary_block,
 )
 from neurosim.report.table import Table
+from neurosim.snn.anytime import simulate_windows
 from neurosim.snn.functional import FunctionalResult, simulate
 from neurosim.snn.network import SNN
 from neurosim.snn.quantise import Precision, potential_bits_needed
@@ -121,14 +122,44 @@ def precision_for(hw: Hardware) -> Precision:
     return Precision(weight_bits=int(hw.chip.core.weight_bits))
 
 
+def _accuracy_split(config: Configuration, workload: Workload) -> tuple[np.ndarray, np.ndarray]:
+    """The test images and labels the functional simulator measures accuracy on."""
+    x_test, y_test = workload.x_test, workload.y_test
+    if config.accuracy_images is not None:
+        x_test, y_test = x_test[:config.accuracy_images], y_test[:config.accuracy_images]
+    return x_test, y_test
+
+
+def functional_runs(configs: Sequence[Configuration], workload: Workload, hardware: Hardware
+                    ) -> list[tuple[SNN, FunctionalResult]]:
+    """Each configuration's network and functional result, for :func:`run_configuration`.
+
+    Simulated together, so a rate T sweep reads every T out of one run of the largest
+    (:func:`neurosim.snn.anytime.simulate_windows`; separate runs where that would not be
+    exact). The configurations must share their model, data and accuracy images.
+    """
+    if not configs:
+        return []
+    if len({(c.model, c.dataset, c.accuracy_images) for c in configs}) > 1:
+        raise NeurosimError("functional runs share one model, data set and test split",
+                            fix="group configurations by model, dataset and accuracy_images")
+    snns = workload.convert_codes([make_code(c.code, **dict(c.code_options)) for c in configs],
+                                  precision_for(hardware))
+    x_test, _ = _accuracy_split(configs[0], workload)
+    return list(zip(snns, simulate_windows(snns, x_test)))
+
+
 def run_configuration(config: Configuration, *, workload: Workload | None = None,
                       hardware: Hardware | None = None,
                       step: Callable[[str], None] | None = None,
-                      executor: cf.Executor | None = None) -> RunResult:
+                      executor: cf.Executor | None = None,
+                      prepared: tuple[SNN, FunctionalResult] | None = None) -> RunResult:
     """Convert, compile and simulate one configuration; ``step`` hears each stage's name.
 
     With an ``executor`` the engine's streams of images run on it in parallel (the results
-    are identical to a serial run).
+    are identical to a serial run). ``prepared`` is the configuration's network and
+    functional result from :func:`functional_runs` (on the same workload and hardware),
+    which skips those stages.
     """
     def say(stage: str) -> None:
         if step is not None:
@@ -136,20 +167,21 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
 
     workload = workload or load_workload(config.model, config.dataset)
     hw = hardware or load_hardware(config.hardware, dict(config.overrides))
-    options = dict(config.code_options)
+    x_test, y_test = _accuracy_split(config, workload)
     k_choice = None
-    if config.code == "fs" and options.get("K") == K_AUTO:
-        say("choose K")
-        k_choice = choose_k(workload, precision_for(hw), options)
-        options["K"] = k_choice.K
-    code = make_code(config.code, **options)
-    say("convert")
-    snn = workload.convert(code, precision_for(hw))
-    x_test, y_test = workload.x_test, workload.y_test
-    if config.accuracy_images is not None:
-        x_test, y_test = x_test[:config.accuracy_images], y_test[:config.accuracy_images]
-    say("functional")
-    functional = simulate(snn, x_test)
+    if prepared is not None:
+        snn, functional = prepared
+    else:
+        options = dict(config.code_options)
+        if config.code == "fs" and options.get("K") == K_AUTO:
+            say("choose K")
+            k_choice = choose_k(workload, precision_for(hw), options)
+            options["K"] = k_choice.K
+        code = make_code(config.code, **options)
+        say("convert")
+        snn = workload.convert(code, precision_for(hw))
+        say("functional")
+        functional = simulate(snn, x_test)
     say("compile")
     traffic = placement_traffic(snn, workload.calibration(PLACEMENT_IMAGES))
     mapping = compile_network(snn, hw, traffic, placer=config.placer, seed=config.seed)
@@ -175,7 +207,7 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     block["potential_bits_needed"] = potential_bits_needed(snn) if snn.integer else None
     block["potential_bits_chip"] = int(hw.chip.core.potential_bits)
     return RunResult(summary=block, snn=snn, hardware=hw, mapping=mapping,
-                               measurement=measurement, functional=functional)
+                     measurement=measurement, functional=functional)
 
 
 def options_tuple(options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:

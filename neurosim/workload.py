@@ -7,6 +7,7 @@ user names another. Calibration (the activation scales of each code) uses the fi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from neurosim.ann.model import Model
 from neurosim.ann.zoo import resolve_model
 from neurosim.coding.base import SpikeCode
 from neurosim.datasets import Dataset, as_model_input, check_fits, load_dataset
-from neurosim.snn.convert import convert
+from neurosim.snn.convert import convert, convert_codes
 from neurosim.snn.network import SNN
 from neurosim.snn.quantise import Precision
 
@@ -49,6 +50,14 @@ class Workload:
         snn = convert(self.model, code, self.calibration(), precision)
         snn.metadata.setdefault("dataset", self.dataset.name)
         return snn
+
+    def convert_codes(self, codes: Sequence[SpikeCode], precision: Precision | None = None
+                      ) -> list[SNN]:
+        """:meth:`convert` for each code, sharing what does not depend on it (a T sweep)."""
+        snns = convert_codes(self.model, codes, self.calibration(), precision)
+        for snn in snns:
+            snn.metadata.setdefault("dataset", self.dataset.name)
+        return snns
 
 
 def load_workload(model: str | Path | Model, dataset: str | Path | None = None) -> Workload:

@@ -28,7 +28,13 @@ from neurosim.choose_k import K_AUTO
 from neurosim.compiler.mapping import core_location
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
-from neurosim.pipeline import Configuration, RunResult, options_tuple, run_configuration
+from neurosim.pipeline import (
+    Configuration,
+    RunResult,
+    functional_runs,
+    options_tuple,
+    run_configuration,
+)
 from neurosim.report.summary import per_core_table, per_layer_table
 from neurosim.snn.functional import simulate_stream
 from neurosim.stats import accuracy_interval, discordant_counts, format_accuracy, mcnemar_exact
@@ -129,15 +135,21 @@ def compare(model: str = "digits-cnn", hardware: str = "loihi",
             settings.append(("fs", {"K": K_AUTO, **(fs_options or {})}))  # K None: per activation
         else:
             settings.append((code, dict(ttfs_options or {})))
+    configs = [Configuration(model=model, hardware=hardware, code=code,
+                             code_options=options_tuple(options), placer=placer, images=images,
+                             accuracy_images=accuracy_images, dataset=dataset)
+               for code, options in settings]
+    # The rate rows' accuracy and spikes come from one functional run of the largest T.
+    rate_rows = [i for i, (code, _) in enumerate(settings) if code == "rate"]
+    if progress and rate_rows:
+        progress(0, len(settings), "rate: functional")
+    prepared = dict(zip(rate_rows, functional_runs([configs[i] for i in rate_rows], workload, hw)))
     results = []
-    for i, (code, options) in enumerate(settings):
+    for i, ((code, options), config) in enumerate(zip(settings, configs)):
         label = " ".join([code.upper() if code != "rate" else code,
                           *(f"{k}={v}" for k, v in options.items() if v is not None)])
-        config = Configuration(model=model, hardware=hardware, code=code,
-                               code_options=options_tuple(options), placer=placer, images=images,
-                               accuracy_images=accuracy_images, dataset=dataset)
         results.append(run_configuration(
-            config, workload=workload, hardware=hw,
+            config, workload=workload, hardware=hw, prepared=prepared.get(i),
             step=(lambda stage, i=i, label=label: progress(i, len(settings), f"{label}: {stage}"))
             if progress else None))
     if progress:

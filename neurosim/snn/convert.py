@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from neurosim.ann.forward import forward_all
@@ -59,13 +61,26 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
     ``calibration`` is a batch of training images in the model's input shape; the code sets
     each layer's scale from the ANN's activations on them.
     """
+    return convert_codes(model, [code], calibration, precision)[0]
+
+
+def convert_codes(model: Model, codes: Sequence[SpikeCode], calibration: np.ndarray,
+                  precision: Precision | None = None) -> list[SNN]:
+    """:func:`convert` for each of ``codes``, folding the layers and running the ANN once.
+
+    What does not depend on the code (the populations' linear terms, the folded
+    projections, the calibration activations) is computed once, so a T sweep costs one
+    conversion plus a cheap step per T; each network is the one :func:`convert` gives.
+    """
     precision = precision or Precision()
     readout = _readout_layer(model)
     spiking = [lyr for lyr in model.layers if is_spiking_layer(lyr) and lyr.name != model.output]
-    code = code.for_model({lyr.function for lyr in spiking if isinstance(lyr, Activation)})
-    for layer in spiking:
-        if isinstance(layer, Activation):
-            code.check_activation(layer.function, layer.name)
+    functions = {lyr.function for lyr in spiking if isinstance(lyr, Activation)}
+    codes = [code.for_model(functions) for code in codes]
+    for code in codes:
+        for layer in spiking:
+            if isinstance(layer, Activation):
+                code.check_activation(layer.function, layer.name)
     # Pre-activation of each population: what its linear terms read.
     pre = {lyr.name: (lyr.inputs[0] if isinstance(lyr, Activation) else None) for lyr in spiking}
     pre[readout] = readout
@@ -79,9 +94,22 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
                                     where=f"{model.source}: layer {name!r}")
     stage = _stages({n: [t.source for t in terms[n]] for n in order}, order)
     calibration = np.asarray(calibration, dtype=np.float64)
-    activations = forward_all(model, calibration)
+    activations = forward_all(model, calibration) if codes else {}
     input_range = (float(calibration.min()), float(calibration.max()))
+    biases = {name: affine_bias(model, pre[name], {t.source for t in terms[name]})
+              for name in order if not isinstance(model.layer(name), Input)}
+    folded = {(name, i): fold_chain(term.chain, tuple(model.shapes[term.source]),
+                                    f"{model.source}: layer {name!r}")
+              for name in order for i, term in enumerate(terms[name])}
+    return [_network(model, code, precision, readout, order, terms, stage, activations,
+                     input_range, biases, folded) for code in codes]
 
+
+def _network(model: Model, code: SpikeCode, precision: Precision, readout: str,
+             order: list[str], terms: dict[str, list], stage: dict[str, int],
+             activations: dict[str, np.ndarray], input_range: tuple[float, float],
+             biases: dict[str, np.ndarray], folded: dict[tuple[str, int], tuple]) -> SNN:
+    """One code's network from the code-independent parts of :func:`convert_codes`."""
     populations: list[Population] = []
     for name in order:
         layer = model.layer(name)
@@ -94,7 +122,7 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
             seqs = code.neuron_sequences(function, activations[name], role)
             seq_t, seq_h, seq_d = seqs.threshold, seqs.reset, seqs.out_weight
         bias = (np.zeros(int(np.prod(model.shapes[name]))) if role == "input"
-                else affine_bias(model, pre[name], {t.source for t in terms[name]}))
+                else biases[name].copy())
         if code.dynamics == "if":
             bias = bias / window  # the bias is a current, delivered every step of the window
         populations.append(Population(
@@ -107,13 +135,13 @@ def convert(model: Model, code: SpikeCode, calibration: np.ndarray,
     projections: list[Projection] = []
     for name in order:
         for i, term in enumerate(terms[name]):
-            where = f"{model.source}: layer {name!r}"
-            kind, weight, stride, padding = fold_chain(term.chain, tuple(model.shapes[term.source]), where)
+            kind, weight, stride, padding = folded[(name, i)]
             gap = stage[name] - stage[term.source]
             suffix = f"#{i}" if len(terms[name]) > 1 else ""
             projections.append(Projection(
                 name=f"{term.source}->{name}{suffix}", source=term.source, target=name, kind=kind,
-                weight=weight, stride=stride, padding=padding, delay=(gap - 1) * code.stage_steps))
+                weight=weight.copy(), stride=stride, padding=padding,
+                delay=(gap - 1) * code.stage_steps))
 
     params = {**code.params(), "input_range": input_range,
               "precision": {"integer": precision.integer, "weight_bits": precision.weight_bits,
