@@ -93,6 +93,7 @@ class HardwareRun:
     link_serialisation_s: np.ndarray  # (L,)
     link_kind: np.ndarray             # (L,) index into mesh.LINK_KINDS
     mesh_size_x: int
+    split_neurons: int = 0          # neurons whose fan-in is split over partial compartments
 
     # --- merging -------------------------------------------------------------------------
     @classmethod
@@ -129,7 +130,7 @@ class HardwareRun:
             chips_used=first.chips_used, latency_steps=first.latency_steps,
             window=first.window, deepest_offset=first.deepest_offset, tick_s=first.tick_s,
             link_serialisation_s=first.link_serialisation_s, link_kind=first.link_kind,
-            mesh_size_x=first.mesh_size_x,
+            mesh_size_x=first.mesh_size_x, split_neurons=first.split_neurons,
         )
 
     # --- figures -------------------------------------------------------------------------
@@ -394,7 +395,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         deepest_offset=max(p.offset for p in snn.populations),
         tick_s=float(chip.sync.tick_s) if tick else None,
         link_serialisation_s=t.mesh.serialisation_s, link_kind=t.mesh.kind,
-        mesh_size_x=t.mesh.size_x,
+        mesh_size_x=t.mesh.size_x, split_neurons=len(np.unique(t.comp_neuron)),
     )
 
 
