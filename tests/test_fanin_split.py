@@ -213,7 +213,7 @@ def test_random_networks_split(spec, side, seed, axons, multicast, density) -> N
     except NeurosimError as exc:  # a one-level split does not fit: said in one line
         assert "fan-in" in str(exc) or "partial sums" in str(exc) or "fits no core" in str(exc)
         return
-    cores, usage = mapping_usage(snn, hw, mapping)
+    _, usage = mapping_usage(snn, hw, mapping)
     assert not usage.violations(hw.chip.core)
     images = np.random.default_rng(seed).random((3, side * side)) * 40
     run, ref = assert_same_as_functional(snn, mapping, hw, images)
@@ -249,27 +249,20 @@ def test_refused_without_fanin_split() -> None:
 
 
 def test_hardware_without_the_key_does_not_split(tmp_path) -> None:
-    from neurosim.hardware.loader import load_hardware as load
-
-    text = open(load("truenorth").file).read()
-    assert "fanin_split" in text
-    stripped = "\n".join(line for line in text.splitlines()
-                         if "fanin_split" not in line)
-    # Drop the key with its value lines (indented under it).
+    """A file written before the key existed keeps working, and refuses as before."""
+    text = open(load_hardware("loihi").file).read()
     lines, skip = [], False
-    for line in text.splitlines():
-        if line.startswith("  fanin_split:"):
-            skip = True
-            continue
-        if skip and line.startswith("    "):
-            continue
-        skip = False
-        lines.append(line)
-    path = tmp_path / "nosplit.yaml"
+    for line in text.splitlines():  # drop the key and its indented value lines
+        skip = line.startswith("  fanin_split:") or (skip and line.startswith("    "))
+        if not skip:
+            lines.append(line)
+    path = tmp_path / "old-loihi.yaml"
     path.write_text("\n".join(lines) + "\n")
-    assert stripped  # the file had the key; the copy has not
-    hw = load(str(path))
+    assert "fanin_split" not in path.read_text()
+    hw = load_hardware(str(path), {"core.input_axons": 3})
     assert hw.chip.core.fanin_split is False
+    with pytest.raises(NeurosimError, match="does not split fan-in"):
+        compile(_hand_snn(), hw)
 
 
 def test_mapping_file_round_trip(tmp_path) -> None:
@@ -315,7 +308,7 @@ def test_mnist_cnn_compiles_and_agrees_on_loihi() -> None:
     mapping = compile(snn, hw)
     assert mapping.stats["split_neurons"] == dense.size
     assert mapping.stats["cores_used"] <= hw.chip.cores
-    cores, usage = mapping_usage(snn, hw, mapping)
+    _, usage = mapping_usage(snn, hw, mapping)
     assert not usage.violations(hw.chip.core)
     run, ref = assert_same_as_functional(snn, mapping, hw, images[:2])
     assert run.totals()["partial_sum_packets"] == expected_partial_packets(snn, mapping, ref) > 0
