@@ -211,7 +211,7 @@ def test_random_networks_split(spec, side, seed, axons, multicast, density) -> N
     try:
         mapping = compile(snn, hw, placer="baseline" if seed % 2 else "optimised", effort=0.05)
     except NeurosimError as exc:  # a one-level split does not fit: said in one line
-        assert "fan-in" in str(exc) or "partial sums" in str(exc) or "fits no core" in str(exc)
+        assert "partial sums per neuron" in str(exc) or "fits no core" in str(exc)
         return
     _, usage = mapping_usage(snn, hw, mapping)
     assert not usage.violations(hw.chip.core)
@@ -244,7 +244,8 @@ def test_refused_without_fanin_split() -> None:
     with pytest.raises(NeurosimError) as info:
         compile(snn, hw)
     text = str(info.value)
-    assert "'L1'" in text and "fan-in of 4" in text and "3 input axons" in text
+    assert "layer 'L1'" in text and "needs 4 input axons (its fan-in)" in text
+    assert "more than the 3 of one core" in text
     assert "core.fanin_split" in text and "\n" not in text
 
 
@@ -288,7 +289,7 @@ def test_cli_compile_simulate_and_refusal(tmp_path, capsys) -> None:
     code = main(["compile", snn_path, "--hw", "loihi", "--set", "core.input_axons=3",
                  "--set", "core.fanin_split=false", "--out", str(tmp_path / "n.yaml")])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1 and "fan-in of 4" in err
+    assert code == 2 and len(err.splitlines()) == 1 and "needs 4 input axons (its fan-in)" in err
 
 
 # --- the MNIST CNN of issue 12 on the shipped loihi ----------------------------------------
@@ -313,5 +314,5 @@ def test_mnist_cnn_compiles_and_agrees_on_loihi() -> None:
     run, ref = assert_same_as_functional(snn, mapping, hw, images[:2])
     assert run.totals()["partial_sum_packets"] == expected_partial_packets(snn, mapping, ref) > 0
     _check_invariants(run, hw, False)
-    with pytest.raises(NeurosimError, match="fan-in of 6,"):
+    with pytest.raises(NeurosimError, match="alone needs 6,"):
         compile(snn, load_hardware("loihi", {"core.fanin_split": False}))
