@@ -213,8 +213,12 @@ def test_random_networks_split(spec, side, seed, axons, multicast, density) -> N
     except NeurosimError as exc:  # a one-level split does not fit: said in one line
         assert "partial sums per neuron" in str(exc) or "fits no core" in str(exc)
         return
-    _, usage = mapping_usage(snn, hw, mapping)
+    cores, usage = mapping_usage(snn, hw, mapping)
     assert not usage.violations(hw.chip.core)
+    # The partitioner's block records and the recount from the synapses agree.
+    for i, core in enumerate(cores):
+        (block,) = [b for b in mapping.blocks if b.core == core]
+        assert block.usage == usage.record(i)
     images = np.random.default_rng(seed).random((3, side * side)) * 40
     run, ref = assert_same_as_functional(snn, mapping, hw, images)
     assert run.totals()["partial_sum_packets"] == expected_partial_packets(snn, mapping, ref)
