@@ -248,7 +248,7 @@ def test_refused_without_fanin_split() -> None:
     with pytest.raises(NeurosimError) as info:
         compile(snn, hw)
     text = str(info.value)
-    assert "layer 'L1'" in text and "needs 4 input axons (its fan-in)" in text
+    assert "population 'L1'" in text and "needs 4 input axons (its fan-in)" in text
     assert "more than the 3 of one core" in text
     assert "core.fanin_split" in text and "\n" not in text
 

@@ -221,9 +221,9 @@ def _check_single_neurons(info: _Pop, core: CoreLimits, hw_name: str = "") -> No
     if len(info.fanin) and info.fanin.max() > core.input_axons and not core.fanin_split:
         n = int(np.argmax(info.fanin))
         raise NeurosimError(
-            f"layer {info.name!r}: neuron {n} alone needs {int(info.fanin[n]):,} input axons "
-            f"(its fan-in), more than the {core.input_axons:,} of one core, and hardware "
-            f"{hw_name!r} does not split fan-in (core.fanin_split is false)", where=where,
+            f"neuron {n} alone needs {int(info.fanin[n]):,} input axons (its fan-in), more "
+            f"than the {core.input_axons:,} of one core, and hardware {hw_name!r} does not "
+            f"split fan-in (core.fanin_split is false)", where=where,
             fix="use a chip whose cores split fan-in (--set core.fanin_split=true), one with "
                 "more input axons per core (--set core.input_axons=N), or a layer with fewer "
                 "inputs per neuron")

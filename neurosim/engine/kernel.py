@@ -28,7 +28,8 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
    cross the network after all spike packets of the step (a second pass over the links,
    which keep their ``link_free``): a conservative order, as a partial sum cannot leave
    before its core has served its inputs. The sum itself is already in the neuron's ring
-   slot (step 2), so the arithmetic is that of the unsplit neuron.
+   slot (step 2), so the arithmetic is that of the unsplit neuron. In the packet trace a
+   partial sum's ``source_neuron`` is the split neuron and its ``synapses`` is 1.
 6. **End.** ``E_t = S_t + work + barrier`` (barrier mode) or ``S_t + max(work, tick)``
    (tick mode), where ``work`` runs to the last core activity; ``S_{t+1} = E_t``.
 
