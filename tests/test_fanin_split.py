@@ -153,6 +153,18 @@ def test_hand_network_counts_and_energy() -> None:
     assert extra["synaptic_events"] == 4 and extra["spikes"] == 0
 
 
+@pytest.mark.parametrize("chip", ["spinnaker", "loihi2"])
+def test_hand_network_on_tick_and_multicast_chips(chip: str) -> None:
+    """A tick-synchronised chip (SpiNNaker) and a multicast one (Loihi 2): the same four
+    partial sums, the same spikes."""
+    snn = _hand_snn()
+    hw = load_hardware(chip, {"core.input_axons": 3})
+    mapping = compile(snn, hw)
+    run, _ = assert_same_as_functional(snn, mapping, hw, np.array([[0.0, 0.0, 32.0, 32.0]]))
+    assert run.totals()["partial_sum_packets"] == 4
+    _check_invariants(run, hw, hw.chip.core.multicast)
+
+
 def test_partial_sums_leave_after_their_inputs_are_served() -> None:
     snn = _hand_snn()
     hw = load_hardware("loihi", {"core.input_axons": 3})

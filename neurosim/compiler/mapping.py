@@ -121,12 +121,3 @@ class Mapping:
             if block.group == 0:
                 cores[snn.first_neuron(block.population) + block.neurons] = block.core
         return cores
-
-    @property
-    def split_neurons(self) -> int:
-        """Neurons with at least one partial compartment."""
-        split: set[tuple[str, int]] = set()
-        for block in self.blocks:
-            if block.group:
-                split.update((block.population, int(n)) for n in block.neurons)
-        return len(split)
