@@ -113,15 +113,16 @@ def split_mapping_usage(snn: SNN, hw: Hardware, mapping: Mapping) -> tuple[np.nd
                + np.bincount(c_unit, minlength=n_units)).astype(np.int64)
     weights = np.zeros(n_units, dtype=np.int64)
     pair_parts = []
-    for proj, src, tgt, unit_core in synapse_cores(snn, mapping):
+    for proj, src, _, unit_core in synapse_cores(snn, mapping):
         unit = np.searchsorted(cores, unit_core)
         pair_parts.append(count_pairs(src, unit, n_units))
         pop = snn.population(proj.target)
         split = proj.target in mapping.fanin_groups
         if proj.kind == "conv" and core.weight_sharing and not split:
-            per_channel = int(np.prod(pop.shape[1:]))
-            channel = (tgt - snn.first_neuron(proj.target)) // per_channel
-            keys = distinct(unit * (pop.shape[0] + 1) + channel)
+            # A shared kernel slice per (core, output channel) held, as in usage.py.
+            first = snn.first_neuron(proj.target)
+            channel = np.arange(pop.size) // int(np.prod(pop.shape[1:]))
+            keys = distinct(home[first:first + pop.size] * (pop.shape[0] + 1) + channel)
             weights += (np.bincount(keys // (pop.shape[0] + 1), minlength=n_units)
                         * kernel_slice_weights(proj))
         else:
