@@ -8,6 +8,9 @@ else that escapes is a bug in neurosim and keeps its traceback.
 from __future__ import annotations
 
 EXIT_USER_ERROR = 2
+# Characters str.splitlines() breaks at: shown escaped, so that a message stays one line
+# even when it quotes a user's key or value that contains one.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 class NeurosimError(Exception):
@@ -34,7 +37,7 @@ class NeurosimError(Exception):
         text = f"{self.where}: {self.what}" if self.where else self.what
         if self.fix:
             text = f"{text.rstrip('.')}. {self.fix}"
-        return text
+        return text.translate(_LINE_BREAKS)
 
     def __str__(self) -> str:
         return self.message

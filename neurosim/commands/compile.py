@@ -113,6 +113,11 @@ def _print_summary(snn: SNN, hw: Hardware, stats: dict[str, Any], placer: str) -
         binds = stats["binding_limit_blocks"][limit]
         print(f"  {LIMIT_LABELS[limit]:<22} {_pct(fr['mean'])} / {_pct(fr['max'])}"
               f"   binding on {binds} core(s)")
+    if stats.get("split_neurons"):
+        print(f"fan-in split: {stats['split_neurons']:,} neurons wider than "
+              f"{hw.chip.core.input_axons:,} input axons, with {stats['partial_blocks']:,} "
+              f"partial blocks (about {stats['partial_sum_packets_per_image']:,.1f} partial-sum "
+              f"packets per image)")
     print(f"traffic: {note_line(stats)}")
     cost = stats["cost"]
     kind = "tree links" if cost["multicast"] else "hops"

@@ -17,11 +17,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from neurosim.compiler.fanin import split_mapping_usage
 from neurosim.compiler.mapping import Block, Mapping, hardware_hash
 from neurosim.compiler.partition import Partition, partition
-from neurosim.compiler.place import PLACERS, layer_ordered, optimise
+from neurosim.compiler.place import PLACERS, layer_ordered, optimise, placement_cost
 from neurosim.compiler.route import (
     Fanout,
+    TrafficCost,
     destination_cores,
     traffic_cost,
     traffic_matrix,
@@ -150,11 +152,15 @@ def compile(snn: SNN, hw: Hardware,
     part = partition(snn, hw, spikes)
     check_fits_board(part, hw)
     src, dst, packets = traffic_matrix(part.fanout, spikes, part.block_of_neuron, part.n_blocks)
+    p_src, p_dst, p_packets = part.partial_traffic
+    src, dst = np.concatenate([src, p_src]), np.concatenate([dst, p_dst])
+    packets = np.concatenate([packets, p_packets])
     placements = {"baseline": layer_ordered(part.n_blocks)}
     if placer == "optimised":
         placements["optimised"] = optimise(hw, part.n_blocks, src, dst, packets, seed, effort)
-    costs = {name: traffic_cost(hw, part.fanout.relabel(cores), spikes,
-                                cores[part.block_of_neuron])
+    costs = {name: _with_partial_sums(
+                 hw, traffic_cost(hw, part.fanout.relabel(cores), spikes,
+                                  cores[part.block_of_neuron]), part, cores)
              for name, cores in placements.items()}
     chosen = placer
     if placer == "optimised" and costs["optimised"].packets_hops > costs["baseline"].packets_hops:
@@ -166,7 +172,19 @@ def compile(snn: SNN, hw: Hardware,
                    for i, b in enumerate(part.blocks))
     stats = _stats(snn, hw, part, cores, costs, placer, chosen, spikes, spike_counts is None)
     return Mapping(snn_name=snn.name, hardware_name=hw.name, hardware_hash=hardware_hash(hw),
-                   blocks=blocks, placer=placer, seed=int(seed), stats=stats)
+                   blocks=blocks, placer=placer, seed=int(seed), stats=stats,
+                   fanin_groups=dict(part.fanin_groups))
+
+
+def _with_partial_sums(hw: Hardware, cost: TrafficCost, part: Partition, cores: np.ndarray
+                       ) -> TrafficCost:
+    """The spike traffic plus the expected partial-sum packets (one destination each)."""
+    p_src, p_dst, p_packets = part.partial_traffic
+    if not len(p_src):
+        return cost
+    hops, inter = placement_cost(hw, p_src, p_dst, p_packets, cores)
+    return TrafficCost(cost.packets + float(p_packets.sum()), cost.packets_hops + hops,
+                       cost.interchip_hops + inter)
 
 
 def _stats(snn: SNN, hw: Hardware, part: Partition, cores: np.ndarray, costs: dict, placer: str,
@@ -191,6 +209,10 @@ def _stats(snn: SNN, hw: Hardware, part: Partition, cores: np.ndarray, costs: di
         "tiles_used": len(tiles),
         "blocks_per_population": {p.name: int(sum(b.population == p.name for b in part.blocks))
                                   for p in snn.populations},
+        "split_neurons": len({(b.population, int(n)) for b in part.blocks if b.group
+                              for n in b.neurons}),
+        "partial_blocks": sum(1 for b in part.blocks if b.group),
+        "partial_sum_packets_per_image": float(part.partial_traffic[2].sum()),
         "utilisation": part.usage.summary(core),
         "binding_limit_blocks": {name: int(n) for name, n in zip(Usage.limits(), binding)},
         "traffic_estimate": "uniform: one spike per spiking neuron" if uniform
@@ -203,6 +225,8 @@ def _stats(snn: SNN, hw: Hardware, part: Partition, cores: np.ndarray, costs: di
 
 def mapping_usage(snn: SNN, hw: Hardware, mapping: Mapping) -> tuple[np.ndarray, Usage]:
     """(cores, exact usage of each of those cores) of a mapping, from the synapses."""
+    if mapping.fanin_groups:
+        return split_mapping_usage(snn, hw, mapping)
     cores = mapping.cores_used()
     core_of_neuron = mapping.core_of_neuron(snn)
     index = np.searchsorted(cores, core_of_neuron)

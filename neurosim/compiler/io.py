@@ -20,6 +20,10 @@ core, plus the compiler's figures (``stats``)::
       slot: 1
       neurons: [[0, 2], [8, 10], ...]
       usage: {neurons: 64, synapse_memory_bits: 4608, ...}
+    - population: fc1
+      group: 1          # a partial block (absent: 0, the neurons themselves)
+      ...
+    fanin_groups: {fc1: [3136]}   # only when some fan-in is split
     stats: {...}
 
 Loading checks the file against the SNN and the hardware it is used with: every neuron
@@ -76,7 +80,7 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
     blocks = []
     for block in mapping.blocks:
         loc = core_location(hw, block.core)
-        blocks.append({
+        record = {
             "population": block.population,
             "label": block.label,
             "core": int(block.core),
@@ -85,7 +89,10 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
             "slot": loc.slot,
             "neurons": _FlowList(ranges(block.neurons)),
             "usage": plain(block.usage),
-        })
+        }
+        if block.group:
+            record["group"] = int(block.group)
+        blocks.append(record)
     data = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -99,6 +106,9 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
         "blocks": blocks,
         "stats": plain(mapping.stats),
     }
+    if mapping.fanin_groups:
+        data["fanin_groups"] = {name: _FlowList(int(c) for c in cuts)
+                                for name, cuts in mapping.fanin_groups.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as fh:
         yaml.dump(data, fh, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=1 << 30)
@@ -129,7 +139,9 @@ def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None =
         mapping = Mapping(snn_name=str(data["snn"]), hardware_name=str(data["hardware"]["name"]),
                           hardware_hash=str(data["hardware"]["hash"]), blocks=blocks,
                           placer=str(data.get("placer", "baseline")), seed=int(data.get("seed", 0)),
-                          stats=dict(data.get("stats") or {}))
+                          stats=dict(data.get("stats") or {}),
+                          fanin_groups={str(k): tuple(int(c) for c in v)
+                                        for k, v in (data.get("fanin_groups") or {}).items()})
     except (KeyError, TypeError, ValueError) as exc:
         raise NeurosimError(f"the mapping file is incomplete or malformed ({exc})", where=where,
                             fix="compile the network again") from None
@@ -162,14 +174,23 @@ def _read_block(rec: dict, i: int, where: str) -> Block:
         raise NeurosimError(f"block {i}: usage is {type(usage).__name__}, expected a mapping",
                             where=where, fix="write usage as {limit: count}, or leave it out")
     usage = {str(k): int(v) for k, v in usage.items()}
+    group = int(rec.get("group", 0))
+    if group < 0:
+        raise NeurosimError(f"block {i}: group {group} is negative", where=where,
+                            fix="group is 0 (the neurons) or g >= 1 (partial compartments)")
     return Block(population=str(rec["population"]), neurons=neurons, core=int(rec["core"]),
-                 label=str(rec.get("label", "")), usage=usage)
+                 label=str(rec.get("label", "")), usage=usage, group=group)
 
 
 def check_hardware(mapping: Mapping, hw: Hardware, where: str = "mapping",
                    data: dict | None = None) -> None:
     """The mapping was compiled for this hardware layout, and its cores are on the board."""
     expected = hardware_hash(hw)
+    if mapping.fanin_groups and not hw.chip.core.fanin_split:
+        names = ", ".join(sorted(mapping.fanin_groups))
+        raise NeurosimError(f"the mapping splits the fan-in of {names}, but {hw.name!r} does not "
+                            f"split fan-in (core.fanin_split is false)", where=where,
+                            fix="compile again for this hardware, or --set core.fanin_split=true")
     if mapping.hardware_hash != expected:
         raise NeurosimError(
             f"the mapping was compiled for hardware {mapping.hardware_name!r} (layout hash "
@@ -210,7 +231,16 @@ def check_snn(mapping: Mapping, snn: SNN, where: str = "mapping") -> None:
             raise NeurosimError(f"block {i} holds neuron {int(block.neurons[-1])} of "
                                 f"{block.population!r}, which has {pop.size}", where=where,
                                 fix="compile this network again")
+        if block.group:
+            cuts = mapping.fanin_groups.get(block.population)
+            if cuts is None or block.group > len(cuts):
+                raise NeurosimError(f"block {i} is a partial block of source group {block.group} "
+                                    f"of {block.population!r}, whose fan-in the mapping does not "
+                                    f"split into that many groups", where=where,
+                                    fix="compile this network again")
+            continue
         np.add.at(placed, snn.first_neuron(pop.name) + block.neurons, 1)
+    check_compartments(mapping, snn, where)
     for count, what in ((0, "no block"), (2, "several blocks")):
         bad = np.flatnonzero(placed == 0) if count == 0 else np.flatnonzero(placed > 1)
         if len(bad):
@@ -232,3 +262,25 @@ def check_limits(mapping: Mapping, snn: SNN, hw: Hardware, where: str = "mapping
         raise NeurosimError(f"core {int(cores[unit])} needs {used:,} {LIMIT_LABELS[limit]}, the "
                             f"core has {cap:,} ({len(problems)} limit(s) exceeded in all)",
                             where=where, fix="compile again instead of editing blocks by hand")
+
+
+def check_compartments(mapping: Mapping, snn: SNN, where: str = "mapping") -> None:
+    """Every synapse of a split population has its partial compartment, and only one."""
+    from neurosim.compiler.fanin import compartments, synapse_cores
+
+    names = {p.name for p in snn.populations}
+    for name in mapping.fanin_groups:
+        if name not in names:
+            raise NeurosimError(f"the mapping splits the fan-in of {name!r}, which the network "
+                                f"does not have", where=where, fix="compile this network again")
+    neuron, group, _ = compartments(snn, mapping)
+    keys = group * snn.n_neurons + neuron
+    if len(np.unique(keys)) != len(keys):
+        raise NeurosimError("a neuron has two partial compartments of one source group",
+                            where=where, fix="compile this network again")
+    for proj, _, tgt, core in synapse_cores(snn, mapping):
+        if proj.target in mapping.fanin_groups and (core < 0).any():
+            n = int(tgt[np.argmax(core < 0)] - snn.first_neuron(proj.target))
+            raise NeurosimError(f"neuron {n} of {proj.target!r} has inputs from a source group "
+                                f"without a partial compartment", where=where,
+                                fix="compile this network again")

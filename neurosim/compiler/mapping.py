@@ -59,9 +59,14 @@ def hardware_hash(hw: Hardware) -> str:
     Event costs, NoC timing and power do not enter, so a mapping stays valid across a sweep
     of those; a different core size or mesh gives a different hash.
     """
+    core = asdict(hw.chip.core)
+    # Whether fan-in may be split does not change what a mapping means; a mapping with
+    # partial compartments is refused on a chip without the feature when it is loaded. So
+    # mappings written before the key existed keep their hash.
+    core.pop("fanin_split")
     layout = {"board": [hw.board.chips_x, hw.board.chips_y],
               "chip": [hw.chip.mesh_x, hw.chip.mesh_y, hw.chip.cores_per_tile],
-              "core": asdict(hw.chip.core)}
+              "core": core}
     return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -70,6 +75,10 @@ class Block:
     """Neurons of one population (population-local indices, ascending) on one core.
 
     ``usage`` records what the block costs its core, by :class:`CoreLimits` field name.
+    ``group`` 0 is a block of the neurons themselves (their home); ``group`` g >= 1 is a
+    *partial block*: a partial compartment of each listed neuron, which sums the neuron's
+    inputs from source group g (:attr:`Mapping.fanin_groups`) and sends the sum to the
+    neuron's home core within the step.
     """
 
     population: str
@@ -77,11 +86,18 @@ class Block:
     core: int
     label: str = ""  # e.g. "channels 0-7, rows 0-3, cols 0-7"
     usage: dict[str, int] = field(default_factory=dict)
+    group: int = 0
 
 
 @dataclass(frozen=True, eq=False)
 class Mapping:
-    """A placement of every neuron of an SNN on the cores of a hardware description."""
+    """A placement of every neuron of an SNN on the cores of a hardware description.
+
+    ``fanin_groups`` names the populations whose fan-in is split: for each, the
+    network-wide neuron numbers at which source groups 1, 2, ... begin (a source neuron
+    ``s`` is in group ``searchsorted(cuts, s, "right")``). Synapses from group 0 land on
+    the neuron's home block, those from group g >= 1 on its partial block of group g.
+    """
 
     snn_name: str
     hardware_name: str
@@ -90,6 +106,7 @@ class Mapping:
     placer: str = "baseline"
     seed: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    fanin_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def cores_used(self) -> np.ndarray:
         return np.unique([b.core for b in self.blocks])
@@ -98,8 +115,9 @@ class Mapping:
         return np.unique(self.cores_used() // hw.chip.cores)
 
     def core_of_neuron(self, snn: SNN) -> np.ndarray:
-        """Core of every neuron in the network-wide numbering (−1 if unplaced)."""
+        """Home core of every neuron in the network-wide numbering (−1 if unplaced)."""
         cores = np.full(snn.n_neurons, -1, dtype=np.int64)
         for block in self.blocks:
-            cores[snn.first_neuron(block.population) + block.neurons] = block.core
+            if block.group == 0:
+                cores[snn.first_neuron(block.population) + block.neurons] = block.core
         return cores

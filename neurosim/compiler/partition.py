@@ -16,16 +16,22 @@ Other populations are split into contiguous ranges, greedily and then rebalanced
 
 Resources are counted as in :mod:`neurosim.compiler.usage`. Tilings are screened with
 exact per-neuron sums and an upper bound on input axons, then checked exactly.
+
+A population with a neuron wider than ``core.input_axons`` is split by source groups
+(:mod:`neurosim.compiler.fanin`) on a chip with ``core.fanin_split``: its home blocks and
+the partial blocks of each group are contiguous ranges; otherwise it is refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
+from types import SimpleNamespace
 
 import numpy as np
 
-from neurosim.compiler.keys import distinct
+from neurosim.compiler.fanin import source_cuts, source_group
+from neurosim.compiler.keys import distinct, group_sum
 from neurosim.compiler.mapping import Block
 from neurosim.compiler.route import (
     Fanout,
@@ -53,14 +59,20 @@ BLOCK_SLACK = 0.125
 class Partition:
     """Blocks of every population (``Block.core`` is the block's index), in population order.
 
-    ``block_of_neuron`` gives each neuron's block (network-wide numbering), ``fanout`` the
-    destination blocks of every neuron and ``usage`` what each block costs its core.
+    ``block_of_neuron`` gives each neuron's (home) block (network-wide numbering),
+    ``fanout`` the destination blocks of every neuron and ``usage`` what each block costs
+    its core. ``fanin_groups`` are the source cuts of the split populations and
+    ``partial_traffic`` the expected partial-sum packets per image between blocks
+    (source block, home block, packets).
     """
 
     blocks: tuple[Block, ...]
     block_of_neuron: np.ndarray
     fanout: Fanout
     usage: Usage
+    fanin_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    partial_traffic: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+        np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
 
     @property
     def n_blocks(self) -> int:
@@ -80,10 +92,15 @@ class _Pop:
     routes: np.ndarray           # output routes per neuron
     set_hash: np.ndarray         # hash of each neuron's destination set (multicast)
     fan: Fanout                  # D(n) by block, population-local sources
+    local: np.ndarray | None = None  # the neurons covered (partial compartments), else all
 
     @property
     def size(self) -> int:
-        return self.pop.size
+        return self.pop.size if self.local is None else len(self.local)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.pop.shape if self.local is None else (self.size,)
 
     @property
     def name(self) -> str:
@@ -103,37 +120,57 @@ def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Parti
     base: dict[str, int] = {}
     local_usage: dict[str, Usage] = {}
     next_id = 0
+    cuts_of: dict[str, tuple[int, ...]] = {}
+    traffic: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for pop in reversed(snn.populations):
         info = _describe(snn, hw, pop, pairs)
-        _check_single_neurons(info, core)
-        result = None
-        if len(pop.shape) == 3:
-            result = _tile(snn, info, core, spikes)
-        if result is None:
-            result = _ranges(info, core)
-        local_block, labels, usage, parts = result
-        order = np.argsort(local_block, kind="stable")
-        bounds = np.searchsorted(local_block[order], np.arange(len(labels) + 1))
-        found[pop.name] = [(order[bounds[i]:bounds[i + 1]], labels[i]) for i in range(len(labels))]
+        if core.fanin_split and len(info.fanin) and info.fanin.max() > core.input_axons:
+            entries, usage, parts, (t_src, t_dst, t_pk), cuts = _split(snn, hw, info, spikes)
+            cuts_of[pop.name] = tuple(int(c) for c in cuts)
+            traffic.append((t_src + next_id, t_dst + next_id, t_pk))
+        else:
+            _check_single_neurons(info, core, hw.name)
+            result = None
+            if len(pop.shape) == 3:
+                result = _tile(snn, info, core, spikes)
+            if result is None:
+                result = _ranges(info, core)
+            local_block, labels, usage, parts = result
+            entries = [(neurons, label, 0) for neurons, label in _members(local_block, labels)]
+        found[pop.name] = entries
         base[pop.name] = next_id
         local_usage[pop.name] = usage
         for name, (src, unit, count) in parts.items():
             pairs[name] = (src, unit + next_id, count)
-        next_id += len(labels)
+        next_id += len(entries)
     # Number the blocks in population order (input first) rather than the order found.
     renumber = np.zeros(next_id, dtype=np.int64)
     blocks: list[Block] = []
     block_of_neuron = np.zeros(snn.n_neurons, dtype=np.int64)
     for pop in snn.populations:
         start = len(blocks)
-        for i, (neurons, label) in enumerate(found[pop.name]):
+        for i, (neurons, label, group) in enumerate(found[pop.name]):
             renumber[base[pop.name] + i] = start + i
-            blocks.append(Block(pop.name, neurons.astype(np.int64), start + i, label))
-            block_of_neuron[snn.first_neuron(pop.name) + neurons] = start + i
+            blocks.append(Block(pop.name, neurons.astype(np.int64), start + i, label, group=group))
+            if group == 0:
+                block_of_neuron[snn.first_neuron(pop.name) + neurons] = start + i
     parts_list = [(s, renumber[u], c) for s, u, c in pairs.values()]
     fan = merge_pairs(parts_list, snn.n_neurons, next_id)
     usage = _concat([local_usage[p.name] for p in snn.populations])
-    return Partition(tuple(blocks), block_of_neuron, fan, usage)
+    if traffic:
+        partial_traffic = tuple(np.concatenate(a) for a in zip(*traffic))
+        partial_traffic = (renumber[partial_traffic[0]], renumber[partial_traffic[1]],
+                           partial_traffic[2])
+    else:
+        partial_traffic = Partition.__dataclass_fields__["partial_traffic"].default
+    return Partition(tuple(blocks), block_of_neuron, fan, usage, cuts_of, partial_traffic)
+
+
+def _members(local_block: np.ndarray, labels: list[str]) -> list[tuple[np.ndarray, str]]:
+    """The neurons of each local block, with its label."""
+    order = np.argsort(local_block, kind="stable")
+    bounds = np.searchsorted(local_block[order], np.arange(len(labels) + 1))
+    return [(order[bounds[i]:bounds[i + 1]], labels[i]) for i in range(len(labels))]
 
 
 def _concat(parts: list[Usage]) -> Usage:
@@ -178,9 +215,18 @@ def _describe(snn: SNN, hw: Hardware, pop: Population,
                 fanin, routes, set_hashes(fan), fan)
 
 
-def _check_single_neurons(info: _Pop, core: CoreLimits) -> None:
+def _check_single_neurons(info: _Pop, core: CoreLimits, hw_name: str = "") -> None:
     """A neuron that alone exceeds a limit cannot be placed anywhere: say which and why."""
     where = f"population {info.name!r}"
+    if len(info.fanin) and info.fanin.max() > core.input_axons and not core.fanin_split:
+        n = int(np.argmax(info.fanin))
+        raise NeurosimError(
+            f"neuron {n} alone needs {int(info.fanin[n]):,} input axons (its fan-in), more "
+            f"than the {core.input_axons:,} of one core, and hardware {hw_name!r} does not "
+            f"split fan-in (core.fanin_split is false)", where=where,
+            fix="use a chip whose cores split fan-in (--set core.fanin_split=true), one with "
+                "more input axons per core (--set core.input_axons=N), or a layer with fewer "
+                "inputs per neuron")
     checks = [
         ("input_axons", info.fanin, "use a chip with more input axons per core "
          "(--set core.input_axons=N) or a layer with fewer inputs per neuron"),
@@ -369,7 +415,7 @@ def _tiling_blocks(info: _Pop, core: CoreLimits, cg: int, rh: int, rw: int):
 def _ranges(info: _Pop, core: CoreLimits):
     """Contiguous index ranges, each as large as fits, then evened out if that still fits."""
     n = info.size
-    shape = info.pop.shape
+    shape = info.shape
     per_channel = int(np.prod(shape[1:])) if len(shape) == 3 else n
     if info.incoming:
         src = np.concatenate([s for _, s, _ in info.incoming])
@@ -419,3 +465,99 @@ def _ranges(info: _Pop, core: CoreLimits):
     usage, parts = _exact(info, core, local_block, n_blocks, channels)
     labels = [f"neurons {a}-{b - 1}" for a, b in pairwise(cuts)]
     return local_block, labels, usage, parts
+
+
+# --- fan-in wider than a core: home blocks and partial blocks ------------------------------
+
+# The partial sums into a home block, counted like a projection when sizing the blocks.
+_JOIN = SimpleNamespace(name="\0partial sums", kind="join")
+
+
+def _pair_fanin(src: np.ndarray, tgt: np.ndarray, size: int, n_src: int) -> np.ndarray:
+    """Distinct sources of each target."""
+    keys = distinct(tgt.astype(np.int64) * n_src + src)
+    return np.bincount(keys // n_src, minlength=size).astype(np.int64)
+
+
+def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
+    """Home blocks and partial blocks of a population whose fan-in exceeds a core.
+
+    Returns the blocks as (neurons, label, group) in local numbering (home blocks first),
+    their usage, the (source, local block, synapses) pairs of each projection in, the
+    expected partial-sum packets per image between local blocks, and the source cuts.
+    """
+    core = hw.chip.core
+    where = f"population {info.name!r}"
+    lengths = [len(s) for _, s, _ in info.incoming]
+    all_src = np.concatenate([s for _, s, _ in info.incoming])
+    all_tgt = np.concatenate([t for _, _, t in info.incoming])
+    sources = distinct(all_src)
+    cuts = source_cuts(sources, core.input_axons)
+    if cuts is None:
+        raise NeurosimError(
+            f"layer {info.name!r} reads {len(sources):,} source neurons; split over cores of "
+            f"{core.input_axons:,} input axons they need more partial sums per neuron than "
+            f"one core has input axons", where=where,
+            fix="use a chip with more input axons per core (--set core.input_axons=N) or a "
+                "layer with fewer inputs per neuron")
+    group = source_group(cuts, all_src)
+    n_groups = len(cuts) + 1
+    split = np.split(np.arange(len(all_src)), np.cumsum(lengths)[:-1])
+    members = [distinct(all_tgt[group == g]) for g in range(1, n_groups)]
+    n_ids = snn.n_neurons + n_groups * info.size  # source ids above the network: partial sums
+
+    # Home: group-0 synapses, plus one axon per partial compartment feeding the neuron.
+    home_in = [(proj, src[group[k] == 0], tgt[group[k] == 0])
+               for (proj, src, tgt), k in zip(info.incoming, split)]
+    join_src = np.concatenate([snn.n_neurons + g * info.size + m for g, m in enumerate(members)])
+    join_tgt = np.concatenate(members)
+    home_tgt = np.concatenate([t for _, _, t in home_in] + [join_tgt])
+    home_src = np.concatenate([s for _, s, _ in home_in] + [join_src])
+    home = replace(info, incoming=[*home_in, (_JOIN, join_src, join_tgt)],
+                   explicit_bits=np.bincount(np.concatenate([t for _, _, t in home_in]),
+                                             minlength=info.size) * core.weight_bits,
+                   kernel_bits=0, fanin=_pair_fanin(home_src, home_tgt, info.size, n_ids))
+    _check_single_neurons(home, core, hw.name)
+    home_block, home_labels, home_usage, home_parts = _ranges(home, core)
+    home_parts.pop(_JOIN.name)
+    entries = [(n, label, 0) for n, label in _members(home_block, home_labels)]
+    usages = [home_usage]
+    parts = {name: [p] for name, p in home_parts.items()}
+    t_src, t_dst, t_pk = [], [], []
+    offset = len(entries)
+    for g, nodes in enumerate(members, start=1):
+        pos = np.full(info.size, -1, dtype=np.int64)
+        pos[nodes] = np.arange(len(nodes))
+        inc = [(proj, src[group[k] == g], pos[tgt[group[k] == g]])
+               for (proj, src, tgt), k in zip(info.incoming, split)]
+        g_src = np.concatenate([s for _, s, _ in inc])
+        g_tgt = np.concatenate([t for _, _, t in inc])
+        dest = home_block[nodes]
+        part = _Pop(info.pop, info.first, inc,
+                    np.bincount(g_tgt, minlength=len(nodes)) * core.weight_bits, 0,
+                    _pair_fanin(g_src, g_tgt, len(nodes), snn.n_neurons),
+                    np.ones(len(nodes), dtype=np.int64), dest + 1,
+                    Fanout(np.arange(len(nodes) + 1, dtype=np.int64), dest,
+                           np.ones(len(nodes), dtype=np.int64)),
+                    local=nodes)
+        _check_single_neurons(part, core, hw.name)
+        block, labels, usage, g_parts = _ranges(part, core)
+        for local, _ in _members(block, labels):
+            neurons = nodes[local]
+            entries.append((neurons, f"partial sums of neurons {neurons[0]}-{neurons[-1]}, "
+                                     f"source group {g}", g))
+        usages.append(usage)
+        for name, (src, unit, count) in g_parts.items():
+            parts[name].append((src, unit + offset, count))
+        # Expected packets: one per step with input, at most one per step of the window.
+        per_comp = np.minimum(np.bincount(g_tgt, weights=spikes[g_src], minlength=len(nodes)),
+                              snn.window)
+        keys, packets = group_sum((block + offset) * (offset + len(labels) + 1) + dest, per_comp)
+        t_src.append(keys // (offset + len(labels) + 1))
+        t_dst.append(keys % (offset + len(labels) + 1))
+        t_pk.append(packets)
+        offset += len(labels)
+    merged = {name: tuple(np.concatenate(a) for a in zip(*p)) for name, p in parts.items()}
+    merged = {name: count_pairs(s, u, offset, c) for name, (s, u, c) in merged.items()}
+    return (entries, _concat(usages), merged,
+            (np.concatenate(t_src), np.concatenate(t_dst), np.concatenate(t_pk)), cuts)

@@ -118,9 +118,19 @@ def fanout(snn: SNN, unit_of_neuron: np.ndarray, n_units: int | None = None) -> 
 
 
 def destination_cores(snn: SNN, mapping: Mapping) -> Fanout:
-    """For every neuron of ``snn``: the cores its spikes go to, and the synapses on each."""
+    """For every neuron of ``snn``: the cores its spikes go to, and the synapses on each.
+
+    With split fan-in a synapse may sit on a partial compartment's core instead of its
+    target's home core (:func:`neurosim.compiler.fanin.synapse_cores`).
+    """
     cores = mapping.core_of_neuron(snn)
-    return fanout(snn, cores, int(cores.max(initial=-1)) + 1)
+    if not mapping.fanin_groups:
+        return fanout(snn, cores, int(cores.max(initial=-1)) + 1)
+    from neurosim.compiler.fanin import synapse_cores
+
+    n_units = int(max(b.core for b in mapping.blocks)) + 1
+    parts = [count_pairs(src, unit, n_units) for _, src, _, unit in synapse_cores(snn, mapping)]
+    return merge_pairs(parts, snn.n_neurons, n_units)
 
 
 # --- paths on the mesh --------------------------------------------------------------------

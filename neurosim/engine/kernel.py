@@ -21,7 +21,16 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
 4. **Service.** A packet delivered to a core at ``a`` is served at
    ``max(a, core_free)`` for ``packet_in + n_syn · synop``; ``core_free`` starts at ``U_c``;
    a core serves in order of arrival, ties by packet number.
-5. **End.** ``E_t = S_t + work + barrier`` (barrier mode) or ``S_t + max(work, tick)``
+5. **Partial sums** (fan-in split over cores, :mod:`neurosim.compiler.fanin`). When a
+   core has served its packets (``core_free``), each of its partial compartments whose
+   input sum of the step is non-zero sends one packet (``packet_out`` each, in order) to
+   its neuron's home core, which serves it for ``packet_in + 1 · synop``. These packets
+   cross the network after all spike packets of the step (a second pass over the links,
+   which keep their ``link_free``): a conservative order, as a partial sum cannot leave
+   before its core has served its inputs. The sum itself is already in the neuron's ring
+   slot (step 2), so the arithmetic is that of the unsplit neuron. In the packet trace a
+   partial sum's ``source_neuron`` is the split neuron and its ``synapses`` is 1.
+6. **End.** ``E_t = S_t + work + barrier`` (barrier mode) or ``S_t + max(work, tick)``
    (tick mode), where ``work`` runs to the last core activity; ``S_{t+1} = E_t``.
 
 How step 3 is computed without a global event queue: XY routing never lets a packet
@@ -57,8 +66,10 @@ COUNT_KINDS = (
     "hops_ns",
     "hops_interchip",
     "synaptic_events_caused",   # synapses processed because of this core's / layer's spikes
+    "partial_sum_packets",      # of packets_out: partial sums sent to a home core (split fan-in)
 )
-SYN, UPD_ACTIVE, UPD_INACTIVE, SPIKES, PK_OUT, PK_IN, HOP_EW, HOP_NS, HOP_IC, SYN_CAUSED = range(10)
+(SYN, UPD_ACTIVE, UPD_INACTIVE, SPIKES, PK_OUT, PK_IN, HOP_EW, HOP_NS, HOP_IC, SYN_CAUSED,
+ PARTIAL) = range(11)
 N_KINDS = len(COUNT_KINDS)
 # Columns of the per-delivery trace (record_packets).
 TRACE_COLUMNS = ("step", "source_neuron", "core_index", "inject_s", "arrival_s", "start_s", "end_s",
@@ -276,6 +287,102 @@ def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True)
+def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores, core_pk_lo,
+             core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time, ent_pid,
+             ent_bits, ent_data, packet, core_tile, dest_core, dest_nsyn, dest_tile, tile_x,
+             tile_y, multicast, router, link_next, link_free, link_serialisation, link_latency,
+             link_wait, link_max_queue, link_overflows, link_packets, buffer_depth, lat_in,
+             lat_syn, core_free, core_busy, core_counts, record_packets, trace, n_trace
+             ):  # pragma: no cover - compiled
+    """Route the ``n_packets`` injected packets over the links and serve them at their cores.
+
+    ``stamp`` marks the link output lists of this pass (two passes per step: spikes, then
+    partial sums); ``dest_*`` are the destination pairs the packets' rows point into.
+    """
+    if n_packets > 0:
+        n_ent = n_packets
+        # Links in an order where each comes after every link that feeds it: +x west
+        # to east, −x east to west, +y south to north, −y north to south.
+        for phase in range(4):
+            if phase < 2:
+                outer_first, outer_last = (x0, x1) if phase == 0 else (x1, x0)
+                inner_first, inner_last = y0, y1
+            else:
+                outer_first, outer_last = (y0, y1) if phase == 2 else (y1, y0)
+                inner_first, inner_last = x0, x1
+            step_dir = 1 if outer_last >= outer_first else -1
+            for outer in range(outer_first, outer_last, step_dir):  # the last has no link onward
+                for inner in range(inner_first, inner_last + 1):
+                    if phase < 2:
+                        x, y = outer, inner
+                    else:
+                        x, y = inner, outer
+                    tile = y * size_x + x
+                    # Requests: the packets of the tile's cores, the +x link from the
+                    # west and the −x link from the east (each when it can feed this
+                    # phase), and in a y phase the link from behind.
+                    k = 0
+                    for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
+                        cc = tile_cores[jc]
+                        k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
+                    if x > x0 and phase != 1:
+                        up = (tile - 1) * 4
+                        if out_stamp[up] == stamp:
+                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                    if x < x1 and phase != 0:
+                        up = (tile + 1) * 4 + 1
+                        if out_stamp[up] == stamp:
+                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                    if phase == 2 and y > y0:
+                        up = (tile - size_x) * 4 + 2
+                        if out_stamp[up] == stamp:
+                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                    if phase == 3 and y < y1:
+                        up = (tile + size_x) * 4 + 3
+                        if out_stamp[up] == stamp:
+                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                    if k == 0:
+                        continue
+                    need = n_ent
+                    for i in range(k):
+                        need += list_hi[i] - list_lo[i]
+                    if need > len(ent_time):
+                        ent_time, ent_pid, ent_bits, ent_data = _grow(
+                            ent_time, ent_pid, ent_bits, ent_data, need)
+                    link = tile * 4 + phase
+                    first = n_ent
+                    n_ent = _serve_link(
+                        link, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
+                        n_ent, packet,
+                        core_tile, dest_tile, tile_x, tile_y, multicast, router, link_next,
+                        link_free, link_serialisation, link_latency, link_wait,
+                        link_max_queue, link_overflows, link_packets, buffer_depth)
+                    if n_ent > first:
+                        out_lo[link] = first
+                        out_hi[link] = n_ent
+                        out_stamp[link] = stamp
+        # Deliveries, tile by tile, from the tile's cores and the four links in.
+        for y in range(y0, y1 + 1):
+            for x in range(x0, x1 + 1):
+                tile = y * size_x + x
+                k = 0
+                for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
+                    cc = tile_cores[jc]
+                    k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
+                for up, ok in (((tile - 1) * 4, x > x0), ((tile + 1) * 4 + 1, x < x1),
+                               ((tile - size_x) * 4 + 2, y > y0),
+                               ((tile + size_x) * 4 + 3, y < y1)):
+                    if ok and out_stamp[up] == stamp:
+                        k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
+                if k > 0:
+                    trace, n_trace = _deliver(
+                        tile, t, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
+                        packet, dest_core, dest_nsyn, dest_tile, multicast, lat_in, lat_syn,
+                        core_free, core_busy, core_counts, record_packets, trace, n_trace)
+    return ent_time, ent_pid, ent_bits, ent_data, trace, n_trace
+
+
+@numba.njit(cache=True, nogil=True)
 def run_stream(
     # neurons and populations
     pop_of, bias, pop_dynamics, pop_role, pop_offset, pop_first, seq_threshold, seq_reset,
@@ -287,6 +394,9 @@ def run_stream(
     core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores,
     dest_ptr, dest_core, dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id,
     tpop_syn,
+    # partial compartments (split fan-in)
+    comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
+    src_row,
     # board
     size_x, link_next, link_kind, link_latency, link_serialisation,
     # chip behaviour
@@ -340,6 +450,11 @@ def run_stream(
     list_hi = np.zeros(most_cores + 4, np.int64)
     spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
     n_spikes = 0
+    # Partial sums of the step, by row (split population and source group) and neuron, and
+    # the image of the spikes summed into each row.
+    psum = np.zeros((n_rows, n_neurons if n_rows > 0 else 0), np.int64)
+    row_img = np.zeros(max(n_rows, 1), np.int64)
+    comp_one = np.ones(len(comp_neuron), np.int32)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
     n_trace = 0
 
@@ -424,6 +539,13 @@ def run_stream(
                     accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
                                proj_tgt_first[q], proj_tgt_size[q], src, d, weights, csr_ptr,
                                csr_idx, csr_w, slots[(t + proj_delay[q]) % ring])
+                    if n_rows > 0:
+                        r = src_row[proj_src_ptr[q] + src]
+                        if r >= 0:  # these synapses sit on partial compartments
+                            accumulate(proj_kind[q], proj_geom[q], proj_w_off[q],
+                                       proj_ptr_off[q], proj_tgt_first[q], proj_tgt_size[q],
+                                       src, d, weights, csr_ptr, csr_idx, csr_w, psum[r])
+                            row_img[r] = img
                 for j in range(tpop_ptr[n], tpop_ptr[n + 1]):
                     pop_counts[tpop_id[j], SYN] += tpop_syn[j]
                     pop_counts[p, SYN_CAUSED] += tpop_syn[j]
@@ -477,86 +599,75 @@ def run_stream(
             core_free[c] = tau
             core_pk_hi[c] = n_packets
         # ---- 2. the network and the receiving cores ----------------------------------
-        if n_packets > 0:
-            n_ent = n_packets
-            # Links in an order where each comes after every link that feeds it: +x west
-            # to east, −x east to west, +y south to north, −y north to south.
-            for phase in range(4):
-                if phase < 2:
-                    outer_first, outer_last = (x0, x1) if phase == 0 else (x1, x0)
-                    inner_first, inner_last = y0, y1
-                else:
-                    outer_first, outer_last = (y0, y1) if phase == 2 else (y1, y0)
-                    inner_first, inner_last = x0, x1
-                step_dir = 1 if outer_last >= outer_first else -1
-                for outer in range(outer_first, outer_last, step_dir):  # the last has no link onward
-                    for inner in range(inner_first, inner_last + 1):
-                        if phase < 2:
-                            x, y = outer, inner
-                        else:
-                            x, y = inner, outer
-                        tile = y * size_x + x
-                        # Requests: the packets of the tile's cores, the +x link from the
-                        # west and the −x link from the east (each when it can feed this
-                        # phase), and in a y phase the link from behind.
-                        k = 0
-                        for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
-                            cc = tile_cores[jc]
-                            k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
-                        if x > x0 and phase != 1:
-                            up = (tile - 1) * 4
-                            if out_stamp[up] == t:
-                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                        if x < x1 and phase != 0:
-                            up = (tile + 1) * 4 + 1
-                            if out_stamp[up] == t:
-                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                        if phase == 2 and y > y0:
-                            up = (tile - size_x) * 4 + 2
-                            if out_stamp[up] == t:
-                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                        if phase == 3 and y < y1:
-                            up = (tile + size_x) * 4 + 3
-                            if out_stamp[up] == t:
-                                k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                        if k == 0:
-                            continue
-                        need = n_ent
-                        for i in range(k):
-                            need += list_hi[i] - list_lo[i]
-                        if need > len(ent_time):
-                            ent_time, ent_pid, ent_bits, ent_data = _grow(
-                                ent_time, ent_pid, ent_bits, ent_data, need)
-                        link = tile * 4 + phase
-                        first = n_ent
-                        n_ent = _serve_link(
-                            link, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
-                            n_ent, packet,
-                            core_tile, dest_tile, tile_x, tile_y, multicast, router, link_next,
-                            link_free, link_serialisation, link_latency, link_wait,
-                            link_max_queue, link_overflows, link_packets, buffer_depth)
-                        if n_ent > first:
-                            out_lo[link] = first
-                            out_hi[link] = n_ent
-                            out_stamp[link] = t
-            # Deliveries, tile by tile, from the tile's cores and the four links in.
-            for y in range(y0, y1 + 1):
-                for x in range(x0, x1 + 1):
-                    tile = y * size_x + x
-                    k = 0
-                    for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
-                        cc = tile_cores[jc]
-                        k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
-                    for up, ok in (((tile - 1) * 4, x > x0), ((tile + 1) * 4 + 1, x < x1),
-                                   ((tile - size_x) * 4 + 2, y > y0),
-                                   ((tile + size_x) * 4 + 3, y < y1)):
-                        if ok and out_stamp[up] == t:
-                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                    if k > 0:
-                        trace, n_trace = _deliver(
-                            tile, t, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
-                            packet, dest_core, dest_nsyn, dest_tile, multicast, lat_in, lat_syn,
-                            core_free, core_busy, core_counts, record_packets, trace, n_trace)
+        ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
+            n_packets, 2 * t, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores, core_pk_lo,
+            core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time, ent_pid,
+            ent_bits, ent_data, packet, core_tile, dest_core, dest_nsyn, dest_tile, tile_x,
+            tile_y, multicast, router, link_next, link_free, link_serialisation, link_latency,
+            link_wait, link_max_queue, link_overflows, link_packets, buffer_depth, lat_in,
+            lat_syn, core_free, core_busy, core_counts, record_packets, trace, n_trace)
+        # ---- partial sums to the home cores (split fan-in) ----------------------------
+        if n_rows > 0:
+            n_packets = 0
+            for c in range(n_cores):
+                core_pk_lo[c] = n_packets
+                tau = core_free[c]
+                here = core_tile[c]
+                for j in range(comp_ptr[c], comp_ptr[c + 1]):
+                    r = comp_row[j]
+                    n = comp_neuron[j]
+                    value = psum[r, n]
+                    if value == 0:
+                        continue
+                    psum[r, n] = 0
+                    if n_packets + 1 > len(ent_time):
+                        ent_time, ent_pid, ent_bits, ent_data = _grow(
+                            ent_time, ent_pid, ent_bits, ent_data, n_packets + 1)
+                    tau += lat_out
+                    pid = n_packets
+                    n_packets += 1
+                    ent_pid[pid] = pid
+                    ent_time[pid] = tau
+                    if multicast:
+                        ent_bits[pid] = _actions(j, j + 1, here, here, comp_tile, tile_x, tile_y)
+                    else:
+                        ent_bits[pid] = _unicast_actions(here, comp_tile[j], tile_x, tile_y)
+                        ent_data[pid] = (np.int64(comp_home[j]) << DATA_SHIFT) | 1
+                    if multicast or record_packets:
+                        packet[pid, P_FIRST] = j
+                        packet[pid, P_LAST] = j + 1
+                        packet[pid, P_SRC] = n
+                        packet[pid, P_CORE] = c
+                    p = pop_of[n]
+                    img = row_img[r]
+                    core_counts[c, PK_OUT] += 1
+                    core_counts[c, PARTIAL] += 1
+                    core_counts[c, SYN_CAUSED] += 1
+                    pop_counts[p, PK_OUT] += 1
+                    pop_counts[p, PARTIAL] += 1
+                    pop_counts[p, PK_IN] += 1
+                    pop_counts[p, SYN] += 1
+                    pop_counts[p, SYN_CAUSED] += 1
+                    image_counts[img, PK_OUT] += 1
+                    image_counts[img, PARTIAL] += 1
+                    image_counts[img, PK_IN] += 1
+                    image_counts[img, SYN] += 1
+                    image_counts[img, SYN_CAUSED] += 1
+                    for h in range(3):
+                        core_counts[c, HOP_EW + h] += comp_hops[j, h]
+                        pop_counts[p, HOP_EW + h] += comp_hops[j, h]
+                        image_counts[img, HOP_EW + h] += comp_hops[j, h]
+                core_busy[c] += tau - core_free[c]
+                core_free[c] = tau
+                core_pk_hi[c] = n_packets
+            ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
+                n_packets, 2 * t + 1, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores,
+                core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time,
+                ent_pid, ent_bits, ent_data, packet, core_tile, comp_home, comp_one, comp_tile,
+                tile_x, tile_y, multicast, router, link_next, link_free, link_serialisation,
+                link_latency, link_wait, link_max_queue, link_overflows, link_packets,
+                buffer_depth, lat_in, lat_syn, core_free, core_busy, core_counts,
+                record_packets, trace, n_trace)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):

@@ -67,7 +67,7 @@ class HardwareRun:
     hardware_hash: str
     population_names: tuple[str, ...]
     cores: np.ndarray               # (C,) board core numbers in use
-    core_neurons: np.ndarray        # (C,) neurons each core holds
+    core_neurons: np.ndarray        # (C,) neurons (and partial compartments) each core holds
     core_populations: tuple[str, ...]  # (C,) populations on each core, "+"-joined
     population_cores: np.ndarray    # (P,) cores each population spans
     core_population_neurons: np.ndarray  # (C, P) neurons of each population on each core
@@ -93,6 +93,7 @@ class HardwareRun:
     link_serialisation_s: np.ndarray  # (L,)
     link_kind: np.ndarray             # (L,) index into mesh.LINK_KINDS
     mesh_size_x: int
+    split_neurons: int = 0          # neurons whose fan-in is split over partial compartments
 
     # --- merging -------------------------------------------------------------------------
     @classmethod
@@ -129,7 +130,7 @@ class HardwareRun:
             chips_used=first.chips_used, latency_steps=first.latency_steps,
             window=first.window, deepest_offset=first.deepest_offset, tick_s=first.tick_s,
             link_serialisation_s=first.link_serialisation_s, link_kind=first.link_kind,
-            mesh_size_x=first.mesh_size_x,
+            mesh_size_x=first.mesh_size_x, split_neurons=first.split_neurons,
         )
 
     # --- figures -------------------------------------------------------------------------
@@ -270,27 +271,41 @@ def _latency_vector(hw: Hardware) -> np.ndarray:
 
 
 def _packet_capacity(tables: EngineTables, multicast: bool) -> int:
-    """Most packets one step can carry: every neuron fires once."""
-    return max(tables.n_neurons if multicast else len(tables.dest_core), 1)
+    """Most packets one pass of a step can carry: every neuron fires once (or every
+    partial compartment sends its sum)."""
+    return max(tables.n_neurons if multicast else len(tables.dest_core), len(tables.comp_neuron), 1)
+
+
+def _held(tables: EngineTables) -> tuple[np.ndarray, np.ndarray]:
+    """(core index, neuron) of every neuron and partial compartment the cores hold."""
+    comp_core = np.repeat(np.arange(tables.n_cores), np.diff(tables.comp_ptr))
+    return (np.concatenate([tables.core_of_neuron, comp_core]),
+            np.concatenate([np.arange(tables.n_neurons), tables.comp_neuron]))
 
 
 def _core_populations(snn: SNN, tables: EngineTables) -> tuple[str, ...]:
+    """The populations each core holds neurons or partial compartments ("(partial)") of."""
     names = [p.name for p in snn.populations]
     out = []
     for c in range(tables.n_cores):
-        held = tables.pop_of[tables.core_neurons[tables.core_ptr[c]:tables.core_ptr[c + 1]]]
-        out.append("+".join(names[i] for i in np.unique(held)))
+        held = np.unique(tables.pop_of[tables.core_neurons[tables.core_ptr[c]:tables.core_ptr[c + 1]]])
+        partial = np.unique(tables.pop_of[tables.comp_neuron[tables.comp_ptr[c]:tables.comp_ptr[c + 1]]])
+        out.append("+".join([names[i] for i in held]
+                            + [f"{names[i]} (partial)" for i in partial]))
     return tuple(out)
 
 
 def _population_cores(snn: SNN, tables: EngineTables) -> np.ndarray:
-    pairs = np.unique(np.column_stack([tables.pop_of, tables.core_of_neuron]), axis=0)
+    core, neuron = _held(tables)
+    pairs = np.unique(np.column_stack([tables.pop_of[neuron], core]), axis=0)
     return np.bincount(pairs[:, 0], minlength=len(snn.populations)).astype(np.int64)
 
 
 def _core_population_neurons(snn: SNN, tables: EngineTables) -> np.ndarray:
+    """(C, P) neurons and partial compartments of each population on each core."""
     table = np.zeros((tables.n_cores, len(snn.populations)), np.int64)
-    np.add.at(table, (tables.core_of_neuron, tables.pop_of), 1)
+    core, neuron = _held(tables)
+    np.add.at(table, (core, tables.pop_of[neuron]), 1)
     return table
 
 
@@ -348,6 +363,8 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         t.core_tile, t.core_ptr, t.core_neurons, t.tile_core_ptr, t.tile_cores,
         t.dest_ptr, t.dest_core, t.dest_nsyn, t.dest_tile, t.src_synapses, t.src_hops,
         t.tpop_ptr, t.tpop_id, t.tpop_syn,
+        t.comp_ptr, t.comp_neuron, t.comp_row, t.comp_home, t.comp_tile, t.comp_hops, t.n_rows,
+        t.proj_src_ptr, t.src_row,
         t.mesh.size_x, t.mesh.next_tile, t.mesh.kind, t.mesh.latency_s, t.mesh.serialisation_s,
         _latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
         float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
@@ -364,7 +381,8 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     return HardwareRun(
         snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
-        core_neurons=np.diff(t.core_ptr), core_populations=_core_populations(snn, t),
+        core_neurons=np.diff(t.core_ptr) + np.diff(t.comp_ptr),
+        core_populations=_core_populations(snn, t),
         population_cores=_population_cores(snn, t),
         core_population_neurons=_core_population_neurons(snn, t),
         core_counts=core_counts, core_busy_s=core_busy, population_counts=pop_counts,
@@ -377,7 +395,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         deepest_offset=max(p.offset for p in snn.populations),
         tick_s=float(chip.sync.tick_s) if tick else None,
         link_serialisation_s=t.mesh.serialisation_s, link_kind=t.mesh.kind,
-        mesh_size_x=t.mesh.size_x,
+        mesh_size_x=t.mesh.size_x, split_neurons=len(np.unique(t.comp_neuron)),
     )
 
 

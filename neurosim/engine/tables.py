@@ -12,7 +12,12 @@ Everything the simulation loop touches is a flat numpy array (struct of arrays):
   with the number of synapses onto each (the ``n_syn`` that times a packet's service),
   the number of synapses onto each target population, and per neuron the totals one
   spike causes (synapses; hops of its XY routes, or of its XY tree under multicast);
-* **tiles**: the cores in use on each tile of the board-wide mesh.
+* **tiles**: the cores in use on each tile of the board-wide mesh;
+* **partial compartments** (fan-in split, :mod:`neurosim.compiler.fanin`): per core the
+  compartments it holds, each with its neuron, its partial-sum row, its home core and the
+  hops to it; per projection and source neuron, where the synapses land (``src_off``
+  into ``tgt_core``, the home cores followed by one table per partial group) and which
+  partial-sum row they feed (``src_row``, −1 for the home).
 
 Synaptic *effects* use the projections (shared conv kernels, dense rows); synaptic
 *timing* uses the per-(neuron, core) counts. Both describe the same synapses, which
@@ -92,6 +97,18 @@ class EngineTables:
     tpop_ptr: np.ndarray
     tpop_id: np.ndarray
     tpop_syn: np.ndarray
+    # partial compartments
+    comp_ptr: np.ndarray        # (cores + 1,) compartments of each core ...
+    comp_neuron: np.ndarray     # ... their neuron (network-wide)
+    comp_row: np.ndarray        # ... their partial-sum row
+    comp_home: np.ndarray       # ... the index of their neuron's home core
+    comp_tile: np.ndarray       # ... the home core's tile
+    comp_hops: np.ndarray       # ... (E–W, N–S, inter-chip) hops of the partial-sum packet
+    n_rows: int                 # partial-sum rows (one per split population and group >= 1)
+    proj_src_ptr: np.ndarray    # (projections,) offset of each projection's sources in ...
+    src_off: np.ndarray         # ... the offset into ``tgt_core`` of each source's targets
+    src_row: np.ndarray         # ... and the partial-sum row its synapses feed (−1: home)
+    tgt_core: np.ndarray        # home cores of all neurons, then each partial group's cores
     # board
     mesh: Mesh
     tiles_used: int
@@ -225,6 +242,7 @@ def _core_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> dict[str, np.ndarr
     placed = np.zeros(snn.n_neurons, np.int64)
     per_core: dict[int, list[np.ndarray]] = {}
     for block in mapping.blocks:
+        per_core.setdefault(int(block.core), [])
         try:
             pop = snn.population(block.population)
         except KeyError:
@@ -241,8 +259,10 @@ def _core_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> dict[str, np.ndarr
                                 f"({hw.total_cores} cores)", where=where,
                                 fix="compile for this hardware")
         glob = local + snn.first_neuron(pop.name)
+        if block.group:  # partial compartments: see _compartment_tables
+            continue
         np.add.at(placed, glob, 1)
-        per_core.setdefault(int(block.core), []).append(glob)
+        per_core[int(block.core)].append(glob)
     if (placed != 1).any():
         bad = int(np.flatnonzero(placed != 1)[0])
         name = snn.populations[int(np.searchsorted(
@@ -251,15 +271,20 @@ def _core_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> dict[str, np.ndarr
         raise NeurosimError(f"neuron {bad} (population {name!r}) {what}", where=where,
                             fix="compile this SNN again")
     cores = np.array(sorted(per_core), np.int64)
-    neurons = [np.concatenate(per_core[int(c)]) for c in cores]
+    neurons = [np.concatenate(per_core[int(c)] or [np.zeros(0, np.int64)]) for c in cores]
     capacity = hw.chip.core.neurons
+    held_compartments = {int(c): 0 for c in cores}
+    for block in mapping.blocks:
+        if block.group:
+            held_compartments[int(block.core)] += len(block.neurons)
     for core, held in zip(cores, neurons):
-        if len(held) > capacity:
-            raise NeurosimError(f"core {core} holds {len(held)} neurons, the chip allows {capacity}",
-                                where=where, fix="compile for this hardware")
+        total = len(held) + held_compartments[int(core)]
+        if total > capacity:
+            raise NeurosimError(f"core {core} holds {total} neurons and compartments, the chip "
+                                f"allows {capacity}", where=where, fix="compile for this hardware")
     core_ptr = np.zeros(len(cores) + 1, np.int64)
     np.cumsum([len(n) for n in neurons], out=core_ptr[1:])
-    core_neurons = np.concatenate(neurons)
+    core_neurons = np.concatenate(neurons).astype(np.int64)
     core_of = np.empty(snn.n_neurons, np.int64)
     core_of[core_neurons] = np.repeat(np.arange(len(cores)), np.diff(core_ptr))
     x, y, chip = mesh_coordinates(hw, cores)
@@ -273,7 +298,7 @@ def _core_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> dict[str, np.ndarr
 def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj_kind,
                   proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size,
                   proj_tgt_pop, weights, csr_ptr, csr_idx, core_of_neuron, n_cores,
-                  max_fanout):  # pragma: no cover - compiled
+                  max_fanout, proj_src_ptr, src_off, tgt_core):  # pragma: no cover - compiled
     n_neurons = len(core_of_neuron)
     n_pops = len(pop_first)
     dest_ptr = np.zeros(n_neurons + 1, np.int64)
@@ -298,8 +323,9 @@ def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj
                     q = pop_out_proj[e]
                     m = list_targets(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
                                      proj_tgt_size[q], i, weights, csr_ptr, csr_idx, scratch)
+                    base = src_off[proj_src_ptr[q] + i]
                     for s in range(m):
-                        c = core_of_neuron[proj_tgt_first[q] + scratch[s]]
+                        c = tgt_core[base + scratch[s]]
                         if count[c] == 0:
                             touched[n_touched] = c
                             n_touched += 1
@@ -361,6 +387,75 @@ def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
     return hops
 
 
+def _compartment_tables(snn: SNN, mapping: Mapping, cores: dict[str, np.ndarray]
+                        ) -> dict[str, np.ndarray]:
+    """Partial compartments by core, and where each source's synapses land (module docstring)."""
+    from neurosim.compiler.fanin import source_group
+
+    where = f"mapping of {mapping.snn_name!r}"
+    index = {int(c): i for i, c in enumerate(cores["cores"])}
+    core_of = cores["core_of_neuron"]
+    rows: dict[tuple[str, int], int] = {}
+    tgt_core = [core_of]
+    table_base: dict[tuple[str, int], int] = {}
+    size = snn.n_neurons
+    for name, cuts in mapping.fanin_groups.items():
+        pop = snn.population(name)
+        for g in range(1, len(cuts) + 1):
+            rows[(name, g)] = len(rows)
+            table_base[(name, g)] = size
+            tgt_core.append(np.full(pop.size, -1, np.int64))
+            size += pop.size
+    per_core: list[list[tuple[np.ndarray, int]]] = [[] for _ in cores["cores"]]
+    for block in mapping.blocks:
+        if not block.group:
+            continue
+        key = (block.population, int(block.group))
+        if key not in rows:
+            raise NeurosimError(f"block on core {block.core} is a partial block of group "
+                                f"{block.group} of {block.population!r}, which the mapping "
+                                f"does not split so", where=where, fix="compile this SNN again")
+        local = np.asarray(block.neurons, dtype=np.int64)
+        c = index[int(block.core)]
+        tgt_core[1 + rows[key]][local] = c
+        per_core[c].append((local + snn.first_neuron(block.population), rows[key]))
+    comp_ptr = np.zeros(len(per_core) + 1, np.int64)
+    np.cumsum([sum(len(n) for n, _ in parts) for parts in per_core], out=comp_ptr[1:])
+    flat = [p for parts in per_core for p in parts]
+    comp_neuron = np.concatenate([n for n, _ in flat] or [np.zeros(0, np.int64)]).astype(np.int64)
+    comp_row = np.concatenate([np.full(len(n), r) for n, r in flat] or [np.zeros(0)]).astype(np.int64)
+    comp_home = core_of[comp_neuron]
+    proj_src_ptr = np.zeros(len(snn.projections), np.int64)
+    src_off: list[np.ndarray] = []
+    src_row: list[np.ndarray] = []
+    n_src = 0
+    for q, proj in enumerate(snn.projections):
+        proj_src_ptr[q] = n_src
+        source = snn.population(proj.source)
+        first = snn.first_neuron(proj.target)
+        cuts = mapping.fanin_groups.get(proj.target)
+        if cuts:
+            group = source_group(cuts, snn.first_neuron(proj.source) + np.arange(source.size))
+            base = np.array([first] + [table_base[(proj.target, g)]
+                                       for g in range(1, len(cuts) + 1)], np.int64)
+            row = np.array([-1] + [rows[(proj.target, g)] for g in range(1, len(cuts) + 1)],
+                           np.int64)
+            src_off.append(base[group])
+            src_row.append(row[group])
+        else:
+            src_off.append(np.full(source.size, first, np.int64))
+            src_row.append(np.full(source.size, -1, np.int64))
+        n_src += source.size
+    return {
+        "comp_ptr": comp_ptr, "comp_neuron": comp_neuron, "comp_row": comp_row,
+        "comp_home": comp_home.astype(np.int64), "n_rows": len(rows),
+        "proj_src_ptr": proj_src_ptr,
+        "src_off": np.concatenate(src_off or [np.zeros(0, np.int64)]).astype(np.int64),
+        "src_row": np.concatenate(src_row or [np.zeros(0, np.int64)]).astype(np.int64),
+        "tgt_core": np.concatenate(tgt_core).astype(np.int64),
+    }
+
+
 def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
     top = 0
     for q, proj in enumerate(snn.projections):
@@ -381,6 +476,7 @@ def build_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> EngineTables:
     pops = _population_tables(snn)
     projs = _projection_tables(snn)
     cores = _core_tables(snn, mapping, hw)
+    comps = _compartment_tables(snn, mapping, cores)
     names = [p.name for p in snn.populations]
     tgt_pop = np.array([names.index(p.target) for p in snn.projections], np.int64)
     dest_ptr, dest_core, dest_nsyn, tpop_ptr, tpop_id, tpop_syn = _destinations(
@@ -388,7 +484,8 @@ def build_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> EngineTables:
         pops["pop_out_proj"], projs["proj_kind"], projs["proj_geom"], projs["proj_w_off"],
         projs["proj_ptr_off"], projs["proj_tgt_first"], projs["proj_tgt_size"], tgt_pop,
         projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
-        len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]))
+        len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]), comps["proj_src_ptr"],
+        comps["src_off"], comps["tgt_core"])
     mesh = build_mesh(hw)
     dest_tile = cores["core_tile"][dest_core]
     src_tile = cores["core_tile"][cores["core_of_neuron"]]
@@ -398,13 +495,18 @@ def build_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> EngineTables:
         route = _route_hops(hw, mesh, np.repeat(src_tile, np.diff(dest_ptr)), dest_tile)
         src_hops = np.zeros((len(src_tile), 3), np.int64)
         np.add.at(src_hops, np.repeat(np.arange(len(src_tile)), np.diff(dest_ptr)), route)
+    comp_tile = cores["core_tile"][comps["comp_home"]]
+    comp_src_tile = cores["core_tile"][np.repeat(np.arange(len(cores["cores"])),
+                                                 np.diff(comps["comp_ptr"]))]
+    comp_hops = _route_hops(hw, mesh, comp_src_tile, comp_tile).astype(np.int64)
     src_synapses = np.add.reduceat(np.append(dest_nsyn, 0).astype(np.int64), dest_ptr[:-1])
     src_synapses[np.diff(dest_ptr) == 0] = 0
     order = np.argsort(cores["core_tile"], kind="stable")
     tile_core_ptr = np.zeros(mesh.tiles + 1, np.int64)
     np.cumsum(np.bincount(cores["core_tile"], minlength=mesh.tiles), out=tile_core_ptr[1:])
     return EngineTables(
-        **pops, **projs, **cores,
+        **pops, **projs, **cores, **comps,
+        comp_tile=comp_tile.astype(np.int32), comp_hops=comp_hops.reshape(-1, 3),
         ring=int(max((p.delay for p in snn.projections), default=0)) + 2,
         dest_ptr=dest_ptr, dest_core=dest_core, dest_nsyn=dest_nsyn,
         dest_tile=dest_tile.astype(np.int32),

@@ -629,6 +629,7 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
         multicast=g("core.multicast"),
         weight_sharing=g("core.weight_sharing"),
         graded_spike_bits=graded_bits,
+        fanin_split=bool(g("core.fanin_split")),
     )
     costs = EventCosts(**{KEYS_BY_PATH[k].field: g(k) for k in _section_paths("costs")})
     noc = NoC(

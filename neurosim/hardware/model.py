@@ -68,6 +68,11 @@ class CoreLimits:
     of destination (core, axon) routes its neurons can send to (fan-out slots);
     ``routing_table_entries`` the routing entries available to the core.
     ``graded_spike_bits`` is the payload width of a graded spike (0 without graded spikes).
+    ``fanin_split``: a neuron with more inputs than ``input_axons`` may have its inputs
+    summed in partial compartments on other cores, whose partial sums join it at its home
+    core within the step (a dendritic tree across cores). Absent from a file it is false:
+    a capability is not assumed that the file does not state, so such a file compiles (and
+    refuses) exactly as before the key existed.
     """
 
     neurons: int
@@ -82,6 +87,7 @@ class CoreLimits:
     multicast: bool
     weight_sharing: bool  # conv kernels stored once per core
     graded_spike_bits: int = 0
+    fanin_split: bool = False
 
 
 @dataclass(frozen=True)

@@ -497,6 +497,7 @@ def _assume_rest(r: _Reader) -> None:
         ("core.graded_spikes", False, "not described by SANA-FE; assumed absent"),
         ("core.multicast", False, "SANA-FE has no multicast"),
         ("core.weight_sharing", False, "not described by SANA-FE; assumed absent"),
+        ("core.fanin_split", False, "SANA-FE does not split a neuron's fan-in; assumed absent"),
         ("noc.packet_bits", 32, "SANA-FE has no packet size; 32 bits assumed"),
         ("noc.routing", "xy", "SANA-FE routes dimension-order on its mesh"),
     ]

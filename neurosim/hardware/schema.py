@@ -6,7 +6,7 @@ A file has two top-level texts (``name``, ``description``) and six sections::
     chip:   mesh_x, mesh_y, cores_per_tile, clock, static_power_chip, static_power_core
     core:   neurons, synapse_memory, input_axons, output_routes, routing_table_entries,
             weight_bits, potential_bits, fs_neurons, graded_spikes, graded_spike_bits,
-            multicast, weight_sharing
+            multicast, weight_sharing, fanin_split
     costs:  energy_/latency_ × synop, neuron_update_active, neuron_update_inactive,
             spike_gen, packet_out, packet_in
     noc:    energy_hop_ew, energy_hop_ns, latency_hop_ew, latency_hop_ns, router_delay,
@@ -144,6 +144,13 @@ KEYS: tuple[Key, ...] = (
     ),
     _c("core.multicast", "one packet reaches several cores along a tree", FLAG),
     _c("core.weight_sharing", "convolution kernels stored once per core", FLAG),
+    Key(
+        "core.fanin_split",
+        "fanin_split",
+        FLAG,
+        "a neuron's inputs may be split over partial compartments on other cores (default false)",
+        required=False,
+    ),
     # costs
     _q("costs.energy_synop", E, "per synapse touched by an arriving packet"),
     _q("costs.latency_synop", T, "per synapse touched by an arriving packet"),

@@ -43,7 +43,7 @@ EXTRA_FIELDS = (
     "latency_steps", "tiles_used", "images_per_stream", "simulated_time_s", "energy_total_j",
     "idle_energy_j", "static_power_w", "packet_deliveries_per_inference",
     "buffer_overflows", "max_link_queue", "tick_overruns", "max_tick_overrun_s",
-    "hardware_overrides",
+    "hardware_overrides", "split_neurons", "partial_sum_packets_per_inference",
 )
 
 
@@ -103,6 +103,8 @@ def summary_block(snn: SNN, hw: Hardware, measurement: HardwareMeasurement, *,
         "tick_overruns": run.tick_overruns,
         "max_tick_overrun_s": run.max_tick_overrun_s,
         "hardware_overrides": [f"{k}={v}" for k, v in hw.overrides],
+        "split_neurons": run.split_neurons,
+        "partial_sum_packets_per_inference": per["partial_sum_packets"],
     }
     return plain(block, nan_to_none=True)  # type: ignore[no-any-return]
 
