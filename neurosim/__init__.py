@@ -16,6 +16,8 @@ only this module:
   ``.to_csv(path)``);
 * :meth:`Sweep.from_dict` / :func:`load_sweep` and :func:`run_sweep` (a table of every
   point, failed ones included, and ``.errors``);
+* :func:`compare` → :class:`Comparison` (``.to_frame()``, ``.write_report(dir)``): codes
+  side by side on one chip, FS against the cheapest rate row of equal accuracy;
 * :mod:`neurosim.plots`, whose functions draw into a given ``ax``.
 """
 
@@ -29,12 +31,13 @@ from neurosim.datasets import Dataset, load_dataset
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.pipeline import RunResult
+from neurosim.report.compare import Comparison, compare
 from neurosim.report.table import Table
 from neurosim.sweep import Sweep, load_sweep, run_sweep
 from neurosim.workload import Workload, load_workload
 
 __all__ = [
-    "FS", "TTFS", "Dataset", "Hardware", "Rate", "RunResult", "Sweep", "Table", "Workload",
-    "__version__", "load_dataset", "load_hardware", "load_model", "load_sweep", "load_workload",
+    "FS", "TTFS", "Comparison", "Dataset", "Hardware", "Rate", "RunResult", "Sweep", "Table",
+    "Workload", "__version__", "compare", "load_dataset", "load_hardware", "load_model", "load_sweep", "load_workload",
     "run", "run_sweep",
 ]

@@ -15,7 +15,6 @@ functional simulator over the test split, hardware figures from the event engine
 from __future__ import annotations
 
 import concurrent.futures as cf
-from dataclasses import fields
 from pathlib import Path
 
 from neurosim.ann.model import Model
@@ -30,11 +29,6 @@ from neurosim.workload import Workload, load_workload
 def load_model(name_or_path: str | Path) -> Model:
     """A zoo model by name (``neurosim model list``) or a model ``.npz`` file."""
     return resolve_model(name_or_path)
-
-
-def code_options(code: SpikeCode) -> dict[str, object]:
-    """A code object's options, as :func:`neurosim.coding.make_code` takes them."""
-    return {f.name: getattr(code, f.name) for f in fields(code)}  # type: ignore[arg-type]
 
 
 def run(workload: Workload | str | Path, code: SpikeCode, hardware: Hardware | str = "loihi",
@@ -54,6 +48,6 @@ def run(workload: Workload | str | Path, code: SpikeCode, hardware: Hardware | s
     hw = hardware if isinstance(hardware, Hardware) else load_hardware(hardware)
     config = Configuration(model=workload.model.name, hardware=hw.name,
                            overrides=hw.overrides, code=code.name,
-                           code_options=options_tuple(code_options(code)), placer=placer,
+                           code_options=options_tuple(code.options()), placer=placer,
                            seed=seed, images=images, accuracy_images=accuracy_images)
     return run_configuration(config, workload=workload, hardware=hw, executor=executor)

@@ -34,7 +34,7 @@ import numpy as np
 from neurosim.ann.forward import forward
 from neurosim.ann.layers import Activation
 from neurosim.coding import make_code
-from neurosim.coding.fs import FS
+from neurosim.coding.fs import FS, K_AUTO
 from neurosim.datasets import as_model_input
 from neurosim.errors import NeurosimError
 from neurosim.snn.functional import simulate
@@ -160,8 +160,6 @@ def choose_k(workload: Workload, precision: Precision,
                    reason=f"no K up to {K_SEARCH_LAST} meets the rule; using the bound")
 
 
-K_AUTO = "auto"
-"""The value of the FS option ``K`` that asks for :func:`choose_k`."""
 
 
 def parse_K(text: str) -> int | str:

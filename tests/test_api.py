@@ -58,6 +58,27 @@ def test_run_makes_the_choices_the_command_line_makes(fs_run, tmp_path, capsys) 
     assert 127 < largest <= 255
 
 
+def test_compare_takes_code_objects_as_the_cli_takes_flags(tmp_path, capsys) -> None:
+    workload = neurosim.load_workload("digits-mlp")
+    comparison = neurosim.compare(workload, [neurosim.FS(K=8), neurosim.Rate(T=16),
+                                             neurosim.Rate(T=32)], "loihi", images=3,
+                                  accuracy_images=60)
+    argv = ["compare", "--model", "digits-mlp", "--codes", "fs,rate", "--K", "8", "--rate-T",
+            "16,32", "--images", "3", "--accuracy-images", "60", "--out", str(tmp_path / "cli"),
+            "--json"]
+    assert main(argv) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert [r["params"] for r in comparison.rows] == [r["params"] for r in cli["rows"]]
+    for mine, theirs in zip(comparison.rows, cli["rows"]):
+        for field in ("snn_accuracy", "energy_per_inference_j", "latency_s", "spikes_per_neuron"):
+            assert mine[field] == theirs[field], field
+    assert comparison.ratios["rate_T"] == cli["iso_accuracy"]["rate_T"]
+    frame = comparison.table()
+    assert frame.column("code") == ["fs", "rate", "rate"] and "energy_breakdown_j.static" in frame.columns
+    files = comparison.write_report(tmp_path / "api")
+    assert files["report"].read_text().startswith("# digits-mlp on loihi")
+
+
 def test_tables_match_the_summary_and_round_trip(fs_run, tmp_path) -> None:
     layers = fs_run.per_layer()
     assert layers.column("population") == [p.name for p in fs_run.snn.populations]
@@ -119,4 +140,6 @@ def test_the_readme_python_example_runs(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)
-    assert np.isfinite(namespace["fs"].summary["energy_per_inference_j"])
+    assert np.isfinite(namespace["ttfs"].summary["energy_per_inference_j"])
+    assert (tmp_path / "report" / "report.md").is_file()
+    assert len(namespace["table"]) == 4

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurosim.cli import main
+from neurosim.report.table import flatten
 from neurosim.sweep.plots import pareto_front, plot_sweep
-from neurosim.sweep.results import ResultsFile, flatten, read_rows
+from neurosim.sweep.results import ResultsFile, read_rows
 
 
 def _rows(path) -> list[dict[str, str]]:

@@ -10,7 +10,7 @@ converter (:mod:`neurosim.snn.convert`) does everything else the same way for ev
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,11 @@ class SpikeCode(ABC):
 
     name: str
     dynamics: str
+
+    def options(self) -> dict[str, Any]:
+        """The code's options (its dataclass fields), as :func:`~neurosim.coding.make_code`
+        takes them."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
     @property
     def input_dynamics(self) -> str:

@@ -426,19 +426,24 @@ def input_encoding_params(peak: float, K: int) -> FSParams:
     return FSParams("identity", K, T=powers - alpha * 2.0 ** -(K + 1), h=powers, d=powers)
 
 
+K_AUTO = "auto"
+"""The value of ``FS.K`` that asks a run to choose K (:mod:`neurosim.choose_k`)."""
+
+
 @dataclass(frozen=True)
 class FS(SpikeCode):
     """The few-spikes code (Stöckl & Maass 2021) for converting a network.
 
     ``K``: steps per window for the whole network (``None``: the largest of
-    :data:`DEFAULT_K` over the network's activations). ReLU layers use the closed form
+    :data:`DEFAULT_K` over the network's activations; ``"auto"``: the smallest K that keeps
+    the ANN's accuracy on held-out training images, chosen by the run). ReLU layers use the closed form
     with ``alpha`` if given (the paper: 25) or the ``alpha_percentile`` of the layer's
     activations on calibration images. Other activations use ``sequences`` supplied by the
     user (fitted :class:`FSParams`) or the shipped defaults; a sequence shorter than the
     window is padded with steps that never fire.
     """
 
-    K: int | None = None
+    K: int | str | None = None
     alpha: float | None = None
     alpha_percentile: float = 99.99
     sequences: tuple[FSParams, ...] = ()
@@ -448,10 +453,11 @@ class FS(SpikeCode):
     input_dynamics = "fs"
 
     def __post_init__(self) -> None:
-        if self.K is not None and (isinstance(self.K, bool) or not isinstance(self.K, int | np.integer)
-                                   or self.K < 1):
-            raise NeurosimError(f"K = {self.K!r} is not a whole number of at least 1",
-                                where="FS code", fix="use K ≥ 1 (the paper: 10 for ReLU)")
+        if self.K != K_AUTO and self.K is not None and (
+                isinstance(self.K, bool) or not isinstance(self.K, int | np.integer) or self.K < 1):
+            raise NeurosimError(f"K = {self.K!r} is not a whole number of at least 1 nor "
+                                f"{K_AUTO!r}", where="FS code",
+                                fix="use K ≥ 1 (the paper: 10 for ReLU), or K='auto'")
         if self.alpha is not None and not (math.isfinite(self.alpha) and self.alpha > 0):
             raise NeurosimError(f"alpha = {self.alpha!r} is not a positive number", where="FS code",
                                 fix="give α > 0 (the paper used 25) or leave it to the data")
@@ -461,6 +467,9 @@ class FS(SpikeCode):
 
     def for_model(self, activations: set[str]) -> FS:
         """This code with ``K`` fixed for a network using ``activations``."""
+        if self.K == K_AUTO:
+            raise NeurosimError("K = 'auto' is chosen by a run, not by the code", where="FS code",
+                                fix="run it through neurosim.run or compare, or give K")
         if self.K is not None:
             return self
         supplied = {p.activation: p.K for p in self.sequences}

@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 from neurosim.choose_k import K_AUTO, K_TOLERANCE_PP, parse_K
-from neurosim.coding import CODES
+from neurosim.coding import CODES, make_code
+from neurosim.coding.base import SpikeCode
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
 from neurosim.errors import NeurosimError
+from neurosim.hardware import load_hardware
 from neurosim.report.compare import (
     DEFAULT_IMAGES,
     DEFAULT_RATE_T,
@@ -19,6 +21,7 @@ from neurosim.report.compare import (
     format_table,
     write_report,
 )
+from neurosim.workload import load_workload
 
 
 class ProgressBar:
@@ -83,10 +86,15 @@ def run(args: argparse.Namespace) -> int:
     rate_T = list(dict.fromkeys(parse_int_list(args.rate_T, "--rate-T"))) if "rate" in codes else []
     if args.images < 1:
         raise NeurosimError(f"--images {args.images} is not positive", fix="use --images 1 or more")
+    rows: list[SpikeCode] = []
+    for name in codes:
+        if name == "rate":
+            rows += [make_code("rate", T=t) for t in rate_T]
+        else:
+            rows.append(make_code(name, **({"K": args.K} if name == "fs" else {"T": args.ttfs_T})))
     comparison = compare(
-        model=args.model, hardware=args.hw, overrides=args.overrides, codes=codes, rate_T=rate_T,
-        images=args.images, fs_options={"K": args.K}, ttfs_options={"T": args.ttfs_T},
-        placer=args.placer, accuracy_images=args.accuracy_images, dataset=args.dataset,
+        load_workload(args.model, args.dataset), rows, load_hardware(args.hw, args.overrides),
+        images=args.images, placer=args.placer, accuracy_images=args.accuracy_images,
         progress=ProgressBar(args.quiet or args.json))
     files = write_report(comparison, args.out)
     if args.json:

@@ -13,7 +13,6 @@ correctness. Every accuracy is printed with its 95 % Wilson interval.
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -24,8 +23,12 @@ from typing import Any
 import numpy as np
 
 from neurosim import plots
-from neurosim.choose_k import K_AUTO
+from neurosim.coding.base import SpikeCode
+from neurosim.coding.fs import FS, K_AUTO
+from neurosim.coding.rate import Rate
+from neurosim.coding.ttfs import TTFS
 from neurosim.compiler.mapping import core_location
+from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.pipeline import (
@@ -36,6 +39,7 @@ from neurosim.pipeline import (
     run_configuration,
 )
 from neurosim.report.summary import per_core_table, per_layer_table
+from neurosim.report.table import Table, flatten
 from neurosim.snn.functional import simulate_stream
 from neurosim.stats import accuracy_interval, discordant_counts, format_accuracy, mcnemar_exact
 from neurosim.workload import Workload, load_workload
@@ -62,6 +66,18 @@ class Comparison:
     @property
     def rows(self) -> list[dict[str, Any]]:
         return [r.summary for r in self.results]
+
+    def table(self) -> Table:
+        """One row per code, the summary fields flattened (``energy_breakdown_j.static``)."""
+        return Table.from_dicts([flatten(r) for r in self.rows])
+
+    def to_frame(self) -> Any:
+        """The rows as a pandas DataFrame (pandas is an optional extra)."""
+        return self.table().to_frame()
+
+    def write_report(self, out: str | Path) -> dict[str, Path]:
+        """summary.json, comparison.csv, per-code tables, plots and report.md in ``out``."""
+        return write_report(self, out)
 
 
 def iso_accuracy_ratios(rows: Sequence[dict[str, Any]], correct: Sequence[np.ndarray]
@@ -109,51 +125,54 @@ def iso_accuracy_ratios(rows: Sequence[dict[str, Any]], correct: Sequence[np.nda
             "rate_only_correct": match["rate_only_correct"], **test}
 
 
-def compare(model: str = "digits-cnn", hardware: str = "loihi",
-            overrides: Sequence[str] = (), codes: Sequence[str] = ("fs", "rate", "ttfs"),
-            rate_T: Sequence[int] = DEFAULT_RATE_T, images: int = DEFAULT_IMAGES,
-            fs_options: dict[str, Any] | None = None, ttfs_options: dict[str, Any] | None = None,
-            rate_options: dict[str, Any] | None = None, placer: str = "optimised",
-            accuracy_images: int | None = None, dataset: str | None = None,
+def default_codes(rate_T: Sequence[int] = DEFAULT_RATE_T) -> list[SpikeCode]:
+    """The main job's rows: FS with K chosen automatically, rate at each T, TTFS."""
+    return [FS(K=K_AUTO), *(Rate(T=int(t)) for t in rate_T), TTFS()]
+
+
+def compare(workload: Workload | str | Path = "digits-cnn",
+            codes: Sequence[SpikeCode] | None = None, hardware: Hardware | str = "loihi", *,
+            images: int = DEFAULT_IMAGES, placer: str = "optimised", seed: int = 0,
+            accuracy_images: int | None = None,
             progress: Callable[[int, int, str], None] | None = None) -> Comparison:
-    """Run every code setting of ``model`` on ``hardware`` and gather the rows.
+    """Run ``workload`` with each of ``codes`` on ``hardware``; one row per code.
 
-    ``model`` is a zoo name or a model file; ``dataset`` a data set name or file (default:
-    the one the model's metadata names).
-
-    FS's K is chosen by :func:`neurosim.choose_k.choose_k` unless ``fs_options`` gives one
-    (``{"K": None}``: the per-activation default of the FS code).
+    ``workload`` is a :class:`~neurosim.workload.Workload` or a model name/file (with the
+    data set it names); ``codes`` are spike-code objects (default :func:`default_codes`);
+    ``hardware`` a :class:`~neurosim.hardware.model.Hardware` or a shipped name/file. An
+    ``FS(K="auto")`` row has its K chosen by :func:`neurosim.choose_k.choose_k`. Rows that
+    can share a functional run (a rate T sweep) take accuracy and spikes from one run of
+    the largest T; the engine runs every row.
     """
     started = time.perf_counter()
-    workload = load_workload(model, dataset)
-    hw = load_hardware(hardware, list(overrides))
-    settings: list[tuple[str, dict[str, Any]]] = []
-    for code in codes:
-        if code == "rate":
-            settings += [("rate", {**(rate_options or {}), "T": t}) for t in rate_T]
-        elif code == "fs":
-            settings.append(("fs", {"K": K_AUTO, **(fs_options or {})}))  # K None: per activation
-        else:
-            settings.append((code, dict(ttfs_options or {})))
-    configs = [Configuration(model=model, hardware=hardware, code=code,
-                             code_options=options_tuple(options), placer=placer, images=images,
-                             accuracy_images=accuracy_images, dataset=dataset)
-               for code, options in settings]
-    # The rate rows' accuracy and spikes come from one functional run of the largest T.
-    rate_rows = [i for i, (code, _) in enumerate(settings) if code == "rate"]
-    if progress and rate_rows:
-        progress(0, len(settings), "rate: functional")
-    prepared = dict(zip(rate_rows, functional_runs([configs[i] for i in rate_rows], workload, hw)))
+    if not isinstance(workload, Workload):
+        workload = load_workload(workload)
+    hw = hardware if isinstance(hardware, Hardware) else load_hardware(hardware)
+    codes = default_codes() if codes is None else list(codes)
+    if not codes:
+        raise NeurosimError("no codes to compare", where="compare",
+                            fix="give at least one code, e.g. [neurosim.FS(K=8)]")
+    configs = [Configuration(model=workload.model.name, hardware=hw.name, overrides=hw.overrides,
+                             code=code.name, code_options=options_tuple(code.options()),
+                             placer=placer, seed=seed, images=images,
+                             accuracy_images=accuracy_images, dataset=workload.dataset.name)
+               for code in codes]
+    # Every row but an FS K auto (whose K its run chooses) is converted and simulated
+    # together: one ANN pass, and a rate T sweep read out of one run of its largest T.
+    shared = [i for i, c in enumerate(configs) if dict(c.code_options).get("K") != K_AUTO]
+    if progress and shared:
+        progress(0, len(configs), "functional simulation")
+    prepared = dict(zip(shared, functional_runs([configs[i] for i in shared], workload, hw)))
     results = []
-    for i, ((code, options), config) in enumerate(zip(settings, configs)):
-        label = " ".join([code.upper() if code != "rate" else code,
-                          *(f"{k}={v}" for k, v in options.items() if v is not None)])
+    for i, config in enumerate(configs):
+        label = " ".join([config.code, *(f"{k}={v}" for k, v in config.code_options
+                                          if k in ("K", "T"))])
         results.append(run_configuration(
             config, workload=workload, hardware=hw, prepared=prepared.get(i),
-            step=(lambda stage, i=i, label=label: progress(i, len(settings), f"{label}: {stage}"))
+            step=(lambda stage, i=i, label=label: progress(i, len(configs), f"{label}: {stage}"))
             if progress else None))
     if progress:
-        progress(len(settings), len(settings), "done")
+        progress(len(configs), len(configs), "done")
     comparison = Comparison(model=workload.model.name, hardware=hw.name, results=results,
                             workload=workload)
     correct = [r.functional.predictions == workload.y_test[:len(r.functional.predictions)]
@@ -264,18 +283,6 @@ def _slug(row: dict[str, Any]) -> str:
     return plots.row_label(row).lower().replace(" ", "-").replace("=", "")
 
 
-def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        elif isinstance(value, list):
-            out[f"{prefix}{key}"] = ";".join(map(str, value))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def _heatmap(result: RunResult, path: Path) -> Path:
     run, hw = result.measurement.run, result.hardware
     per_image = run.core_counts[:, 0] / max(run.n_images, 1)  # synaptic events received
@@ -333,13 +340,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
          "hardware_overrides": [f"{k}={v}" for k, v in featured_hw(comparison).overrides],
          "dataset": comparison.workload.dataset.describe(), "rows": rows,
          "iso_accuracy": comparison.ratios, "wall_time_s": comparison.seconds}, indent=2) + "\n")
-    files["table"] = out / "comparison.csv"
-    flat = [_flat(r) for r in rows]
-    columns = list(dict.fromkeys(k for row in flat for k in row))
-    with files["table"].open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(flat)
+    files["table"] = comparison.table().to_csv(out / "comparison.csv")
     for result in comparison.results:
         slug = _slug(result.summary)
         energy = result.measurement.figures.run_energy

@@ -7,13 +7,29 @@ pandas is optional (``pip install pandas``); only :meth:`Table.to_frame` needs i
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from neurosim.errors import NeurosimError
 from neurosim.plain import plain
+
+
+def flatten(block: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested fields as one level of columns: ``{"a": {"b": 1}, "c": [1]}`` ->
+    ``{"a.b": 1, "c": "[1]"}`` (lists as JSON, so a CSV cell holds them whole)."""
+    flat: dict[str, Any] = {}
+    for key, value in block.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            flat[name] = json.dumps(plain(value, nan_to_none=True))
+        else:
+            flat[name] = value
+    return flat
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -28,20 +27,6 @@ CSV_NAME = "sweep.csv"
 STATUS_COLUMNS = ("hash", "status", "error", "seconds")
 OK = "ok"
 ERROR = "error"
-
-
-def flatten(block: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}, "c": [1]}`` -> ``{"a.b": 1, "c": "[1]"}``."""
-    flat: dict[str, Any] = {}
-    for key, value in block.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, f"{name}."))
-        elif isinstance(value, list | tuple):
-            flat[name] = json.dumps(value)
-        else:
-            flat[name] = value
-    return flat
 
 
 def cell(value: Any) -> str:

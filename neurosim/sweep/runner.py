@@ -21,14 +21,13 @@ from typing import Any
 from neurosim.errors import NeurosimError
 from neurosim.executors import open_executor
 from neurosim.pipeline import Configuration, run_configuration
-from neurosim.report.table import Table
+from neurosim.report.table import Table, flatten
 from neurosim.sweep.results import (
     CSV_NAME,
     ERROR,
     OK,
     STATUS_COLUMNS,
     ResultsFile,
-    flatten,
     read_rows,
 )
 from neurosim.sweep.spec import Sweep, SweepPoint
