@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from neurosim.choose_k import K_AUTO, choose_k
+from neurosim.choose_k import choose_k
 from neurosim.coding import make_code
+from neurosim.coding.fs import K_AUTO
 from neurosim.compiler import compile as compile_network
 from neurosim.compiler.mapping import Mapping as CoreMapping
 from neurosim.engine import IMAGES_PER_STREAM, HardwareMeasurement, measure_hardware

@@ -17,15 +17,23 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from neurosim.coding import code_info
+
 BREAKDOWN = ("synapse", "neuron", "spike_packet", "network", "static")
-CODE_COLOURS = {"fs": "#1b9e77", "rate": "#7570b3", "ttfs": "#d95f02"}
 
 
 def row_label(block: dict[str, Any]) -> str:
-    params = block.get("params", {})
-    if block["code"] == "fs":
-        return f"FS K={params.get('K')}"
-    return f"{block['code'].upper() if block['code'] == 'ttfs' else 'rate'} T={params.get('T')}"
+    """``FS K=8``, ``rate T=32``: a summary row's code and step option, from the registry."""
+    info = code_info(block["code"])
+    if info is None:
+        return str(block["code"])
+    return info.row_label(block.get("params", {}))
+
+
+def code_colour(code: str) -> str:
+    """The code's colour in every plot (its registry entry), grey if unknown."""
+    info = code_info(code)
+    return info.colour if info is not None else "#444444"
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -66,18 +74,24 @@ def energy_breakdown(blocks: Sequence[dict[str, Any]], *, ax: Axes | None = None
 def _accuracy_against(blocks: Sequence[dict[str, Any]], key: str, scale: float, xlabel: str,
                       title: str, ax: Axes | None, path: str | Path | None) -> Axes:
     ax = new_axes(ax, (6.4, 4.4))
-    rate = sorted((b for b in blocks if b["code"] == "rate"), key=lambda b: b["params"]["T"])
-    if rate:
-        xs = [b[key] * scale for b in rate]
-        ys = [100 * b["snn_accuracy"] for b in rate]
-        ax.plot(xs, ys, "o-", color=CODE_COLOURS["rate"], label="rate (T sweep)")
-        for b, x, y in zip(rate, xs, ys):
-            ax.annotate(f"T={b['params']['T']}", (x, y), textcoords="offset points",
-                        xytext=(4, -10), fontsize=7)
-    for code, marker in (("fs", "*"), ("ttfs", "s")):
-        for b in (b for b in blocks if b["code"] == code):
-            ax.plot([b[key] * scale], [100 * b["snn_accuracy"]], marker, markersize=12 if code == "fs" else 8,
-                    color=CODE_COLOURS[code], label=row_label(b))
+    # A code with several rows (a T sweep) is a curve along its step option; one row, a point.
+    for code in dict.fromkeys(b["code"] for b in blocks):
+        info = code_info(code)
+        mine = [b for b in blocks if b["code"] == code]
+        step = info.step_option if info is not None else ""
+        mine.sort(key=lambda b: b.get("params", {}).get(step, 0))
+        xs = [b[key] * scale for b in mine]
+        ys = [100 * b["snn_accuracy"] for b in mine]
+        marker = info.marker if info is not None else "o"
+        if len(mine) > 1:
+            label = f"{info.label if info else code} ({step} sweep)"
+            ax.plot(xs, ys, f"{marker}-", color=code_colour(code), label=label)
+            for b, x, y in zip(mine, xs, ys):
+                ax.annotate(f"{step}={b['params'].get(step)}", (x, y), textcoords="offset points",
+                            xytext=(4, -10), fontsize=7)
+        else:
+            ax.plot(xs, ys, marker, markersize=12 if marker == "*" else 8, color=code_colour(code),
+                    label=row_label(mine[0]))
     if blocks:
         ax.axhline(100 * blocks[0]["ann_accuracy"], color="grey", linestyle=":", label="ANN")
     ax.set_xscale("log")

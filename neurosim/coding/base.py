@@ -79,6 +79,37 @@ class SpikeCode(ABC):
         return self
 
 
+@dataclass(frozen=True)
+class CodeInfo:
+    """What the rest of neurosim knows of a spike code, declared beside it in its module.
+
+    ``code`` is the code's dataclass (its fields are its options); ``label``, ``colour``
+    and ``marker`` are how tables and plots show it; ``step_option`` names the option that
+    sets its steps per window (shown in row labels, e.g. ``FS K=8``); ``sweep_options``
+    the options a sweep file may vary; ``one_spike_per_window`` says a sender fires at most
+    once in a window (TTFS), which bounds the potentials a receiver can reach.
+    """
+
+    name: str
+    code: type[SpikeCode]
+    label: str
+    colour: str
+    marker: str
+    step_option: str
+    sweep_options: tuple[str, ...]
+    one_spike_per_window: bool = False
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Every option of the code (its dataclass fields), in declaration order."""
+        return tuple(f.name for f in fields(self.code))  # type: ignore[arg-type]
+
+    def row_label(self, params: dict[str, Any]) -> str:
+        """``FS K=8``, ``rate T=32``: the label and the step option's value."""
+        value = params.get(self.step_option)
+        return self.label if value is None else f"{self.label} {self.step_option}={value}"
+
+
 def require_relu(code: str, activation: str, layer: str) -> None:
     """Rate and TTFS codes carry only non-negative values: ReLU-like units."""
     if activation != "relu":

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from neurosim.coding.base import NeuronSequences, SpikeCode
+from neurosim.coding.base import CodeInfo, NeuronSequences, SpikeCode
 from neurosim.errors import NeurosimError
 from neurosim.plain import plain
 
@@ -533,3 +533,8 @@ class FS(SpikeCode):
     def params(self) -> dict[str, Any]:
         return {"K": self.K, "alpha": self.alpha if self.alpha is not None else "data",
                 "alpha_percentile": self.alpha_percentile}
+
+
+INFO = CodeInfo(name="fs", code=FS, label="FS", colour="#1b9e77", marker="*",
+                step_option="K", sweep_options=("K", "alpha", "alpha_percentile"))
+"""The FS code's entry in :data:`neurosim.coding.REGISTRY`."""

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from neurosim.coding.base import (
+    CodeInfo,
     NeuronSequences,
     SpikeCode,
     activation_scale,
@@ -74,3 +75,8 @@ class Rate(SpikeCode):
     def params(self) -> dict[str, Any]:
         return {"T": int(self.T), "percentile": self.percentile, "input": self.input,
                 "seed": self.seed}
+
+
+INFO = CodeInfo(name="rate", code=Rate, label="rate", colour="#7570b3", marker="o",
+                step_option="T", sweep_options=("T", "percentile", "input", "seed"))
+"""The rate code's entry in :data:`neurosim.coding.REGISTRY`."""

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from neurosim.coding.base import (
+    CodeInfo,
     NeuronSequences,
     SpikeCode,
     activation_scale,
@@ -71,3 +72,8 @@ class TTFS(SpikeCode):
 
     def params(self) -> dict[str, Any]:
         return {"T": int(self.T), "percentile": self.percentile}
+
+
+INFO = CodeInfo(name="ttfs", code=TTFS, label="TTFS", colour="#d95f02", marker="s",
+                step_option="T", sweep_options=("T", "percentile"), one_spike_per_window=True)
+"""The TTFS code's entry in :data:`neurosim.coding.REGISTRY`."""

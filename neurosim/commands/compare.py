@@ -7,9 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from neurosim.choose_k import K_AUTO, K_TOLERANCE_PP, parse_K
-from neurosim.coding import CODES, make_code
+from neurosim.choose_k import K_TOLERANCE_PP, parse_K
+from neurosim.coding import REGISTRY, make_code
 from neurosim.coding.base import SpikeCode
+from neurosim.coding.fs import K_AUTO
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
 from neurosim.errors import NeurosimError
@@ -79,19 +80,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     codes = list(dict.fromkeys(c.strip() for c in args.codes.split(",") if c.strip()))
-    unknown = [c for c in codes if c not in CODES]
+    unknown = [c for c in codes if c not in REGISTRY]
     if unknown or not codes:
         raise NeurosimError(f"--codes {args.codes!r} names no code or an unknown one {unknown}",
-                            fix=f"choose from {', '.join(CODES)}")
+                            fix=f"choose from {', '.join(REGISTRY)}")
     rate_T = list(dict.fromkeys(parse_int_list(args.rate_T, "--rate-T"))) if "rate" in codes else []
     if args.images < 1:
         raise NeurosimError(f"--images {args.images} is not positive", fix="use --images 1 or more")
-    rows: list[SpikeCode] = []
-    for name in codes:
-        if name == "rate":
-            rows += [make_code("rate", T=t) for t in rate_T]
-        else:
-            rows.append(make_code(name, **({"K": args.K} if name == "fs" else {"T": args.ttfs_T})))
+    # The flags of the three headline codes; any other registered code runs its defaults.
+    given = {"fs": [{"K": args.K}], "rate": [{"T": t} for t in rate_T], "ttfs": [{"T": args.ttfs_T}]}
+    rows: list[SpikeCode] = [make_code(name, **options)
+                             for name in codes for options in given.get(name, [{}])]
     comparison = compare(
         load_workload(args.model, args.dataset), rows, load_hardware(args.hw, args.overrides),
         images=args.images, placer=args.placer, accuracy_images=args.accuracy_images,

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from neurosim.ann.forward import forward
-from neurosim.choose_k import K_AUTO, choose_k, parse_K
-from neurosim.coding import CODES, make_code
-from neurosim.coding.fs import load_sequences
+from neurosim.choose_k import choose_k, parse_K
+from neurosim.coding import REGISTRY, code_names, make_code
+from neurosim.coding.fs import K_AUTO, load_sequences
 from neurosim.commands import add_dataset_option
 from neurosim.errors import NeurosimError
 from neurosim.snn.anytime import simulate_windows
@@ -54,24 +54,27 @@ def add_code_options(parser: argparse.ArgumentParser) -> None:
     add_dataset_option(parser, "the one the model file names, else digits")
 
 
-# Which code each option belongs to: an option given for another code is a mistake.
-_OPTION_CODES = {"K": ("fs",), "alpha": ("fs",), "sequences": ("fs",),
-                 "percentile": ("rate", "ttfs"), "input": ("rate",), "seed": ("rate",)}
+# The code options the command line offers (--K, --alpha, ...); --T is the step option of
+# the codes that have one. An option given for a code without it is a mistake.
+_CLI_OPTIONS = ("K", "alpha", "sequences", "percentile", "input", "seed")
 
 
 def code_options(args: argparse.Namespace, code: str, T: int | None = None) -> dict[str, Any]:
-    misplaced = [f"--{name}" for name, codes in _OPTION_CODES.items()
-                 if getattr(args, name) is not None and code not in codes]
+    """The options the command line gives ``code``, by the fields its registry entry lists."""
+    info = REGISTRY[code]
+    misplaced = [f"--{name}" for name in _CLI_OPTIONS
+                 if getattr(args, name) is not None and name not in info.options]
     if misplaced:
         raise NeurosimError(f"{', '.join(misplaced)} do(es) not apply to the {code} code",
                             fix="drop them, or choose the code they belong to with --code")
-    if code == "fs":
+    options: dict[str, Any] = {name: getattr(args, name) for name in _CLI_OPTIONS
+                               if name in info.options and name != "sequences"}
+    if "sequences" in info.options:
         files = [f for f in (args.sequences or "").split(",") if f.strip()]
-        return {"K": args.K, "alpha": args.alpha,
-                "sequences": tuple(load_sequences(f.strip()) for f in files) or None}
-    if code == "rate":
-        return {"T": T, "percentile": args.percentile, "input": args.input, "seed": args.seed}
-    return {"T": T, "percentile": args.percentile}
+        options["sequences"] = tuple(load_sequences(f.strip()) for f in files) or None
+    if "T" in info.options:
+        options["T"] = T
+    return options
 
 
 def precision_from(args: argparse.Namespace) -> Precision:
@@ -84,7 +87,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Convert an ANN to an SNN in the FS, rate or TTFS code; print ANN and SNN "
                     "accuracy on the test set and spikes per neuron by layer; save the SNN.")
     parser.add_argument("model", help="zoo name (e.g. digits-cnn) or .npz model file")
-    parser.add_argument("--code", choices=CODES, default="fs")
+    parser.add_argument("--code", choices=code_names(), default="fs")
     parser.add_argument("--T", default=None,
                         help="rate/TTFS: steps per image; a list (8,16,32) sweeps (default 64 / 32)")
     add_code_options(parser)
@@ -103,8 +106,11 @@ def run(args: argparse.Namespace) -> int:
         x, y = x[:args.images], y[:args.images]
     t_values: list[int | None] = [None]
     if args.T is not None:
-        if args.code == "fs":
-            raise NeurosimError("--T applies to the rate and TTFS codes", fix="use --K for the FS code")
+        if "T" not in REGISTRY[args.code].options:
+            with_t = ", ".join(name for name, info in REGISTRY.items() if "T" in info.options)
+            raise NeurosimError(f"--T applies to the codes with T ({with_t})",
+                                fix=f"use --{REGISTRY[args.code].step_option} for the "
+                                    f"{args.code} code")
         t_values = list(parse_int_list(args.T, "--T"))
     if args.out and len(t_values) > 1:
         raise NeurosimError("--out saves one network, but --T lists several", fix="give one T with --out")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from neurosim.coding import code_info
 from neurosim.errors import NeurosimError
 from neurosim.snn.network import SNN, Population, Projection
 
@@ -135,7 +136,8 @@ def potential_bound(snn: SNN, pop: Population, input_peak: float) -> float:
         def sent(name: str) -> float:
             d = np.abs(snn.population(name).out_weight.astype(np.float64))
             # TTFS senders fire at most once a window; other "fs" senders at every step.
-            return float(d.sum() if pop.dynamics == "fs" and snn.code != "ttfs" else d.max())
+            return float(d.max() if pop.dynamics != "fs" or _one_spike_per_window(snn.code)
+                         else d.sum())
         drive = sum(_row_abs_sum_max(q) * sent(q.source) for q in snn.incoming(pop.name))
     bias = float(np.abs(pop.bias.astype(np.float64)).max(initial=0.0))
     if pop.dynamics != "fs":  # at most a window of drive, less what spikes removed
@@ -191,3 +193,9 @@ def potential_bits_needed(snn: SNN) -> int:
     top = max(potential_bound(snn, pop, peak) + float(np.abs(pop.reset).max(initial=0))
               for pop in snn.populations)
     return int(np.ceil(np.log2(top + 1))) + 1
+
+
+def _one_spike_per_window(code: str) -> bool:
+    """Whether a sender of ``code`` fires at most once a window (the registry says)."""
+    info = code_info(code)
+    return bool(info and info.one_spike_per_window)

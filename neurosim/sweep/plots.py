@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from neurosim.coding import code_info
 from neurosim.hardware.schema import KEYS_BY_PATH
-from neurosim.plots import CODE_COLOURS, finish, new_axes
+from neurosim.plots import code_colour, finish, new_axes
 from neurosim.sweep.results import OK, read_rows
 
 CORE_SIZE = "core.neurons"
@@ -49,9 +50,9 @@ def _number(text: str | None) -> float:
 
 def variant(row: dict[str, str]) -> str:
     """``FS K=10``, ``rate T=16``, ``TTFS T=32``: the code and its step parameter."""
-    names = {"fs": "FS", "ttfs": "TTFS"}
+    info = code_info(row["code"])
     params = " ".join(f"{k[7:]}={v}" for k, v in row.items() if k.startswith("params.") and v)
-    return f"{names.get(row['code'], row['code'])} {params}".strip()
+    return f"{info.label if info else row['code']} {params}".strip()
 
 
 def _points(rows: list[dict[str, str]], y_key: str) -> list[dict[str, Any]]:
@@ -73,7 +74,7 @@ def _pareto_plot(points: list[dict[str, Any]], *, y_scale: float, maximise: bool
     codes = [p["code"] for p in points]
     overall = set(pareto_front(energy, sign * y).tolist())
     for code in dict.fromkeys(codes):
-        colour = CODE_COLOURS.get(code, "#444444")
+        colour = code_colour(code)
         mine = np.array([i for i, c in enumerate(codes) if c == code])
         ax.scatter(energy[mine], y[mine], s=18, color=colour, alpha=0.25, linewidths=0)
         front = mine[pareto_front(energy[mine], sign * y[mine])]
@@ -134,7 +135,7 @@ def _edp_plot(rows: list[dict[str, str]], varied_others: bool, path: Path) -> Pa
         marker = MARKERS[per_code[code_of[name]] % len(MARKERS)]
         per_code[code_of[name]] += 1
         ax.plot(sizes, [best[name][s] for s in sizes], marker=marker, linestyle="-",
-                color=CODE_COLOURS.get(code_of[name], "#444444"), label=name)
+                color=code_colour(code_of[name]), label=name)
     _scale(ax, "x", np.array([1.0]), base=2)
     ax.set_yscale("log")
     ax.set_xlabel("neurons per core (core.neurons)")

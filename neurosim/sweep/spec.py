@@ -20,8 +20,8 @@ from typing import Any
 import yaml
 
 from neurosim import __version__
-from neurosim.choose_k import K_AUTO
-from neurosim.coding import CODES, make_code
+from neurosim.coding import REGISTRY, make_code
+from neurosim.coding.fs import K_AUTO
 from neurosim.compiler.place import PLACERS
 from neurosim.engine.run import IMAGES_PER_STREAM
 from neurosim.errors import NeurosimError
@@ -33,13 +33,10 @@ from neurosim.pipeline import Configuration
 TOP_LEVEL_KEYS = ("model", "hardware", "dataset", "codes", "grid", "points", "placer", "seed",
                   "images", "accuracy_images", "images_per_stream")
 POINT_KEYS = ("code", "placer", "seed")
-CODE_OPTIONS = {"fs": ("K", "alpha", "alpha_percentile"),
-                "rate": ("T", "percentile", "input", "seed"),
-                "ttfs": ("T", "percentile")}
-"""Options a sweep may set per code (FS sequence files are for ``neurosim convert``)."""
 OPTION_TYPES: dict[str, tuple[type, ...]] = {
     "K": (int,), "T": (int,), "seed": (int,), "input": (str,),
     "alpha": (int, float), "alpha_percentile": (int, float), "percentile": (int, float)}
+"""The value types a sweep file may give each code option (a code's own checks follow)."""
 SCALAR = (str, int, float, bool)
 
 
@@ -187,7 +184,7 @@ class _Reader:
             return
         if key in KEYS_BY_PATH:
             fix = f"hardware keys go under grid: (e.g. grid: {{{key}: [...]}}) or points:"
-        elif key in CODES:
+        elif key in REGISTRY:
             fix = f"codes go under codes: (e.g. codes: {{{key}: {{}}}})"
         else:
             hint = did_you_mean(str(key), TOP_LEVEL_KEYS)
@@ -249,14 +246,14 @@ class _Reader:
 
     # --- codes ---------------------------------------------------------------------------
     def code_name(self, name: Any, where: str) -> str:
-        if name not in CODES:
-            hint = did_you_mean(str(name), CODES) if isinstance(name, str) else ""
+        if name not in REGISTRY:
+            hint = did_you_mean(str(name), REGISTRY) if isinstance(name, str) else ""
             raise self.fail(where, f"unknown code {_kind(name)}",
-                            fix=hint or f"use one of: {', '.join(CODES)}")
+                            fix=hint or f"use one of: {', '.join(REGISTRY)}")
         return str(name)
 
     def code_option(self, code: str, option: Any, where: str) -> str:
-        accepted = CODE_OPTIONS[code]
+        accepted = REGISTRY[code].sweep_options
         if option not in accepted:
             hint = did_you_mean(str(option), accepted) if isinstance(option, str) else ""
             raise self.fail(f"{where}.{option}", f"the {code} code has no option {option!r} here",
@@ -290,7 +287,7 @@ class _Reader:
         if key in KEYS_BY_PATH:
             return str(key)
         text = str(key)
-        owners = [c for c, options in CODE_OPTIONS.items() if text in options]
+        owners = [c for c, info in REGISTRY.items() if text in info.sweep_options]
         if owners:
             fix = (f"{text!r} is a code option: set it under codes: "
                    f"(e.g. codes: {{{owners[0]}: {{{text}: [...]}}}})")
@@ -348,9 +345,9 @@ class _Reader:
                 options.append((self.code_option(setting["code"], key, where),
                                 self.scalar(value, f"{where}.{key}")))
             elif (isinstance(key, str) and "." not in key
-                  and any(key in o for o in CODE_OPTIONS.values())):
+                  and any(key in info.sweep_options for info in REGISTRY.values())):
                 raise self.fail(f"{where}.{key}", f"the code option {key!r} needs the point's code",
-                                fix=f"add code: NAME to this point (one of {', '.join(CODES)})")
+                                fix=f"add code: NAME to this point (one of {', '.join(REGISTRY)})")
             else:
                 path = self.hardware_key(key, f"{where}.{key}")
                 setting[path] = self.scalar(value, f"{where}.{key}")
@@ -408,12 +405,13 @@ class _Reader:
         for name, value in options:
             if name == "K" and value == K_AUTO:
                 continue  # chosen per model on held-out training images (neurosim.choose_k)
-            if isinstance(value, bool) or not isinstance(value, OPTION_TYPES[name]):
-                wanted = "a whole number" if OPTION_TYPES[name] == (int,) else (
-                    "a text" if OPTION_TYPES[name] == (str,) else "a number")
+            types = OPTION_TYPES.get(name)  # a registered code's own options: its checks only
+            if types and (isinstance(value, bool) or not isinstance(value, types)):
+                wanted = "a whole number" if types == (int,) else (
+                    "a text" if types == (str,) else "a number")
                 raise self.fail(f"codes.{code}.{name}", f"expected {wanted}, found {_kind(value)}")
         try:
-            make_code(code, **{k: (None if k == "K" and v == K_AUTO else v) for k, v in options})
+            make_code(code, **dict(options))
         except NeurosimError as exc:
             raise self.fail(where, exc.what, fix=exc.fix) from None
         except (TypeError, ValueError) as exc:
