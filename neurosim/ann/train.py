@@ -68,7 +68,7 @@ class Recipe:
 TRAIN_ACCURACY_IMAGES = 10_000
 """At most this many training images (the first) measure the training accuracy."""
 
-FASHION_EPOCHS = {"fashion-mlp": 20, "fashion-cnn": 15, "fashion-resnet": 8}
+FASHION_EPOCHS = {"fashion-mlp": 20, "fashion-cnn": 12, "fashion-resnet": 8}
 _FASHION: dict[str, Any] = dict(dataset="fashion-mnist", input_shape=(1, 28, 28),
                                 batch_size=128, max_lr=5e-3, flip=True, threads=2,
                                 log_every=1)
