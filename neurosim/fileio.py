@@ -65,11 +65,21 @@ def read_regular_file(path: str | Path, *, what: str, fix: str, cap: int = TEXT_
 
 
 def decode_utf8(data: bytes, where: str, what: str) -> str:
-    """``data`` as text; a file that is not UTF-8 is the user's mistake, said in one line."""
+    """``data`` as text; a file that is not UTF-8 is the user's mistake, said in one line.
+
+    A file starting with a UTF-16 or UTF-32 byte-order mark is decoded by it, as YAML allows.
+    """
+    encoding = "utf-8-sig"
+    for bom, name in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                      (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            encoding = name
+            break
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise NeurosimError(f"the {what} is not UTF-8 text (byte {exc.start})", where=where,
+        raise NeurosimError(f"the {what} is not {encoding.upper().removesuffix('-SIG')} text "
+                            f"(byte {exc.start})", where=where,
                             fix="save it as UTF-8") from None
 
 

@@ -33,7 +33,9 @@ import yaml
 
 from neurosim.coding.base import NeuronSequences, SpikeCode
 from neurosim.errors import NeurosimError
+from neurosim.fileio import write_text
 from neurosim.plain import plain
+from neurosim.yamlio import parse_yaml, read_yaml
 
 PAPER_RELU_ALPHA = 25.0
 """The fixed ReLU scale α of Stöckl & Maass (2021): T = h = d = 25·2^(−t)."""
@@ -299,7 +301,7 @@ def save_sequences(params: FSParams, path: str | Path, header: str = "") -> None
     }
     comments = "".join(f"# {line}\n" for line in header.splitlines())
     text = comments + yaml.safe_dump(document, sort_keys=False, default_flow_style=None)
-    Path(path).write_text(text, encoding="utf-8")
+    write_text(path, text)
 
 
 
@@ -307,18 +309,8 @@ def save_sequences(params: FSParams, path: str | Path, header: str = "") -> None
 def load_sequences(path: str | Path, K: int | None = None) -> FSParams:
     """Read a file written by :func:`save_sequences`; check it holds ``K`` steps if given."""
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise NeurosimError(
-            f"cannot read the FS sequence file ({exc.strerror})",
-            where=str(path),
-            fix="check the path",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise NeurosimError(
-            f"not valid YAML ({exc})", where=str(path), fix="fix the syntax"
-        ) from None
+    document = read_yaml(path, what="FS sequence file",
+                         fix="give a file written by neurosim fit-fs")
     return _from_document(document, str(path), K)
 
 
@@ -404,7 +396,7 @@ def default_sequences(activation: str, K: int) -> FSParams:
                 f"--out {name}, then load that file"
             ),
         )
-    document = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    document = parse_yaml(resource.read_text(encoding="utf-8"), str(resource))
     return _from_document(document, f"neurosim/coding/sequences/{name}", K)
 
 

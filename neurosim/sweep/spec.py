@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from neurosim import __version__
 from neurosim.coding import CODES, make_code
 from neurosim.compiler.place import PLACERS
@@ -28,6 +26,7 @@ from neurosim.hardware import DEFAULT_HARDWARE, load_hardware
 from neurosim.hardware.loader import did_you_mean, parse_override
 from neurosim.hardware.schema import KEYS, KEYS_BY_PATH
 from neurosim.pipeline import Configuration
+from neurosim.yamlio import read_yaml
 
 TOP_LEVEL_KEYS = ("model", "hardware", "dataset", "codes", "grid", "points", "placer", "seed",
                   "images", "accuracy_images", "images_per_stream")
@@ -106,21 +105,7 @@ def configuration_key(configuration: Configuration, hardware_file_hash: str) -> 
 def load_sweep(path: str | Path) -> Sweep:
     """The sweep described in the YAML file at ``path``, checked and expanded."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NeurosimError("no such sweep file", where=file,
-                            fix="give the path of a sweep YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NeurosimError(f"cannot read the sweep file ({exc})", where=file) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise NeurosimError(f"not valid YAML{at}: {problem}", where=file,
-                            fix="check the indentation and quoting near that line") from None
+    data = read_yaml(path, what="sweep file", fix="give the path of a sweep YAML file")
     return parse_sweep(data, file)
 
 
