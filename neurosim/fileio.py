@@ -186,3 +186,11 @@ class RunManifest:
                     (self.directory / name).unlink()
         return write_text(self.directory / MANIFEST_NAME, json.dumps(
             {"command": self.command, "files": sorted(self.written)}, indent=2) + "\n")
+
+
+def save_figure(figure: Any, path: str | Path, dpi: int = 120) -> Path:
+    """Save a matplotlib ``figure`` to ``path`` atomically (format from the suffix, else PNG)."""
+    path = Path(path)
+    with atomic_write(path, "wb") as fh:
+        figure.savefig(fh, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
+    return path

@@ -9,9 +9,6 @@ stored; loading folds them into the layer before them.
 from __future__ import annotations
 
 import json
-import struct
-import zipfile
-import zlib
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,8 @@ import numpy as np
 from neurosim.ann.layers import ARRAY_FIELDS, LAYER_TYPES, Input, Layer
 from neurosim.ann.model import Model, fold_batchnorm
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write
+from neurosim.npzio import read_npz
 
 FORMAT = "neurosim-model"
 FORMAT_VERSION = 1
@@ -53,27 +52,14 @@ def save_model(model: Model, path: str | Path) -> Path:
     for layer in model.layers:
         for name in ARRAY_FIELDS.get(type(layer), ()):
             arrays[f"{layer.name}/{name}"] = np.asarray(getattr(layer, name), dtype=np.float64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
+    with atomic_write(path, "wb") as fh:
         np.savez_compressed(fh, **arrays)
     return path
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise NeurosimError("no such model file", where=str(path),
-                            fix="give the path of a .npz model or a zoo name (neurosim model list)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    # A damaged file fails inside zipfile (BadZipFile, NotImplementedError for an unknown
-    # compression method, RuntimeError for a flag claiming encryption), zlib or numpy.
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError,
-            NotImplementedError, RuntimeError, struct.error) as exc:
-        detail = " ".join(str(exc).split())[:120]
-        raise NeurosimError(f"not a readable .npz file ({exc.__class__.__name__}: {detail})",
-                            where=str(path),
-                            fix="the file is corrupt or truncated; save the model again") from None
+    return read_npz(path, what="model file",
+                    fix="give the path of a .npz model or a zoo name (neurosim model list)")
 
 
 def _is_int(value: Any) -> bool:

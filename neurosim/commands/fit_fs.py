@@ -36,6 +36,7 @@ from neurosim.coding.fs_fit import (
     resolve_activation,
 )
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write, save_figure
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -227,7 +228,7 @@ def _pareto(args: argparse.Namespace, settings: FitSettings, function) -> int:
             "expected_spikes_normal": errors.get("expected_spikes_normal", ""),
             "seconds": round(seconds, 2), "file": path.name,
         })
-    with open(out_dir / "pareto.csv", "w", newline="", encoding="utf-8") as handle:
+    with atomic_write(out_dir / "pareto.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -255,5 +256,5 @@ def _plot_pareto(rows: list[dict], path: Path, title: str) -> None:
     axes.set_ylabel("MSE")
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path)
     plt.close(figure)
