@@ -22,6 +22,7 @@ from neurosim.errors import NeurosimError
 from neurosim.executors import open_executor
 from neurosim.pipeline import Configuration, run_configuration
 from neurosim.report.table import Table
+from neurosim.sweep.lock import sweep_lock
 from neurosim.sweep.results import (
     CSV_NAME,
     ERROR,
@@ -105,6 +106,13 @@ def run_sweep(sweep: Sweep, out_dir: str | Path | None = None, *, executor: str 
     """
     say = progress or (lambda line: None)
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="neurosim-sweep-"))
+    with sweep_lock(out):
+        return _run_locked(sweep, out, executor, workers, scheduler, say, plot)
+
+
+def _run_locked(sweep: Sweep, out: Path, executor: str, workers: int | None,
+                scheduler: str | None, say: Callable[[str], None], plot: bool) -> SweepOutcome:
+    """:func:`run_sweep` once the directory's lock is held."""
     results = ResultsFile(out / CSV_NAME, sweep.columns)
     done = results.done()
     todo = [p for p in sweep.points if p.key not in done]
