@@ -36,8 +36,8 @@ class OneLineParser(argparse.ArgumentParser):
     user mistake is; ``--help`` still shows the usage."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}. "
-                                   f"See: {self.prog} --help\n")
+        message = message.removeprefix("argument ")
+        self.exit(EXIT_USER_ERROR, f"neurosim: error: {message}. See: {self.prog} --help\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an option error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     if not getattr(args, "run", None):
         parser.print_help()
         return 0

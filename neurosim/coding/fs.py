@@ -452,7 +452,18 @@ class FS(SpikeCode):
                                 where="FS code", fix="use a high percentile such as 99.99")
 
     def for_model(self, activations: set[str]) -> FS:
-        """This code with ``K`` fixed for a network using ``activations``."""
+        """This code with ``K`` fixed for a network using ``activations``.
+
+        Sequences for an activation the network lacks are refused: silently ignoring them
+        would hide a mix-up of files (e.g. sigmoid sequences for a SiLU model).
+        """
+        unused = sorted({p.activation for p in self.sequences} - set(activations))
+        if unused:
+            raise NeurosimError(
+                f"FS sequences are given for {', '.join(map(repr, unused))}, which the network "
+                f"does not use (it uses {', '.join(map(repr, sorted(activations))) or 'none'})",
+                where="--sequences", fix="drop that file, or give the sequences of the "
+                "network's own activation")
         if self.K is not None:
             return self
         supplied = {p.activation: p.K for p in self.sequences}

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from neurosim import options
 from neurosim.coding import CODES
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
@@ -58,12 +59,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--codes", default="fs,rate,ttfs", help="codes to compare (default fs,rate,ttfs)")
     parser.add_argument("--rate-T", default=",".join(map(str, DEFAULT_RATE_T)),
                         help="rate code steps per image, one row each (default 16,32,64,128,256)")
-    parser.add_argument("--K", type=int, default=None, help="FS steps per window (default per activation)")
-    parser.add_argument("--ttfs-T", type=int, default=None, help="TTFS steps per layer (default 32)")
+    parser.add_argument("--K", type=options.whole(1, options.MAX_FS_K), default=None, help="FS steps per window (default per activation)")
+    parser.add_argument("--ttfs-T", type=options.whole(1, options.MAX_T), default=None, help="TTFS steps per layer (default 32)")
     parser.add_argument("--placer", choices=("baseline", "optimised"), default="optimised")
-    parser.add_argument("--images", type=int, default=DEFAULT_IMAGES,
+    parser.add_argument("--images", type=options.whole(1, options.MAX_IMAGES), default=DEFAULT_IMAGES,
                         help=f"test images streamed through the event engine (default {DEFAULT_IMAGES})")
-    parser.add_argument("--accuracy-images", type=int, default=None,
+    parser.add_argument("--accuracy-images", type=options.whole(1, options.MAX_IMAGES), default=None,
                         help="test images for accuracy (default: the whole test split)")
     parser.add_argument("--out", default="neurosim-compare", help="output directory (default ./neurosim-compare)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from neurosim import options
 from neurosim.ann.forward import accuracy
 from neurosim.ann.io import save_model
 from neurosim.ann.model import Model
@@ -44,8 +45,8 @@ def add_parser(subparsers: Any) -> None:
     train.add_argument("name", metavar="NAME", help="digits-mlp, digits-cnn or digits-cnn-silu")
     train.add_argument("--out", metavar="FILE", type=Path,
                        help="where to write the model (default: NAME.npz here)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--epochs", type=int, default=None,
+    train.add_argument("--seed", type=options.whole(0, options.MAX_SEED), default=0, help="random seed (default 0)")
+    train.add_argument("--epochs", type=options.whole(1, 100_000), default=None,
                        help="number of epochs (default: the recipe's)")
     parser.set_defaults(run=run)
 

@@ -47,6 +47,13 @@ from neurosim.yamlio import compose_yaml, construct_node, parse_yaml
 
 DEFAULT_HARDWARE = "loihi"
 MAX_COUNT = 2**53  # counts beyond this lose precision as floats downstream
+MAX_CORES = 2**24
+"""Cores on a board neurosim simulates: 16× the largest real system (SpiNNaker, 10^6 cores);
+the engine keeps per-core and per-link tables, so a 10^6 × 10^6 mesh is refused here."""
+# Beyond these a per-event or per-hop figure is a unit mistake, not a chip (real ones are
+# pJ to nJ, ns to µs, mW to kW), and sums of them overflow to inf or lose all precision.
+PLAUSIBLE_LIMITS = {units.ENERGY: (1e-3, "1 mJ"), units.TIME: (3600.0, "1 h"),
+                    units.POWER: (1e6, "1 MW")}
 OVERRIDE_SOURCE = "command-line override"
 
 # Errors a YAML library call may raise on hostile input besides yaml.YAMLError (a bad
@@ -487,6 +494,13 @@ class _Checker:
                 f"expected {key.expected()}, found {units._show(value)}",
                 "costs and powers cannot be negative",
             )
+        limit = PLAUSIBLE_LIMITS.get(dimension)
+        if limit is not None and number > limit[0]:
+            raise self.fail(
+                key.path,
+                f"{units._show(value)} is more than {limit[1]}, beyond any chip",
+                "check the unit (e.g. pJ, not J)",
+            )
         return number
 
     def table(self, key: Key, value: Any) -> tuple[tuple[int, float], ...]:
@@ -642,6 +656,15 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
         static_power_core_w=g("chip.static_power_core"),
     )
     board = Board(**{KEYS_BY_PATH[k].field: g(k) for k in _section_paths("board")})
+    cores = board.chips_x * board.chips_y * chip.mesh_x * chip.mesh_y * chip.cores_per_tile
+    if cores > MAX_CORES:
+        raise c.fail(
+            "chip.mesh_x",
+            f"the board has {cores:,} cores (chips {board.chips_x}×{board.chips_y}, mesh "
+            f"{chip.mesh_x}×{chip.mesh_y}, {chip.cores_per_tile} per tile), more than the "
+            f"{MAX_CORES:,} neurosim simulates",
+            "describe a smaller board; the largest real system has about 10^6 cores",
+        )
     sources = {
         path: Source(e.text, e.source, e.evidence, e.note)
         for path, e in entries.items()
