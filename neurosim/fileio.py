@@ -12,6 +12,7 @@ what a run directory holds so a rerun can remove its own stale artefacts.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import os
 import stat
@@ -121,6 +122,8 @@ def atomic_write(path: str | Path, mode: str = "w", *, newline: str | None = Non
             os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
         temporary = None
+        for manifest in _ACTIVE.get():
+            manifest.add(path)
     except OSError as exc:
         raise write_error(path, exc) from None
     finally:
@@ -144,6 +147,10 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 
 
 MANIFEST_NAME = "manifest.json"
+
+
+_ACTIVE: contextvars.ContextVar[tuple[RunManifest, ...]] = contextvars.ContextVar(
+    "neurosim_run_manifests", default=())
 
 
 class RunManifest:
@@ -171,11 +178,11 @@ class RunManifest:
         return [f for f in files if isinstance(f, str) and "/" not in f and f not in ("", ".", "..")]
 
     def add(self, path: str | Path) -> Path:
-        """Record ``path`` (inside the directory) as written by this run."""
+        """Record ``path`` as written by this run, if it lies directly in the directory."""
         path = Path(path)
-        name = path.name if path.parent.resolve() == self.directory.resolve() else str(path)
-        if name not in self.written:
-            self.written.append(name)
+        if path.parent.resolve() == self.directory.resolve() and path.name != MANIFEST_NAME:
+            if path.name not in self.written:
+                self.written.append(path.name)
         return path
 
     def finish(self) -> Path:
@@ -194,3 +201,17 @@ def save_figure(figure: Any, path: str | Path, dpi: int = 120) -> Path:
     with atomic_write(path, "wb") as fh:
         figure.savefig(fh, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
     return path
+
+
+@contextlib.contextmanager
+def record_run(directory: str | Path, command: str) -> Iterator[RunManifest]:
+    """Record every file :func:`atomic_write` puts directly into ``directory`` during the
+    block; when the block succeeds, remove what the earlier run there wrote and this one
+    did not, and write ``manifest.json``. A failed run changes neither."""
+    manifest = RunManifest(directory, command)
+    token = _ACTIVE.set((*_ACTIVE.get(), manifest))
+    try:
+        yield manifest
+    finally:
+        _ACTIVE.reset(token)
+    manifest.finish()

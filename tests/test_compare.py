@@ -80,7 +80,7 @@ def test_json_flag_prints_machine_readable_summary(tmp_path, capsys) -> None:
 
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--codes", "fs,spiky"], "spiky"),
-    (["--rate-T", "16,0"], "T = 0"),
+    (["--rate-T", "16,0"], "--rate-T 0 is outside the allowed 1"),
     (["--images", "0"], "--images"),
     (["--hw", "loihi9"], "loihi9"),
     (["--set", "core.nerons=5"], "did you mean"),

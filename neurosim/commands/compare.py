@@ -12,6 +12,7 @@ from neurosim.coding import CODES
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
 from neurosim.errors import NeurosimError
+from neurosim.fileio import record_run
 from neurosim.report.compare import (
     DEFAULT_IMAGES,
     DEFAULT_RATE_T,
@@ -86,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         images=args.images, fs_options={"K": args.K}, ttfs_options={"T": args.ttfs_T},
         placer=args.placer, accuracy_images=args.accuracy_images, dataset=args.dataset,
         progress=ProgressBar(args.quiet or args.json))
-    files = write_report(comparison, args.out)
+    with record_run(args.out, "compare"):  # a rerun removes its earlier per-code CSVs
+        files = write_report(comparison, args.out)
     if args.json:
         print(Path(files["summary"]).read_text(), end="")
         return 0

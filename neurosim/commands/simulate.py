@@ -22,6 +22,7 @@ import numpy as np
 from neurosim import options
 from neurosim.commands import add_dataset_option
 from neurosim.errors import NeurosimError
+from neurosim.fileio import record_run
 
 
 def add_parser(subparsers: Any) -> None:
@@ -123,12 +124,14 @@ def run(args: argparse.Namespace) -> int:
     block = summary_block(snn, hw, measurement, labels=labels,
                           ann_accuracy=_ann_accuracy(snn, images, labels))
     block["dataset"] = dataset.describe()
+    text = format_summary(block)  # before writing: a block it cannot show writes nothing
     out = Path(args.out)
-    write_summary_json(out / "summary.json", block)
-    energy = measurement.figures.run_energy
-    per_core_table(measurement.run, hw, energy).to_csv(out / "per_core.csv")
-    per_layer_table(measurement.run, snn, energy).to_csv(out / "per_layer.csv")
-    per_link_table(measurement.run, hw).to_csv(out / "per_link.csv")
-    print(format_summary(block))
+    with record_run(out, "simulate"):
+        write_summary_json(out / "summary.json", block)
+        energy = measurement.figures.run_energy
+        per_core_table(measurement.run, hw, energy).to_csv(out / "per_core.csv")
+        per_layer_table(measurement.run, snn, energy).to_csv(out / "per_layer.csv")
+        per_link_table(measurement.run, hw).to_csv(out / "per_link.csv")
+    print(text)
     print(f"  written to {out}/ (summary.json, per_core.csv, per_layer.csv, per_link.csv)")
     return 0

@@ -23,6 +23,7 @@ import numpy as np
 
 from neurosim import plots
 from neurosim.compiler.mapping import core_location
+from neurosim.fileio import atomic_write, write_text
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.pipeline import Configuration, RunResult, options_tuple, run_configuration
@@ -258,7 +259,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     rows = comparison.rows
     files: dict[str, Path] = {}
     files["summary"] = out / "summary.json"
-    files["summary"].write_text(json.dumps(
+    write_text(files["summary"], json.dumps(
         {"model": comparison.model, "hardware": comparison.hardware,
          "hardware_overrides": [f"{k}={v}" for k, v in featured_hw(comparison).overrides],
          "dataset": comparison.workload.dataset.describe(), "rows": rows,
@@ -266,7 +267,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     files["table"] = out / "comparison.csv"
     flat = [_flat(r) for r in rows]
     columns = list(dict.fromkeys(k for row in flat for k in row))
-    with files["table"].open("w", newline="") as fh:
+    with atomic_write(files["table"], "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(flat)
@@ -289,7 +290,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
         raster_images = comparison.workload.x_test[:2]
     files["raster"] = _raster(featured, raster_images, out / "spike_raster.png")
     files["report"] = out / "report.md"
-    files["report"].write_text(report_markdown(comparison, featured))
+    write_text(files["report"], report_markdown(comparison, featured))
     return files
 
 
