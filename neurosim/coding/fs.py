@@ -321,15 +321,19 @@ def _from_document(document: Any, where: str, K: int | None) -> FSParams:
             where=where,
             fix="write the file with neurosim fit-fs",
         )
+    for key, expected in (("format", SEQUENCES_FORMAT), ("version", SEQUENCES_VERSION)):
+        if key in document and document[key] != expected:
+            raise NeurosimError(f"{key} is {document[key]!r}, expected {expected!r}",
+                                where=f"{where}: {key}", fix="write the file with neurosim fit-fs")
     for key in ("activation", "K", "T", "h", "d"):
         if key not in document:
             raise NeurosimError(
                 f"missing key {key!r}", where=f"{where}: {key}", fix="write the file with neurosim fit-fs"
             )
     file_K = document["K"]
-    if isinstance(file_K, bool) or not isinstance(file_K, int) or file_K < 1:
+    if isinstance(file_K, bool) or not isinstance(file_K, int) or not 1 <= file_K <= 64:
         raise NeurosimError(
-            f"K must be a whole number of at least 1, found {file_K!r}",
+            f"K must be a whole number from 1 to 64, found {file_K!r}",
             where=f"{where}: K",
             fix="use K >= 1",
         )

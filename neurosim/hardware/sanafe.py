@@ -44,7 +44,7 @@ import yaml
 from neurosim.errors import NeurosimError
 from neurosim.fileio import write_text
 from neurosim.hardware import units
-from neurosim.hardware.loader import load_hardware
+from neurosim.hardware.loader import _build, load_hardware, parse_file
 from neurosim.hardware.model import Hardware
 from neurosim.yamlio import read_yaml
 
@@ -564,6 +564,8 @@ def import_sanafe_file(path: str | Path, out: str | Path, *, evidence: str = "U"
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     text = "".join(f"# {line}\n" for line in header) + "\n" + body
     out = Path(out)
+    # Validated before writing: an architecture neurosim refuses leaves no file behind.
+    _build(parse_file(str(out), text.encode("utf-8")), ())
     write_text(out, text)
     hardware = load_hardware(out)
     return SanafeImport(hardware, text, tuple(r.mapped), tuple(r.assumed), tuple(r.unmapped))
