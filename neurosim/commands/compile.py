@@ -46,7 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--placer", choices=PLACERS, default="optimised",
                         help="layer-ordered baseline or the optimising placer (default)")
     parser.add_argument("--seed", type=options.whole(0, options.MAX_SEED), default=0, help="seed of the optimising placer")
-    parser.add_argument("--images", type=options.whole(1, options.MAX_IMAGES), default=None, metavar="N",
+    parser.add_argument("--images", type=options.whole(0, options.MAX_IMAGES), default=None, metavar="N",
                         help=f"calibration images for the traffic estimate (default {PLACEMENT_IMAGES}; "
                              "0: one spike per neuron)")
     add_dataset_option(parser, "the one the SNN names; its training images are the calibration")
