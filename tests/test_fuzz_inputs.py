@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from neurosim.cli import main
 
 # Small budgets: the whole module stays near a minute on two cores.
-EXAMPLES = {"snn": 40, "model": 25, "hardware": 40, "override": 25, "mapping": 20,
-            "sweep": 25, "sequences": 15, "sanafe": 25, "numeric": 40}
+EXAMPLES = {"snn": 80, "model": 50, "hardware": 60, "override": 40, "mapping": 40,
+            "sweep": 50, "sequences": 30, "sanafe": 40, "numeric": 80}
 
 
 @pytest.fixture(scope="module")
