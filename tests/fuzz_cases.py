@@ -467,6 +467,8 @@ def numeric_case(rng: random.Random, work: Path, root: str) -> list[str]:
     value = rng.choice(["-1", "0", "1e9", str(2**63), "nan", "inf", "-inf", "x", "",
                         str(rng.randint(2**32, 10**12)), str(-rng.randint(1, 10**9)), "1.5",
                         "0x10", "1_000_000_000_000"])
+    if option == "--seed" and value == "0":
+        value = "-1"  # 0 is a valid seed
     if option in ("--alpha",):
         value = rng.choice(["nan", "inf", "-1", "0", "x", "1e400"])
     if option == "--T":
