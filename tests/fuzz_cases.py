@@ -56,6 +56,10 @@ def base_files(root: str) -> dict[str, Path]:
     mapping = compile_network(load_snn_cached(str(files["snn_fs"])), hw)
     files["mapping"] = save_mapping(mapping, hw, directory / "mapping.yaml")
     files["model"] = save_model(resolve_model("digits-mlp"), directory / "model.npz")
+    digits = workload.dataset
+    files["dataset"] = directory / "digits.npz"
+    np.savez_compressed(files["dataset"], x_train=digits.x_train[:50], y_train=digits.y_train[:50],
+                        x_test=digits.x_test[:20], y_test=digits.y_test[:20])
     return files
 
 
@@ -481,8 +485,40 @@ def numeric_case(rng: random.Random, work: Path, root: str) -> list[str]:
     return argv
 
 
+def dataset_case(rng: random.Random, work: Path, root: str) -> list[str]:
+    """A data set .npz that does not fit digits-mlp or breaks the format; ``convert``."""
+    source = base_files(root)["dataset"]
+    path = work / "data.npz"
+    with np.load(source) as data:
+        arrays = {k: data[k] for k in data.files}
+    choice = rng.randrange(8)
+    key = rng.choice(["y_train", "y_test"])
+    if choice == 0:
+        arrays[key] = arrays[key] + rng.choice([10, 300, 10**6])  # labels beyond 10 classes
+    elif choice == 1:
+        arrays[key] = arrays[key] - rng.randint(11, 1000)
+    elif choice == 2:
+        arrays[key] = arrays[key] + 0.5
+    elif choice == 3:
+        arrays[key] = arrays[key][:, None]
+    elif choice == 4:
+        x = rng.choice(["x_train", "x_test"])
+        arrays[x] = arrays[x][..., :-1]  # 8x7 images for an 8x8 model
+    elif choice == 5:
+        del arrays[rng.choice(sorted(arrays))]
+    elif choice == 6:
+        data = source.read_bytes()
+        path.write_bytes(data[: rng.randrange(len(data))])
+        return ["convert", "digits-mlp", "--dataset", str(path), "--out", str(work / OUT / "x")]
+    else:
+        return ["convert", "digits-mlp", "--dataset", special_path(rng, work),
+                "--out", str(work / OUT / "x")]
+    np.savez_compressed(path, **arrays)
+    return ["convert", "digits-mlp", "--dataset", str(path), "--out", str(work / OUT / "x")]
+
+
 KINDS: dict[str, Callable[[random.Random, Path, str], list[str]]] = {
     "snn": snn_case, "model": model_case, "hardware": hardware_case, "override": override_case,
     "mapping": mapping_case, "sweep": sweep_case, "sequences": sequences_case,
-    "sanafe": sanafe_case, "numeric": numeric_case,
+    "sanafe": sanafe_case, "numeric": numeric_case, "dataset": dataset_case,
 }

@@ -18,7 +18,7 @@ from neurosim.cli import main
 
 # Small budgets: the whole module stays near a minute on two cores.
 EXAMPLES = {"snn": 80, "model": 50, "hardware": 60, "override": 40, "mapping": 40,
-            "sweep": 50, "sequences": 30, "sanafe": 40, "numeric": 80}
+            "sweep": 50, "sequences": 30, "sanafe": 40, "numeric": 80, "dataset": 30}
 
 
 @pytest.fixture(scope="module")
