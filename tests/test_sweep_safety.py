@@ -125,3 +125,23 @@ def test_killed_sweep_takes_its_workers_along_and_resumes(sweep_file, tmp_path) 
     # The kernel released the lock with the process: a rerun resumes and completes.
     assert main(["sweep", str(sweep_file), "--out", str(out), "--workers", "2", "--quiet"]) == 0
     _assert_one_row_per_point(out, sweep_file)
+
+
+def test_a_point_without_finite_figures_is_an_error_row(monkeypatch) -> None:
+    import neurosim.sweep.runner as runner
+    from neurosim.pipeline import Configuration
+
+    class Result:
+        def __init__(self, summary):
+            self.summary = summary
+
+    monkeypatch.setattr(runner, "_workload", lambda model, dataset: None)
+    config = Configuration(model="digits-mlp", images=1)
+    for energy, status in ((None, "error"), (float("inf"), "error"), (2.5e-6, "ok")):
+        summary = {"energy_per_inference_j": energy, "latency_s": 1e-3}
+        monkeypatch.setattr(runner, "run_configuration",
+                            lambda configuration, workload=None, s=summary: Result(s))
+        outcome = runner.run_point(config)
+        assert outcome["status"] == status
+        if status == "error":
+            assert "energy_per_inference_j" in outcome["error"]

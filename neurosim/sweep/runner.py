@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -65,6 +66,14 @@ def _workload(model: str, dataset: str | None) -> Workload:
     return load_workload(model, dataset)
 
 
+FIGURES = ("energy_per_inference_j", "latency_s")
+"""Summary figures a point must have to count as ``ok``."""
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def run_point(configuration: Configuration) -> dict[str, Any]:
     """One point on a worker: ``{"status", "seconds", "summary" | "error"}``, never raising.
 
@@ -74,6 +83,10 @@ def run_point(configuration: Configuration) -> dict[str, Any]:
     try:
         workload = _workload(configuration.model, configuration.dataset)
         summary = run_configuration(configuration, workload=workload).summary
+        missing = [k for k in FIGURES if not _finite(summary.get(k))]
+        if missing:  # an "ok" row without its figures would be a silent failure
+            raise NeurosimError(f"the run gave no finite {', '.join(missing)}",
+                                fix="check the hardware costs for values out of range")
         outcome: dict[str, Any] = {"status": OK, "summary": summary}
     except NeurosimError as exc:
         outcome = {"status": ERROR, "error": str(exc)}
