@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim import options
 from neurosim.ann.forward import forward
 from neurosim.ann.layers import Activation
 from neurosim.coding import make_code
@@ -163,14 +164,11 @@ def choose_k(workload: Workload, precision: Precision,
 
 
 def parse_K(text: str) -> int | str:
-    """``--K`` on the command line (an argparse type): a whole number, or ``auto``.
-
-    The FS code itself refuses a number below 1, with its one-line error.
-    """
+    """``--K`` on the command line (an argparse type): ``auto``, or a whole number in the
+    range every other numeric option of the FS code has (:mod:`neurosim.options`)."""
     if text.strip().lower() == K_AUTO:
         return K_AUTO
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a whole number nor 'auto' (e.g. --K 6, --K auto)") from None
+        return options.whole(1, options.MAX_FS_K)(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}, or 'auto'") from None

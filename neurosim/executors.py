@@ -26,6 +26,10 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +39,7 @@ import neurosim
 from neurosim.errors import NeurosimError
 
 EXECUTORS = ("local", "dask")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 SCHEDULER_TIMEOUT_S = 5.0
 """How long to try reaching a Dask scheduler before giving up."""
 
@@ -55,8 +60,41 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def die_with_parent(parent: int) -> None:
+    """End this worker process when ``parent`` dies, even by SIGKILL.
+
+    On Linux the kernel sends SIGKILL when the parent goes (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere, and as a second guard, a daemon thread polls the parent pid every second.
+    A parent already gone before this runs ends the worker at once.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="neurosim-parent-watch", daemon=True).start()
+
+
+def _worker_init(parent: int) -> None:
+    """Pool initializer: die with the parent, and one BLAS thread per worker."""
+    die_with_parent(parent)
+    _one_thread_per_worker()
+
+
 def _one_thread_per_worker() -> None:
-    """Pool initializer: a worker is one core, so its BLAS must not start more threads."""
+    """A worker is one core, so its BLAS must not start more threads."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
@@ -101,7 +139,7 @@ def open_executor(executor: str = "local", *, workers: int | None = None,
 def _local_pool(workers: int) -> Iterator[Pool]:
     pool = cf.ProcessPoolExecutor(max_workers=workers,
                                   mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_one_thread_per_worker)
+                                  initializer=_worker_init, initargs=(os.getpid(),))
     try:
         yield Pool(pool, f"local pool, {workers} worker{'s' if workers != 1 else ''}")
     except BaseException:

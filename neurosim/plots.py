@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from neurosim.coding import code_info
+from neurosim.fileio import save_figure
 
 BREAKDOWN = ("synapse", "neuron", "spike_packet", "network", "static")
 
@@ -47,10 +48,9 @@ def finish(ax: Axes, path: str | Path | None) -> Axes:
     """Write the figure of ``ax`` to ``path`` (PNG), if given; return ``ax``."""
     if path is not None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         figure = ax.get_figure()
         figure.tight_layout()
-        figure.savefig(path, dpi=120)
+        save_figure(figure, path)
     return ax
 
 

@@ -136,7 +136,7 @@ def test_an_explicit_K_is_kept_and_not_searched(tmp_path) -> None:
 
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--codes", "fs,spiky"], "spiky"),
-    (["--rate-T", "16,0"], "T = 0"),
+    (["--rate-T", "16,0"], "--rate-T 0 is outside the allowed 1"),
     (["--images", "0"], "--images"),
     (["--hw", "loihi9"], "loihi9"),
     (["--set", "core.nerons=5"], "did you mean"),

@@ -80,12 +80,12 @@ def test_convert_command_sweeps_T(capsys) -> None:
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
-    (["--code", "rate", "--T", "0"], "T = 0"),
-    (["--code", "rate", "--T", "-4"], "T = -4"),
+    (["--code", "rate", "--T", "0"], "--T 0 is outside the allowed"),
+    (["--code", "rate", "--T", "-4"], "--T -4 is outside the allowed"),
     (["--code", "ttfs", "--T", "8,x"], "comma-separated"),
     (["--code", "rate", "--percentile", "0"], "percentile"),
     (["--code", "rate", "--percentile", "100.1"], "percentile"),
-    (["--code", "fs", "--K", "0"], "K = 0"),
+    (["--code", "fs", "--K", "0"], "--K: 0 is outside the allowed"),
     (["--code", "fs", "--T", "8"], "--K"),
     (["--code", "rate", "--K", "5"], "--K"),
     (["--code", "fs", "--percentile", "99"], "--percentile"),

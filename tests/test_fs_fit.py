@@ -245,7 +245,7 @@ def assert_user_error(capsys, words, *fragments):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(K=st.integers(-1000, 0))
 def test_cli_rejects_K_below_one(capsys, K):
-    assert_user_error(capsys, ["--activation", "silu", "--K", str(K)], "K must be", "at least 1")
+    assert_user_error(capsys, ["--activation", "silu", "--K", str(K)], "--K", "outside the allowed 1 to 64")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

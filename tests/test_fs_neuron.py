@@ -247,7 +247,7 @@ def test_bad_sequence_files_name_the_file_and_key(tmp_path):
         load_sequences(_write(tmp_path / "bad.yaml", d=None))
     with pytest.raises(NeurosimError, match=r"bad\.yaml: T.*numbers only"):
         load_sequences(_write(tmp_path / "bad.yaml", T=[1, "a", 3]))
-    with pytest.raises(NeurosimError, match="cannot read"):
+    with pytest.raises(NeurosimError, match="no such FS sequence file"):
         load_sequences(tmp_path / "missing.yaml")
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(NeurosimError, match="expected a mapping"):

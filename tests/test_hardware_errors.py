@@ -181,7 +181,7 @@ def test_malformed_files(tmp_path, text, expected):
 def test_binary_garbage(tmp_path):
     path = tmp_path / "chip.yaml"
     path.write_bytes(b"\x80\x81garbage\x00")
-    with pytest.raises(NeurosimError, match="not valid YAML"):
+    with pytest.raises(NeurosimError, match="not UTF-8 text"):
         load_hardware(path)
     path.write_bytes(b"\xff\xfe\x00\x01garbage\x00")  # decodes (UTF-16) to a lone text
     with pytest.raises(NeurosimError, match=f"{path}.*expected a mapping of sections"):
@@ -189,7 +189,7 @@ def test_binary_garbage(tmp_path):
 
 
 def test_missing_file_and_unknown_name(tmp_path):
-    with pytest.raises(NeurosimError, match="no such file"):
+    with pytest.raises(NeurosimError, match="no such hardware file"):
         load_hardware(tmp_path / "nope.yaml")
     with pytest.raises(NeurosimError, match=r"unknown hardware 'loihii'.*did you mean 'loihi'"):
         load_hardware("loihii")

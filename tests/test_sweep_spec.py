@@ -164,7 +164,7 @@ def test_unknown_names(tmp_path, capsys) -> None:
 def test_executor_options(tmp_path, capsys) -> None:
     err = _cli_error(tmp_path, capsys, BASE, "--scheduler", "tcp://127.0.0.1:1")
     assert "--executor dask" in err
-    assert "--workers 0" in _cli_error(tmp_path, capsys, BASE, "--workers", "0")
+    assert "--workers: 0 is outside the allowed 1" in _cli_error(tmp_path, capsys, BASE, "--workers", "0")
 
 
 DOCUMENT = st.recursive(

@@ -9,9 +9,7 @@ stored; loading folds them into the layer before them.
 from __future__ import annotations
 
 import json
-import struct
-import zipfile
-import zlib
+import math
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,9 @@ import numpy as np
 from neurosim.ann.layers import ARRAY_FIELDS, LAYER_TYPES, Input, Layer
 from neurosim.ann.model import Model, fold_batchnorm
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write
+from neurosim.limits import require_memory
+from neurosim.npzio import read_npz
 
 FORMAT = "neurosim-model"
 FORMAT_VERSION = 1
@@ -53,27 +54,14 @@ def save_model(model: Model, path: str | Path) -> Path:
     for layer in model.layers:
         for name in ARRAY_FIELDS.get(type(layer), ()):
             arrays[f"{layer.name}/{name}"] = np.asarray(getattr(layer, name), dtype=np.float64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
+    with atomic_write(path, "wb") as fh:
         np.savez_compressed(fh, **arrays)
     return path
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise NeurosimError("no such model file", where=str(path),
-                            fix="give the path of a .npz model or a zoo name (neurosim model list)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    # A damaged file fails inside zipfile (BadZipFile, NotImplementedError for an unknown
-    # compression method, RuntimeError for a flag claiming encryption), zlib or numpy.
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError,
-            NotImplementedError, RuntimeError, struct.error) as exc:
-        detail = " ".join(str(exc).split())[:120]
-        raise NeurosimError(f"not a readable .npz file ({exc.__class__.__name__}: {detail})",
-                            where=str(path),
-                            fix="the file is corrupt or truncated; save the model again") from None
+    return read_npz(path, what="model file",
+                    fix="give the path of a .npz model or a zoo name (neurosim model list)")
 
 
 def _is_int(value: Any) -> bool:
@@ -104,6 +92,18 @@ def _check_field(record: dict[str, Any], field_name: str, where: str) -> None:
             fix="the file is corrupt or was edited by hand; save the model again")
 
 
+def _real_array(array: np.ndarray, what: str, where: str) -> np.ndarray:
+    """``array`` as float64 if it holds finite real numbers (complex, text or bool refused)."""
+    if array.dtype.kind not in "iuf":
+        raise NeurosimError(f"{what} has dtype {array.dtype}, expected real numbers", where=where,
+                            fix="save the model again with real-valued weights")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise NeurosimError(f"{what} holds NaN or infinite values", where=where,
+                            fix="the weights diverged or the file is corrupt; train or save again")
+    return array
+
+
 def _build_layer(record: dict[str, Any], arrays: dict[str, np.ndarray], where: str) -> Layer:
     kind = record.get("type")
     name = record.get("name")
@@ -118,7 +118,8 @@ def _build_layer(record: dict[str, Any], arrays: dict[str, np.ndarray], where: s
             if key not in arrays:
                 raise NeurosimError(f"layer {name!r} ({kind}) has no array {f.name!r}",
                                     where=where, fix="save the model again with all its weights")
-            kwargs[f.name] = arrays[key]
+            kwargs[f.name] = _real_array(arrays[key], f"layer {name!r} ({kind}): array {f.name!r}",
+                                         where)
         elif f.name in record:
             _check_field(record, f.name, where)
             value = record[f.name]
@@ -168,4 +169,8 @@ def load_model(path: str | Path) -> Model:
                             where=where, fix="the file is corrupt; save the model again")
     model = Model(name=str(graph.get("name", path.stem)), layers=tuple(layers),
                   output=str(graph.get("output", "")), metadata=metadata, source=where)
+    neurons = sum(math.prod(shape) for shape in model.shapes.values())
+    # A forward pass holds every layer's values for a batch (16 images is a lower bound).
+    require_memory(8 * 16 * neurons, f"a forward pass of {neurons:,} values per image",
+                   where=where, fix="the model declares layers larger than any real one")
     return fold_batchnorm(model)

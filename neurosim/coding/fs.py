@@ -33,7 +33,9 @@ import yaml
 
 from neurosim.coding.base import CodeInfo, NeuronSequences, SpikeCode
 from neurosim.errors import NeurosimError
+from neurosim.fileio import write_text
 from neurosim.plain import plain
+from neurosim.yamlio import parse_yaml, read_yaml
 
 PAPER_RELU_ALPHA = 25.0
 """The fixed ReLU scale α of Stöckl & Maass (2021): T = h = d = 25·2^(−t)."""
@@ -299,7 +301,7 @@ def save_sequences(params: FSParams, path: str | Path, header: str = "") -> None
     }
     comments = "".join(f"# {line}\n" for line in header.splitlines())
     text = comments + yaml.safe_dump(document, sort_keys=False, default_flow_style=None)
-    Path(path).write_text(text, encoding="utf-8")
+    write_text(path, text)
 
 
 
@@ -307,18 +309,8 @@ def save_sequences(params: FSParams, path: str | Path, header: str = "") -> None
 def load_sequences(path: str | Path, K: int | None = None) -> FSParams:
     """Read a file written by :func:`save_sequences`; check it holds ``K`` steps if given."""
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise NeurosimError(
-            f"cannot read the FS sequence file ({exc.strerror})",
-            where=str(path),
-            fix="check the path",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise NeurosimError(
-            f"not valid YAML ({exc})", where=str(path), fix="fix the syntax"
-        ) from None
+    document = read_yaml(path, what="FS sequence file",
+                         fix="give a file written by neurosim fit-fs")
     return _from_document(document, str(path), K)
 
 
@@ -329,15 +321,19 @@ def _from_document(document: Any, where: str, K: int | None) -> FSParams:
             where=where,
             fix="write the file with neurosim fit-fs",
         )
+    for key, expected in (("format", SEQUENCES_FORMAT), ("version", SEQUENCES_VERSION)):
+        if key in document and document[key] != expected:
+            raise NeurosimError(f"{key} is {document[key]!r}, expected {expected!r}",
+                                where=f"{where}: {key}", fix="write the file with neurosim fit-fs")
     for key in ("activation", "K", "T", "h", "d"):
         if key not in document:
             raise NeurosimError(
                 f"missing key {key!r}", where=f"{where}: {key}", fix="write the file with neurosim fit-fs"
             )
     file_K = document["K"]
-    if isinstance(file_K, bool) or not isinstance(file_K, int) or file_K < 1:
+    if isinstance(file_K, bool) or not isinstance(file_K, int) or not 1 <= file_K <= 64:
         raise NeurosimError(
-            f"K must be a whole number of at least 1, found {file_K!r}",
+            f"K must be a whole number from 1 to 64, found {file_K!r}",
             where=f"{where}: K",
             fix="use K >= 1",
         )
@@ -404,7 +400,7 @@ def default_sequences(activation: str, K: int) -> FSParams:
                 f"--out {name}, then load that file"
             ),
         )
-    document = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    document = parse_yaml(resource.read_text(encoding="utf-8"), str(resource))
     return _from_document(document, f"neurosim/coding/sequences/{name}", K)
 
 
@@ -466,10 +462,21 @@ class FS(SpikeCode):
                                 where="FS code", fix="use a high percentile such as 99.99")
 
     def for_model(self, activations: set[str]) -> FS:
-        """This code with ``K`` fixed for a network using ``activations``."""
+        """This code with ``K`` fixed for a network using ``activations``.
+
+        Sequences for an activation the network lacks are refused: silently ignoring them
+        would hide a mix-up of files (e.g. sigmoid sequences for a SiLU model).
+        """
         if self.K == K_AUTO:
             raise NeurosimError("K = 'auto' is chosen by a run, not by the code", where="FS code",
                                 fix="run it through neurosim.run or compare, or give K")
+        unused = sorted({p.activation for p in self.sequences} - set(activations))
+        if unused:
+            raise NeurosimError(
+                f"FS sequences are given for {', '.join(map(repr, unused))}, which the network "
+                f"does not use (it uses {', '.join(map(repr, sorted(activations))) or 'none'})",
+                where="--sequences", fix="drop that file, or give the sequences of the "
+                "network's own activation")
         if self.K is not None:
             return self
         supplied = {p.activation: p.K for p in self.sequences}

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from neurosim import options
 from neurosim.choose_k import K_TOLERANCE_PP, parse_K
 from neurosim.coding import REGISTRY, make_code
 from neurosim.coding.base import SpikeCode
@@ -14,6 +15,7 @@ from neurosim.coding.fs import K_AUTO
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
 from neurosim.errors import NeurosimError
+from neurosim.fileio import record_run
 from neurosim.hardware import load_hardware
 from neurosim.report.compare import (
     DEFAULT_IMAGES,
@@ -66,11 +68,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--K", type=parse_K, default=K_AUTO,
                         help="FS steps per window, or 'auto' (default): the smallest K within "
                              f"{K_TOLERANCE_PP} pp of the ANN on held-out training images")
-    parser.add_argument("--ttfs-T", type=int, default=None, help="TTFS steps per layer (default 32)")
+    parser.add_argument("--ttfs-T", type=options.whole(1, options.MAX_T), default=None,
+                        help="TTFS steps per layer (default 32)")
     parser.add_argument("--placer", choices=("baseline", "optimised"), default="optimised")
-    parser.add_argument("--images", type=int, default=DEFAULT_IMAGES,
+    parser.add_argument("--images", type=options.whole(1, options.MAX_IMAGES), default=DEFAULT_IMAGES,
                         help=f"test images streamed through the event engine (default {DEFAULT_IMAGES})")
-    parser.add_argument("--accuracy-images", type=int, default=None,
+    parser.add_argument("--accuracy-images", type=options.whole(1, options.MAX_IMAGES), default=None,
                         help="test images for accuracy (default: the whole test split)")
     parser.add_argument("--out", default="neurosim-compare", help="output directory (default ./neurosim-compare)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -95,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         load_workload(args.model, args.dataset), rows, load_hardware(args.hw, args.overrides),
         images=args.images, placer=args.placer, accuracy_images=args.accuracy_images,
         progress=ProgressBar(args.quiet or args.json))
-    files = write_report(comparison, args.out)
+    with record_run(args.out, "compare"):  # a rerun removes its earlier per-code CSVs
+        files = write_report(comparison, args.out)
     if args.json:
         print(Path(files["summary"]).read_text(), end="")
         return 0

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim import options
 from neurosim.commands import add_dataset_option
 from neurosim.compiler import PLACERS, compile
 from neurosim.compiler.io import save_mapping
@@ -44,12 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         metavar="KEY=VALUE", help="override a hardware value, e.g. --set core.neurons=64")
     parser.add_argument("--placer", choices=PLACERS, default="optimised",
                         help="layer-ordered baseline or the optimising placer (default)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the optimising placer")
-    parser.add_argument("--images", type=int, default=None, metavar="N",
+    parser.add_argument("--seed", type=options.whole(0, options.MAX_SEED), default=0, help="seed of the optimising placer")
+    parser.add_argument("--images", type=options.whole(0, options.MAX_IMAGES), default=None, metavar="N",
                         help=f"calibration images for the traffic estimate (default {PLACEMENT_IMAGES}; "
                              "0: one spike per neuron)")
     add_dataset_option(parser, "the one the SNN names; its training images are the calibration")
-    parser.add_argument("--effort", type=float, default=1.0,
+    parser.add_argument("--effort", type=options.number(0, 1000, low_open=True), default=1.0,
                         help="scale of the annealing run (default 1)")
     parser.add_argument("--out", required=True, metavar="FILE", help="the mapping YAML to write")
     parser.set_defaults(run=run)

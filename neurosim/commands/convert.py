@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from neurosim import options
 from neurosim.ann.forward import forward
 from neurosim.choose_k import choose_k, parse_K
 from neurosim.coding import REGISTRY, code_names, make_code
@@ -24,12 +25,19 @@ from neurosim.workload import load_workload
 def parse_int_list(text: str, option: str) -> list[int]:
     """``"8,16,32"`` → [8, 16, 32], with a clear error for anything else."""
     try:
-        values = [int(part) for part in text.split(",") if part.strip()]
+        values = [int(part, 10) for part in text.split(",") if part.strip()]
     except ValueError:
         raise NeurosimError(f"{option} {text!r} is not a comma-separated list of whole numbers",
                             fix=f"write e.g. {option} 8,16,32") from None
     if not values:
         raise NeurosimError(f"{option} is empty", fix=f"write e.g. {option} 64")
+    bad = [v for v in values if not 1 <= v <= options.MAX_T]
+    if bad:
+        raise NeurosimError(f"{option} {bad[0]} is outside the allowed 1 to {options.MAX_T:,}",
+                            fix=f"write e.g. {option} 8,16,32")
+    if len(values) > 100:
+        raise NeurosimError(f"{option} lists {len(values)} values, more than 100",
+                            fix="sweep fewer values, or use 'neurosim sweep'")
     return values
 
 
@@ -39,16 +47,16 @@ def add_code_options(parser: argparse.ArgumentParser) -> None:
                         help="FS: steps per window (default: per activation, ReLU 10, sigmoid 12, "
                              "SiLU 16), or 'auto': the smallest K that keeps the ANN's accuracy "
                              "on held-out training images")
-    parser.add_argument("--alpha", type=float, default=None,
+    parser.add_argument("--alpha", type=options.number(0, 1e12, low_open=True), default=None,
                         help="FS ReLU scale α (default: from the data; the paper used 25)")
     parser.add_argument("--sequences", default=None, metavar="FILE[,FILE]",
                         help="FS: sequences fitted with 'neurosim fit-fs' for non-ReLU activations")
-    parser.add_argument("--percentile", type=float, default=None,
+    parser.add_argument("--percentile", type=options.number(0, 100, low_open=True), default=None,
                         help="rate/TTFS: activation percentile for normalisation (default 99.9)")
     parser.add_argument("--input", choices=("current", "poisson"), default=None,
                         help="rate: input as a constant current (default) or Poisson spikes")
-    parser.add_argument("--seed", type=int, default=None, help="rate: seed of the Poisson input")
-    parser.add_argument("--weight-bits", type=int, default=8, help="integer weight width (default 8)")
+    parser.add_argument("--seed", type=options.whole(0, options.MAX_SEED), default=None, help="rate: seed of the Poisson input")
+    parser.add_argument("--weight-bits", type=options.whole(2, 32), default=8, help="integer weight width (default 8)")
     parser.add_argument("--ideal", action="store_true",
                         help="ideal float arithmetic instead of integers (to measure quantisation)")
     add_dataset_option(parser, "the one the model file names, else digits")
@@ -91,7 +99,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--T", default=None,
                         help="rate/TTFS: steps per image; a list (8,16,32) sweeps (default 64 / 32)")
     add_code_options(parser)
-    parser.add_argument("--images", type=int, default=None,
+    parser.add_argument("--images", type=options.whole(1, options.MAX_IMAGES), default=None,
                         help="test images to use (default: the whole test split)")
     parser.add_argument("--out", default=None, help="write the SNN here (.npz)")
     parser.set_defaults(run=run)

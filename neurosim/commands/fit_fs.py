@@ -18,6 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from neurosim import options
 from neurosim.coding.fs import (
     PAPER_RELU_ALPHA,
     FSParams,
@@ -36,6 +37,7 @@ from neurosim.coding.fs_fit import (
     resolve_activation,
 )
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write, save_figure
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,19 +53,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--activation", required=True,
                         help="silu, sigmoid, tanh, gelu, relu, ... or module:function")
-    parser.add_argument("--K", type=int, required=True, help="number of steps (spikes at most)")
-    parser.add_argument("--range", nargs=2, type=float, metavar=("A", "B"),
+    parser.add_argument("--K", type=options.whole(1, options.MAX_FS_K), required=True, help="number of steps (spikes at most)")
+    parser.add_argument("--range", nargs=2, type=options.number(-1e9, 1e9), metavar=("A", "B"),
                         help="input range (default -5 5, or μ±5σ with --normal)")
-    parser.add_argument("--normal", nargs=2, type=float, metavar=("MU", "SIGMA"),
+    parser.add_argument("--normal", nargs=2, type=options.number(-1e9, 1e9), metavar=("MU", "SIGMA"),
                         help="weight the fit by the measured input distribution N(MU, SIGMA)")
-    parser.add_argument("--spike-weight", type=float, metavar="W",
+    parser.add_argument("--spike-weight", type=options.number(0, 1e6), metavar="W",
                         help="penalty per expected spike (default: tuned per activation)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--bits", type=int, help="quantise T, h, d to B-bit signed integers")
+    parser.add_argument("--seed", type=options.whole(0, options.MAX_SEED), default=0, help="random seed (default 0)")
+    parser.add_argument("--bits", type=options.whole(2, 32), help="quantise T, h, d to B-bit signed integers")
     parser.add_argument("--method", default="sg+search",
                         help=f"one of {', '.join(METHODS)} (default sg+search)")
-    parser.add_argument("--restarts", type=int, help="random restarts (default 12)")
-    parser.add_argument("--alpha", type=float,
+    parser.add_argument("--restarts", type=options.whole(1, 1000), help="random restarts (default 12)")
+    parser.add_argument("--alpha", type=options.number(0, 1e12, low_open=True),
                         help=f"ReLU only: the scale α (default {PAPER_RELU_ALPHA:g}, the paper's)")
     parser.add_argument("--out", type=Path, help="sequence file to write (default <act>_K<K>.yaml)")
     parser.add_argument("--pareto", metavar="W1,W2,...",
@@ -227,7 +229,7 @@ def _pareto(args: argparse.Namespace, settings: FitSettings, function) -> int:
             "expected_spikes_normal": errors.get("expected_spikes_normal", ""),
             "seconds": round(seconds, 2), "file": path.name,
         })
-    with open(out_dir / "pareto.csv", "w", newline="", encoding="utf-8") as handle:
+    with atomic_write(out_dir / "pareto.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -255,5 +257,5 @@ def _plot_pareto(rows: list[dict], path: Path, title: str) -> None:
     axes.set_ylabel("MSE")
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path)
     plt.close(figure)

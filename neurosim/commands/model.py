@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from neurosim import options
 from neurosim.ann.forward import accuracy
 from neurosim.ann.io import save_model
 from neurosim.ann.model import Model
@@ -48,8 +49,8 @@ def add_parser(subparsers: Any) -> None:
                             "or fashion-resnet")
     train.add_argument("--out", metavar="FILE", type=Path,
                        help="where to write the model (default: NAME.npz here)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--epochs", type=int, default=None,
+    train.add_argument("--seed", type=options.whole(0, options.MAX_SEED), default=0, help="random seed (default 0)")
+    train.add_argument("--epochs", type=options.whole(1, 100_000), default=None,
                        help="number of epochs (default: the recipe's)")
     train.add_argument("--data", metavar="DATA", default=None,
                        help="data set to train and test on (default: the recipe's, e.g. "

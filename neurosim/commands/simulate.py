@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from neurosim import options
 from neurosim.commands import add_dataset_option
 from neurosim.errors import NeurosimError
+from neurosim.fileio import record_run
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,16 +35,16 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a hardware value, e.g. --set core.neurons=512 (repeatable)")
     parser.add_argument("--mapping", help="a mapping file from 'neurosim compile' (default: compile now)")
-    parser.add_argument("--images", type=int, default=100, metavar="N",
+    parser.add_argument("--images", type=options.whole(1, options.MAX_IMAGES), default=100, metavar="N",
                         help="test images to stream (default: 100)")
     add_dataset_option(parser, "the one the SNN names")
-    parser.add_argument("--images-per-stream", type=int, default=None, metavar="M",
+    parser.add_argument("--images-per-stream", type=options.whole(1, options.MAX_IMAGES), default=None, metavar="M",
                         help="images per back-to-back stream (default: the engine's)")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for the results")
     parser.add_argument("--executor", choices=("local", "dask"), default=None,
                         help="run the image streams in parallel: a local process pool or Dask "
                              "(default: serially, in this process)")
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
+    parser.add_argument("--workers", type=options.whole(1, options.MAX_WORKERS), default=None, metavar="N",
                         help="worker processes of the pool or local Dask cluster (default: cores)")
     parser.add_argument("--scheduler", default=None, metavar="ADDR",
                         help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
@@ -122,12 +124,14 @@ def run(args: argparse.Namespace) -> int:
     block = summary_block(snn, hw, measurement, labels=labels,
                           ann_accuracy=_ann_accuracy(snn, images, labels))
     block["dataset"] = dataset.describe()
+    text = format_summary(block)  # before writing: a block it cannot show writes nothing
     out = Path(args.out)
-    write_summary_json(out / "summary.json", block)
-    energy = measurement.figures.run_energy
-    per_core_table(measurement.run, hw, energy).to_csv(out / "per_core.csv")
-    per_layer_table(measurement.run, snn, energy).to_csv(out / "per_layer.csv")
-    per_link_table(measurement.run, hw).to_csv(out / "per_link.csv")
-    print(format_summary(block))
+    with record_run(out, "simulate"):
+        write_summary_json(out / "summary.json", block)
+        energy = measurement.figures.run_energy
+        per_core_table(measurement.run, hw, energy).to_csv(out / "per_core.csv")
+        per_layer_table(measurement.run, snn, energy).to_csv(out / "per_layer.csv")
+        per_link_table(measurement.run, hw).to_csv(out / "per_link.csv")
+    print(text)
     print(f"  written to {out}/ (summary.json, per_core.csv, per_layer.csv, per_link.csv)")
     return 0

@@ -33,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from neurosim import options
 from neurosim.errors import NeurosimError
 
 
@@ -44,7 +45,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--out", metavar="DIR", help="directory for sweep.csv and the plots")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
                         help="where the configurations run (default: local process pool)")
-    parser.add_argument("--workers", type=int, default=None, metavar="N",
+    parser.add_argument("--workers", type=options.whole(1, options.MAX_WORKERS), default=None, metavar="N",
                         help="worker processes of the pool or local Dask cluster (default: cores)")
     parser.add_argument("--scheduler", default=None, metavar="ADDR",
                         help="join a running Dask scheduler, e.g. tcp://10.0.0.5:8786")

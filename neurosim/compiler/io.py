@@ -40,15 +40,17 @@ import yaml
 
 from neurosim.compiler.mapping import Block, Mapping, core_location, hardware_hash
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write
 from neurosim.hardware.model import Hardware
+from neurosim.limits import require_memory
 from neurosim.plain import plain
 from neurosim.snn.network import SNN
+from neurosim.yamlio import read_yaml
 
 FORMAT = "neurosim-mapping"
 FORMAT_VERSION = 1
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _FlowList(list):
@@ -109,8 +111,7 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
     if mapping.fanin_groups:
         data["fanin_groups"] = {name: _FlowList(int(c) for c in cuts)
                                 for name, cuts in mapping.fanin_groups.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
+    with atomic_write(path, "w") as fh:
         yaml.dump(data, fh, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=1 << 30)
     return path
 
@@ -119,15 +120,8 @@ def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None =
     """Read a mapping written by :func:`save_mapping`, checked against ``snn`` and ``hw``."""
     path = Path(path)
     where = str(path)
-    if not path.is_file():
-        raise NeurosimError("no such mapping file", where=where,
-                            fix="write one with: neurosim compile SNN --hw NAME --out FILE")
-    try:
-        with path.open() as fh:
-            data = yaml.load(fh, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise NeurosimError(f"not valid YAML ({exc.__class__.__name__})", where=where,
-                            fix="compile the network again") from None
+    data = read_yaml(path, what="mapping file",
+                     fix="write one with: neurosim compile SNN --hw NAME --out FILE")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise NeurosimError("not a neurosim mapping file", where=where,
                             fix="write one with: neurosim compile SNN --hw NAME --out FILE")
@@ -142,7 +136,7 @@ def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None =
                           stats=dict(data.get("stats") or {}),
                           fanin_groups={str(k): tuple(int(c) for c in v)
                                         for k, v in (data.get("fanin_groups") or {}).items()})
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise NeurosimError(f"the mapping file is incomplete or malformed ({exc})", where=where,
                             fix="compile the network again") from None
     if hw is not None:
@@ -156,15 +150,39 @@ def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None =
     return mapping
 
 
-def _read_block(rec: dict, i: int, where: str) -> Block:
+MAX_MAPPED_NEURONS = 1 << 32
+"""More neurons than any board holds; ranges summing beyond it are refused before allocation."""
+
+
+def _whole(value: object, what: str, i: int, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise NeurosimError(f"block {i}: {what} is {value!r}, expected a whole number",
+                            where=where, fix="compile the network again")
+    return value
+
+
+def _read_block(rec: object, i: int, where: str) -> Block:
+    if not isinstance(rec, dict):
+        raise NeurosimError(f"block {i} is {type(rec).__name__}, expected a mapping",
+                            where=where, fix="compile the network again")
     spans = rec["neurons"]
-    parts = []
-    for span in spans:
-        start, stop = int(span[0]), int(span[1])
+    if not isinstance(spans, list) or not all(isinstance(s, list) and len(s) == 2 for s in spans):
+        raise NeurosimError(f"block {i}: neurons must be a list of [start, stop] ranges",
+                            where=where, fix="compile the network again")
+    bounds = [(_whole(a, "a range start", i, where), _whole(b, "a range stop", i, where))
+              for a, b in spans]
+    for start, stop in bounds:
         if not 0 <= start < stop:
-            raise NeurosimError(f"block {i}: neuron range {span} is empty or negative",
+            raise NeurosimError(f"block {i}: neuron range {[start, stop]} is empty or negative",
                                 where=where, fix="ranges are [start, stop) with start < stop")
-        parts.append(np.arange(start, stop, dtype=np.int64))
+    total = sum(stop - start for start, stop in bounds)
+    if total > MAX_MAPPED_NEURONS:
+        raise NeurosimError(f"block {i}: its ranges hold {total:,} neurons, more than any "
+                            f"board ({MAX_MAPPED_NEURONS:,})", where=where,
+                            fix="compile the network again")
+    require_memory(8 * total, f"block {i}'s {total:,} neurons", where=where,
+                   fix="compile the network again")
+    parts = [np.arange(start, stop, dtype=np.int64) for start, stop in bounds]
     neurons = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     if len(neurons) > 1 and np.any(np.diff(neurons) <= 0):
         raise NeurosimError(f"block {i}: neuron ranges overlap or are out of order", where=where,
@@ -173,13 +191,19 @@ def _read_block(rec: dict, i: int, where: str) -> Block:
     if not isinstance(usage, dict):
         raise NeurosimError(f"block {i}: usage is {type(usage).__name__}, expected a mapping",
                             where=where, fix="write usage as {limit: count}, or leave it out")
-    usage = {str(k): int(v) for k, v in usage.items()}
-    group = int(rec.get("group", 0))
-    if group < 0:
-        raise NeurosimError(f"block {i}: group {group} is negative", where=where,
-                            fix="group is 0 (the neurons) or g >= 1 (partial compartments)")
-    return Block(population=str(rec["population"]), neurons=neurons, core=int(rec["core"]),
-                 label=str(rec.get("label", "")), usage=usage, group=group)
+    usage = {str(k): _whole(v, f"usage {k!r}", i, where) for k, v in usage.items()}
+    label = rec.get("label", "")
+    if not isinstance(label, str | int | float):
+        raise NeurosimError(f"block {i}: label is {type(label).__name__}, expected text",
+                            where=where, fix="write the label as a string, or leave it out")
+    population = rec["population"]
+    if not isinstance(population, str):
+        raise NeurosimError(f"block {i}: population is {population!r}, expected a name",
+                            where=where, fix="compile the network again")
+    group = _whole(rec.get("group", 0), "group", i, where)
+    return Block(population=population, neurons=neurons,
+                 core=_whole(rec["core"], "core", i, where), label=str(label), usage=usage,
+                 group=group)
 
 
 def check_hardware(mapping: Mapping, hw: Hardware, where: str = "mapping",

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from neurosim.errors import NeurosimError
+from neurosim.fileio import read_regular_file
 from neurosim.hardware import schema, units
 from neurosim.hardware.model import (
     EVIDENCE_CODES,
@@ -42,9 +43,17 @@ from neurosim.hardware.model import (
     Sync,
 )
 from neurosim.hardware.schema import KEYS, KEYS_BY_PATH, KEYS_BY_SECTION, SECTIONS, Key
+from neurosim.yamlio import compose_yaml, construct_node, parse_yaml
 
 DEFAULT_HARDWARE = "loihi"
 MAX_COUNT = 2**53  # counts beyond this lose precision as floats downstream
+MAX_CORES = 2**24
+"""Cores on a board neurosim simulates: 16× the largest real system (SpiNNaker, 10^6 cores);
+the engine keeps per-core and per-link tables, so a 10^6 × 10^6 mesh is refused here."""
+# Beyond these a per-event or per-hop figure is a unit mistake, not a chip (real ones are
+# pJ to nJ, ns to µs, mW to kW), and sums of them overflow to inf or lose all precision.
+PLAUSIBLE_LIMITS = {units.ENERGY: (1e-3, "1 mJ"), units.TIME: (3600.0, "1 h"),
+                    units.POWER: (1e6, "1 MW")}
 OVERRIDE_SOURCE = "command-line override"
 
 # Errors a YAML library call may raise on hostile input besides yaml.YAMLError (a bad
@@ -83,18 +92,9 @@ def read_hardware_bytes(name_or_path: str | Path) -> tuple[str, bytes]:
     """``(file name to show, file bytes)`` for a shipped name or a path."""
     if _looks_like_path(name_or_path):
         path = Path(name_or_path)
-        try:
-            return str(path), path.read_bytes()
-        except FileNotFoundError:
-            raise NeurosimError(
-                "no such file",
-                where=str(path),
-                fix=f"Give the path of a hardware YAML file or a shipped name ({_names()})",
-            ) from None
-        except IsADirectoryError:
-            raise NeurosimError("is a directory, not a hardware file", where=str(path)) from None
-        except OSError as exc:
-            raise NeurosimError(f"cannot read the file: {exc.strerror}", where=str(path)) from None
+        return str(path), read_regular_file(
+            path, what="hardware file",
+            fix=f"Give the path of a hardware YAML file or a shipped name ({_names()})")
     name = str(name_or_path)
     entry = hw_models_dir() / f"{name}.yaml"
     if name and not entry.is_file() and Path(name).is_file():
@@ -194,7 +194,7 @@ def _mapping_items(
 
 def _construct(node: yaml.Node, file: str, path: str) -> Any:
     try:
-        return yaml.constructor.SafeConstructor().construct_document(node)
+        return construct_node(node)
     except _YAML_FAILURES as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise NeurosimError(
@@ -278,13 +278,7 @@ def parse_file(file: str, data: bytes) -> ParsedFile:
         raise NeurosimError(
             "the file is empty", where=file, fix="Describe a chip; see hw_models/loihi.yaml"
         )
-    try:
-        root = yaml.compose(data)
-    except _YAML_FAILURES as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise NeurosimError(f"not valid YAML{at}: {problem}", where=file) from None
+    root = compose_yaml(data, file, "hardware file")
     if root is None:
         raise NeurosimError(
             "the file is empty", where=file, fix="Describe a chip; see hw_models/loihi.yaml"
@@ -362,8 +356,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         )
     _check_override_key(key)
     try:
-        value = yaml.safe_load(value_text)
-    except _YAML_FAILURES:
+        value = parse_yaml(value_text, "--set")
+    except NeurosimError:
         value = value_text
     return key, value_text if value is None and value_text.lower() not in ("null", "~") else value
 
@@ -499,6 +493,13 @@ class _Checker:
                 key.path,
                 f"expected {key.expected()}, found {units._show(value)}",
                 "costs and powers cannot be negative",
+            )
+        limit = PLAUSIBLE_LIMITS.get(dimension)
+        if limit is not None and number > limit[0]:
+            raise self.fail(
+                key.path,
+                f"{units._show(value)} is more than {limit[1]}, beyond any chip",
+                "check the unit (e.g. pJ, not J)",
             )
         return number
 
@@ -656,6 +657,15 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
         static_power_core_w=g("chip.static_power_core"),
     )
     board = Board(**{KEYS_BY_PATH[k].field: g(k) for k in _section_paths("board")})
+    cores = board.chips_x * board.chips_y * chip.mesh_x * chip.mesh_y * chip.cores_per_tile
+    if cores > MAX_CORES:
+        raise c.fail(
+            "chip.mesh_x",
+            f"the board has {cores:,} cores (chips {board.chips_x}×{board.chips_y}, mesh "
+            f"{chip.mesh_x}×{chip.mesh_y}, {chip.cores_per_tile} per tile), more than the "
+            f"{MAX_CORES:,} neurosim simulates",
+            "describe a smaller board; the largest real system has about 10^6 cores",
+        )
     sources = {
         path: Source(e.text, e.source, e.evidence, e.note)
         for path, e in entries.items()

@@ -42,9 +42,11 @@ from typing import Any
 import yaml
 
 from neurosim.errors import NeurosimError
+from neurosim.fileio import write_text
 from neurosim.hardware import units
-from neurosim.hardware.loader import load_hardware
+from neurosim.hardware.loader import _build, load_hardware, parse_file
 from neurosim.hardware.model import Hardware
+from neurosim.yamlio import read_yaml
 
 _RANGE = re.compile(r"\[(\d+)\.\.(\d+)\]\s*$")
 _UNIT_KINDS = ("axon_in", "synapse", "dendrite", "soma", "axon_out")
@@ -542,18 +544,8 @@ def import_sanafe(path: str | Path, *, evidence: str = "U") -> tuple[dict[str, A
     """The neurosim YAML document for a SANA-FE architecture file, and the reader's log."""
     path = Path(path)
     r = _Reader(path.name, evidence)
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise NeurosimError("no such file", where=str(path)) from None
-    except OSError as exc:
-        raise NeurosimError(f"cannot read the file: {exc.strerror}", where=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError, TypeError, ArithmeticError, RecursionError) as exc:
-        raise NeurosimError(
-            f"not valid YAML: {str(exc).splitlines()[0]}", where=str(path)
-        ) from None
+    data = read_yaml(path, what="SANA-FE architecture file",
+                     fix="give the path of a SANA-FE architecture YAML file")
     _read_architecture(r, data)
     _assume_rest(r)
     return _document(r), r
@@ -573,9 +565,8 @@ def import_sanafe_file(path: str | Path, out: str | Path, *, evidence: str = "U"
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     text = "".join(f"# {line}\n" for line in header) + "\n" + body
     out = Path(out)
-    try:
-        out.write_text(text, "utf-8")
-    except OSError as exc:
-        raise NeurosimError(f"cannot write the file: {exc.strerror}", where=str(out)) from None
+    # Validated before writing: an architecture neurosim refuses leaves no file behind.
+    _build(parse_file(str(out), text.encode("utf-8")), ())
+    write_text(out, text)
     hardware = load_hardware(out)
     return SanafeImport(hardware, text, tuple(r.mapped), tuple(r.assumed), tuple(r.unmapped))

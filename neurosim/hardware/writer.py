@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from neurosim.errors import NeurosimError
+from neurosim.fileio import write_text
 from neurosim.hardware import schema, units
 from neurosim.hardware.model import Hardware
 from neurosim.hardware.schema import KEYS, Key
@@ -95,8 +95,4 @@ def save_hardware(
 ) -> Path:
     """Write ``hw`` to ``path`` as YAML (see :func:`dump_hardware`); returns the path."""
     path = Path(path)
-    try:
-        path.write_text(dump_hardware(hw, header=header, with_sources=with_sources), "utf-8")
-    except OSError as exc:
-        raise NeurosimError(f"cannot write the file: {exc.strerror}", where=str(path)) from None
-    return path
+    return write_text(path, dump_hardware(hw, header=header, with_sources=with_sources))

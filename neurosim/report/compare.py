@@ -29,6 +29,7 @@ from neurosim.coding.rate import Rate
 from neurosim.coding.ttfs import TTFS
 from neurosim.compiler.mapping import core_location
 from neurosim.errors import NeurosimError
+from neurosim.fileio import write_text
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.pipeline import (
@@ -335,7 +336,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
     rows = comparison.rows
     files: dict[str, Path] = {}
     files["summary"] = out / "summary.json"
-    files["summary"].write_text(json.dumps(
+    write_text(files["summary"], json.dumps(
         {"model": comparison.model, "hardware": comparison.hardware,
          "hardware_overrides": [f"{k}={v}" for k, v in featured_hw(comparison).overrides],
          "dataset": comparison.workload.dataset.describe(), "rows": rows,
@@ -360,7 +361,7 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
         raster_images = comparison.workload.x_test[:2]
     files["raster"] = _raster(featured, raster_images, out / "spike_raster.png")
     files["report"] = out / "report.md"
-    files["report"].write_text(report_markdown(comparison, featured))
+    write_text(files["report"], report_markdown(comparison, featured))
     return files
 
 

@@ -27,6 +27,7 @@ from neurosim.energy import CATEGORIES, DYNAMIC, RunEnergy
 from neurosim.engine.kernel import COUNT_KINDS
 from neurosim.engine.measure import HardwareMeasurement
 from neurosim.engine.run import HardwareRun
+from neurosim.fileio import write_text
 from neurosim.hardware.model import Hardware
 from neurosim.plain import plain
 from neurosim.report.table import Table
@@ -110,10 +111,7 @@ def summary_block(snn: SNN, hw: Hardware, measurement: HardwareMeasurement, *,
 
 
 def write_summary_json(path: str | Path, block: dict[str, Any]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(block, indent=2) + "\n")
-    return path
+    return write_text(path, json.dumps(block, indent=2) + "\n")
 
 
 def per_core_table(run: HardwareRun, hw: Hardware, energy: RunEnergy) -> Table:

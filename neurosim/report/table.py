@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write
 from neurosim.plain import plain
 
 
@@ -71,8 +72,7 @@ class Table:
     def to_csv(self, path: str | Path) -> Path:
         """Write the table as CSV (a header line, then one line per row)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as fh:
+        with atomic_write(path, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(self.columns)
             writer.writerows(self.rows)

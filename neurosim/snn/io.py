@@ -7,21 +7,21 @@ Like the model format: the structure as JSON under ``__snn__`` (with ``format`` 
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write
+from neurosim.npzio import read_npz
 from neurosim.plain import plain
 from neurosim.snn.network import SNN, Population, Projection
+from neurosim.snn.validate import FIX, validate_snn_file
 
 FORMAT = "neurosim-snn"
 FORMAT_VERSION = 1
 _POP_ARRAYS = ("threshold", "reset", "out_weight", "bias")
-
-
 
 
 def save_snn(snn: SNN, path: str | Path) -> Path:
@@ -42,47 +42,38 @@ def save_snn(snn: SNN, path: str | Path) -> Path:
               "code": snn.code, "integer": snn.integer, "params": plain(snn.params),
               "metadata": plain(snn.metadata), "populations": pops, "projections": projs}
     arrays["__snn__"] = np.array(json.dumps(header))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
+    with atomic_write(path, "wb") as fh:
         np.savez_compressed(fh, **arrays)
     return path
 
 
 def load_snn(path: str | Path) -> SNN:
-    """Read a network written by :func:`save_snn`."""
+    """Read a network written by :func:`save_snn`, checked completely (see
+    :mod:`neurosim.snn.validate`) before any other stage sees it."""
     path = Path(path)
     where = str(path)
-    if not path.is_file():
-        raise NeurosimError("no such SNN file", where=where,
-                            fix="write one with: neurosim convert MODEL --code fs --out FILE")
+    arrays = read_npz(path, what="SNN file",
+                      fix="write one with: neurosim convert MODEL --code fs --out FILE")
+    if "__snn__" not in arrays:
+        raise NeurosimError("not a neurosim SNN file (no '__snn__' header)", where=where,
+                            fix="a model file goes to 'neurosim convert' first")
+    raw = arrays.pop("__snn__")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        header = json.loads(str(arrays.pop("__snn__")))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
-        raise NeurosimError(f"not a readable SNN file ({exc.__class__.__name__})", where=where,
-                            fix="convert the model again") from None
+        if raw.dtype.kind != "U" or raw.shape != ():
+            raise ValueError(f"a {raw.dtype} array of shape {raw.shape}")
+        header = json.loads(str(raw))
+    except (ValueError, RecursionError) as exc:
+        raise NeurosimError(f"the header is not valid JSON ({' '.join(str(exc).split())[:80]})",
+                            where=where, fix=FIX) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise NeurosimError("not a neurosim SNN file", where=where,
                             fix="a model file goes to 'neurosim convert' first")
     if header.get("format_version") != FORMAT_VERSION:
         raise NeurosimError(f"unknown SNN format version {header.get('format_version')!r}",
                             where=where, fix="convert the model again with this neurosim")
-    try:
-        pops = []
-        for rec in header["populations"]:
-            rec = dict(rec, shape=tuple(rec["shape"]))
-            pops.append(Population(**rec, **{n: arrays[f"pop/{rec['name']}/{n}"] for n in _POP_ARRAYS}))
-        projs = []
-        for rec in header["projections"]:
-            rec = dict(rec, stride=tuple(rec["stride"]), padding=tuple(rec["padding"]))
-            projs.append(Projection(**rec, weight=arrays[f"proj/{rec['name']}/weight"]))
-        params = dict(header["params"])
-        if "input_range" in params:
-            params["input_range"] = tuple(params["input_range"])
-        return SNN(name=header["name"], code=header["code"], populations=tuple(pops),
-                   projections=tuple(projs), integer=bool(header["integer"]), params=params,
-                   metadata=dict(header["metadata"]))
-    except (KeyError, TypeError) as exc:
-        raise NeurosimError(f"the SNN file is incomplete ({exc})", where=where,
-                            fix="convert the model again") from None
+    header, pops, projs = validate_snn_file(header, arrays, where)
+    return SNN(name=header["name"], code=header["code"],
+               populations=tuple(Population(**rec) for rec in pops),
+               projections=tuple(Projection(**rec) for rec in projs),
+               integer=header["integer"], params=header["params"],
+               metadata=dict(header["metadata"]))

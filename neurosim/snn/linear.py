@@ -17,6 +17,7 @@ from neurosim.ann import ops
 from neurosim.ann.layers import Activation, Add, AvgPool2d, Conv2d, Dense, Flatten, Input, Layer
 from neurosim.ann.model import Model
 from neurosim.errors import NeurosimError
+from neurosim.limits import require_memory
 
 # The largest explicit matrix (entries) a chain may fold into.
 MAX_DENSE_ENTRIES = 50_000_000
@@ -84,6 +85,10 @@ def _as_conv(layer: Layer, channels: int) -> _ConvOp:
         return _ConvOp(np.asarray(layer.weight, np.float64), layer.stride, layer.padding)
     assert isinstance(layer, AvgPool2d)
     kh, kw = layer.kernel
+    # As a convolution, pooling over C channels is a C×C×kh×kw kernel, mostly zeros.
+    require_memory(3 * 8 * channels * channels * kh * kw,
+                   f"folding pooling layer {layer.name!r} over {channels:,} channels",
+                   fix="use fewer channels, or put an activation after the pooling")
     weight = np.eye(channels)[:, :, None, None] * np.full((kh, kw), 1.0 / (kh * kw))
     return _ConvOp(weight, layer.stride, (0, 0))
 
@@ -92,6 +97,9 @@ def _compose(a: _ConvOp, b: _ConvOp) -> _ConvOp:
     """The convolution equal to ``a`` then ``b`` (exact unless ``b`` pads ``a``'s output)."""
     (sa_h, sa_w), (kb_h, kb_w) = a.stride, b.weight.shape[2:]
     ka_h, ka_w = a.weight.shape[2:]
+    require_memory(2 * 8 * b.weight.shape[0] * a.weight.shape[1] * (ka_h + (kb_h - 1) * sa_h)
+                   * (ka_w + (kb_w - 1) * sa_w), "composing two linear layers into one kernel",
+                   fix="put an activation between the layers, or use smaller layers")
     weight = np.zeros((b.weight.shape[0], a.weight.shape[1],
                        ka_h + (kb_h - 1) * sa_h, ka_w + (kb_w - 1) * sa_w))
     for i in range(kb_h):
@@ -111,6 +119,8 @@ def fold_chain(chain: tuple[Layer, ...], source_shape: tuple[int, ...], where: s
     that does not match (zero padding inside the chain) falls back to a dense matrix.
     """
     n_src = int(np.prod(source_shape))
+    require_memory(4 * 8 * n_src, f"probing a {n_src:,}-neuron source", where=where,
+                   fix="use smaller layers")
     if all(isinstance(layer, Conv2d | AvgPool2d) for layer in chain) and len(source_shape) == 3:
         if not chain:  # a shortcut straight from a population: the identity, as a 1x1 conv
             op = _ConvOp(np.eye(source_shape[0])[:, :, None, None], (1, 1), (0, 0))
@@ -129,6 +139,8 @@ def fold_chain(chain: tuple[Layer, ...], source_shape: tuple[int, ...], where: s
             f"the linear layers {[lyr.name for lyr in chain]} fold into a {n_tgt}×{n_src} matrix, "
             "too large to store explicitly", where=where,
             fix="put an activation between convolutions that pad, or use smaller layers")
+    require_memory(8 * n_tgt * n_src, f"the folded {n_tgt}×{n_src} matrix", where=where,
+                   fix="put an activation between the layers, or use smaller layers")
     matrix = np.empty((n_tgt, n_src))
     step = max(1, 4_000_000 // max(n_tgt, 1))
     for start in range(0, n_src, step):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from neurosim.errors import NeurosimError
+from neurosim.fileio import atomic_write, write_error
 
 CSV_NAME = "sweep.csv"
 STATUS_COLUMNS = ("hash", "status", "error", "seconds")
@@ -94,17 +95,22 @@ class ResultsFile:
             self.header += new
             self._rewrite()
             return
-        with self.path.open("a", encoding="utf-8", newline="") as fh:
-            csv.writer(fh).writerow([row.get(c, "") for c in self.header])
-            fh.flush()
+        # The whole line in one write() on an O_APPEND file: a kill cuts at most this
+        # line (dropped on reading), and no other write can land inside it.
+        line = io.StringIO(newline="")
+        csv.writer(line).writerow([row.get(c, "") for c in self.header])
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            try:
+                os.write(fd, line.getvalue().encode("utf-8"))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise write_error(self.path, exc) from None
 
     def _rewrite(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        with temporary.open("w", encoding="utf-8", newline="") as fh:
+        with atomic_write(self.path, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(self.header)
             writer.writerows([r.get(c, "") for c in self.header] for r in self.rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, self.path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from neurosim.errors import NeurosimError
 from neurosim.executors import open_executor
 from neurosim.pipeline import Configuration, run_configuration
 from neurosim.report.table import Table, flatten
+from neurosim.sweep.lock import sweep_lock
 from neurosim.sweep.results import (
     CSV_NAME,
     ERROR,
@@ -63,6 +65,14 @@ def _workload(model: str, dataset: str | None) -> Workload:
     return load_workload(model, dataset)
 
 
+FIGURES = ("energy_per_inference_j", "latency_s")
+"""Summary figures a point must have to count as ``ok``."""
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def run_point(configuration: Configuration) -> dict[str, Any]:
     """One point on a worker: ``{"status", "seconds", "summary" | "error"}``, never raising.
 
@@ -72,6 +82,10 @@ def run_point(configuration: Configuration) -> dict[str, Any]:
     try:
         workload = _workload(configuration.model, configuration.dataset)
         summary = run_configuration(configuration, workload=workload).summary
+        missing = [k for k in FIGURES if not _finite(summary.get(k))]
+        if missing:  # an "ok" row without its figures would be a silent failure
+            raise NeurosimError(f"the run gave no finite {', '.join(missing)}",
+                                fix="check the hardware costs for values out of range")
         outcome: dict[str, Any] = {"status": OK, "summary": summary}
     except NeurosimError as exc:
         outcome = {"status": ERROR, "error": str(exc)}
@@ -104,6 +118,13 @@ def run_sweep(sweep: Sweep, out_dir: str | Path | None = None, *, executor: str 
     """
     say = progress or (lambda line: None)
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="neurosim-sweep-"))
+    with sweep_lock(out):
+        return _run_locked(sweep, out, executor, workers, scheduler, say, plot)
+
+
+def _run_locked(sweep: Sweep, out: Path, executor: str, workers: int | None,
+                scheduler: str | None, say: Callable[[str], None], plot: bool) -> SweepOutcome:
+    """:func:`run_sweep` once the directory's lock is held."""
     results = ResultsFile(out / CSV_NAME, sweep.columns)
     done = results.done()
     todo = [p for p in sweep.points if p.key not in done]

@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from neurosim import __version__
 from neurosim.coding import REGISTRY, make_code
@@ -28,11 +27,15 @@ from neurosim.errors import NeurosimError
 from neurosim.hardware import DEFAULT_HARDWARE, load_hardware
 from neurosim.hardware.loader import did_you_mean, parse_override
 from neurosim.hardware.schema import KEYS, KEYS_BY_PATH
+from neurosim.options import MAX_FS_K, MAX_IMAGES, MAX_SEED, MAX_T
 from neurosim.pipeline import Configuration
+from neurosim.yamlio import read_yaml
 
 TOP_LEVEL_KEYS = ("model", "hardware", "dataset", "codes", "grid", "points", "placer", "seed",
                   "images", "accuracy_images", "images_per_stream")
 POINT_KEYS = ("code", "placer", "seed")
+MAX_POINTS = 10_000
+"""Points one sweep file may expand to (a grid of 10^6 would run for months)."""
 OPTION_TYPES: dict[str, tuple[type, ...]] = {
     "K": (int,), "T": (int,), "seed": (int,), "input": (str,),
     "alpha": (int, float), "alpha_percentile": (int, float), "percentile": (int, float)}
@@ -104,21 +107,7 @@ def configuration_key(configuration: Configuration, hardware_file_hash: str) -> 
 def load_sweep(path: str | Path) -> Sweep:
     """The sweep described in the YAML file at ``path``, checked and expanded."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NeurosimError("no such sweep file", where=file,
-                            fix="give the path of a sweep YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NeurosimError(f"cannot read the sweep file ({exc})", where=file) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise NeurosimError(f"not valid YAML{at}: {problem}", where=file,
-                            fix="check the indentation and quoting near that line") from None
+    data = read_yaml(path, what="sweep file", fix="give the path of a sweep YAML file")
     return parse_sweep(data, file)
 
 
@@ -205,8 +194,9 @@ class _Reader:
         value = data.get(key, default)
         if value is None and default is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise self.fail(key, f"expected a whole number of at least 1, found {_kind(value)}",
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_IMAGES:
+            raise self.fail(key, f"expected a whole number from 1 to {MAX_IMAGES:,}, "
+                            f"found {_kind(value)}",
                             fix=f"write e.g. {key}: 16")
         return value
 
@@ -227,8 +217,9 @@ class _Reader:
         return str(value)
 
     def seed(self, value: Any, where: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.fail(where, f"expected a whole number of at least 0, found {_kind(value)}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+            raise self.fail(where, f"expected a whole number from 0 to {MAX_SEED}, "
+                            f"found {_kind(value)}")
         return value
 
     def scalar(self, value: Any, where: str) -> Any:
@@ -279,6 +270,7 @@ class _Reader:
                                 fix=f"write e.g. {code}: {{}} for the defaults")
             names = [self.code_option(code, k, f"codes.{code}") for k in options]
             grids = [self.swept(options[k], f"codes.{code}.{k}") for k in options]
+            self.bounded(math.prod(len(v) for v in grids), f"codes.{code}")
             variants += [(code, tuple(zip(names, combo))) for combo in itertools.product(*grids)]
         return variants
 
@@ -314,6 +306,7 @@ class _Reader:
                                 "or leave grid out to run the base hardware only")
             keys = [self.hardware_key(k, f"grid.{k}") for k in grid]
             lists = [self.swept(grid[k], f"grid.{k}") for k in grid]
+            self.bounded(math.prod(len(v) for v in lists), "grid")
             settings += [dict(zip(keys, combo)) for combo in itertools.product(*lists)]
         if "points" in data:
             points = data["points"]
@@ -356,11 +349,20 @@ class _Reader:
         return setting
 
     # --- expansion -----------------------------------------------------------------------
-    @staticmethod
-    def expand(settings: Sequence[dict[str, Any]],
+    def bounded(self, count: int, where: str) -> None:
+        """Refuse a grid of more than :data:`MAX_POINTS` points before expanding it."""
+        if count > MAX_POINTS:
+            raise self.fail(where, f"the grid has {count:,} points, more than the "
+                            f"{MAX_POINTS:,} a sweep runs",
+                            fix="sweep fewer values, or split the sweep into several files")
+
+    def expand(self, settings: Sequence[dict[str, Any]],
                variants: Sequence[tuple[str, tuple[tuple[str, Any], ...]]],
                placers: Sequence[str], seeds: Sequence[int]) -> list[dict[str, Any]]:
         """Every point: each hardware setting × code variant × placer × seed."""
+        self.bounded(sum(
+            (1 if "code" in st else len(variants)) * (1 if "placer" in st else len(placers))
+            * (1 if "seed" in st else len(seeds)) for st in settings), "the sweep")
         rows = []
         for setting in settings:
             hw = {k: v for k, v in setting.items() if k not in POINT_KEYS}
@@ -410,6 +412,10 @@ class _Reader:
                 wanted = "a whole number" if types == (int,) else (
                     "a text" if types == (str,) else "a number")
                 raise self.fail(f"codes.{code}.{name}", f"expected {wanted}, found {_kind(value)}")
+            high = {"K": MAX_FS_K, "T": MAX_T, "seed": MAX_SEED}.get(name)
+            if high is not None and not 1 - (name == "seed") <= value <= high:
+                raise self.fail(f"codes.{code}.{name}", f"{value} is outside the allowed "
+                                f"{1 - (name == 'seed')} to {high:,}")
         try:
             make_code(code, **dict(options))
         except NeurosimError as exc:
