@@ -109,10 +109,18 @@ def test_convert_prints_the_chosen_K_and_intervals(capsys) -> None:
     assert row.split()[2] == "99.00" and row.split()[-1] == "94.6–99.8"
 
 
-def test_bad_K_is_refused(capsys) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["convert", "digits-mlp", "--K", "six"])
-    assert exc.value.code == 2 and "'six' is neither a whole number nor 'auto'" in capsys.readouterr().err
-    assert main(["compare", "--model", "digits-mlp", "--K", "0", "--quiet"]) == 2
+def _parse_error(argv, capsys) -> str:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own exit
+        code = exc.code
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "K = 0" in err
+    assert code == 2 and err.count("\n") == 1
+    return err
+
+
+def test_bad_K_is_refused(capsys) -> None:
+    err = _parse_error(["convert", "digits-mlp", "--K", "six"], capsys)
+    assert "'six' is not a whole number" in err and "'auto'" in err
+    err = _parse_error(["compare", "--model", "digits-mlp", "--K", "0", "--quiet"], capsys)
+    assert "--K: 0 is outside the allowed 1 to 64" in err
