@@ -16,6 +16,10 @@ with each step (one more bit of the binary expansion) until the weights' own rou
 dominates. On the digits zoo models the accuracy condition alone picks K = 3–4, which loses
 1–6 test images of 355; the logit condition picks K = 6, which loses none.
 
+When no K meets the rule (the accuracy plateaus below the ANN's: the weights' rounding or
+the activation scales cost more than a longer window gives back), the smallest K on the
+plateau is taken, and the choice says the rule was not met (``satisfied: false``).
+
 The held-out images are the last :data:`K_CHOICE_IMAGES` training images: not the test
 split (which reports the result) and not the first :data:`~neurosim.workload.CALIBRATION_IMAGES`
 training images (which set the activation scales). A model with a fitted activation (SiLU,
@@ -69,6 +73,23 @@ def logit_error(snn_logits: np.ndarray, ann_logits: np.ndarray) -> float:
         return values - values.mean(axis=1, keepdims=True)
     scale = float(np.linalg.norm(centred(ann_logits)))
     return float(np.linalg.norm(centred(snn_logits - ann_logits))) / max(scale, 1e-300)
+
+
+def plateau_K(tried: list[tuple[int, float, float]]) -> tuple[int, float]:
+    """The smallest K on the accuracy plateau of ``tried`` (K, accuracy, logit error), and
+    the plateau's accuracy.
+
+    When no K reaches the ANN, more steps only add spikes once the accuracy has stopped
+    rising, so the choice is the smallest K within :data:`K_TOLERANCE_PP` of the best
+    accuracy any K reached whose logit error is within :data:`K_LOGIT_ERROR` of the
+    smallest any K reached.
+    """
+    best_accuracy = max(acc for _, acc, _ in tried)
+    best_error = min(err for _, _, err in tried)
+    K = next(k for k, acc, err in tried
+             if 100 * (best_accuracy - acc) <= K_TOLERANCE_PP + 1e-9
+             and err <= best_error + K_LOGIT_ERROR)
+    return K, best_accuracy
 
 
 @dataclass(frozen=True)
@@ -156,9 +177,13 @@ def choose_k(workload: Workload, precision: Precision,
                            satisfied=True,
                            reason=f"the smallest K within {K_TOLERANCE_PP} pp of the ANN with "
                                   f"logits within {100 * K_LOGIT_ERROR:g} %")
-    return KChoice(K=K_SEARCH_LAST, how="search", images=len(y), ann_accuracy=ann,
+    K, best_accuracy = plateau_K(tried)
+    return KChoice(K=K, how="search", images=len(y), ann_accuracy=ann,
                    tried=tuple(tried), satisfied=False,
-                   reason=f"no K up to {K_SEARCH_LAST} meets the rule; using the bound")
+                   reason=f"no K up to {K_SEARCH_LAST} meets the rule: the accuracy plateaus at "
+                          f"{100 * best_accuracy:.2f} %, so the smallest K within "
+                          f"{K_TOLERANCE_PP} pp of that plateau, with logits within "
+                          f"{100 * K_LOGIT_ERROR:g} % of the best K's")
 
 
 

@@ -60,8 +60,9 @@ def _population(name: str, shape: tuple[int, ...], role: str, offset: int) -> Po
     size = int(np.prod(shape))
     window = 4
     return Population(name=name, shape=shape, role=role, dynamics="if",
-                      threshold=np.full(window, 8.0), reset=np.full(window, 8.0),
-                      out_weight=np.ones(window), bias=np.zeros(size), offset=offset)
+                      threshold=np.full(window, 8, np.int64), reset=np.full(window, 8, np.int64),
+                      out_weight=np.ones(window, np.int64), bias=np.zeros(size, np.int64),
+                      offset=offset)
 
 
 def synthetic_snn(spec: list[tuple], seed: int = 0, density: float = 1.0, name: str = "synthetic"

@@ -124,3 +124,14 @@ def test_bad_K_is_refused(capsys) -> None:
     assert "'six' is not a whole number" in err and "'auto'" in err
     err = _parse_error(["compare", "--model", "digits-mlp", "--K", "0", "--quiet"], capsys)
     assert "--K: 0 is outside the allowed 1 to 64" in err
+
+
+def test_without_a_good_K_the_smallest_K_on_the_plateau_is_taken() -> None:
+    from neurosim.choose_k import plateau_K
+    # fashion-cnn's search at 9-bit weights: the accuracy stops at 93.65 % from K = 9 on,
+    # 0.39 pp under the ANN, so no K meets the rule; K = 9 is the first on the plateau.
+    tried = [(7, 0.9307, 0.075), (8, 0.9326, 0.056), (9, 0.9365, 0.048), (10, 0.9355, 0.045),
+             (16, 0.9365, 0.043)]
+    assert plateau_K(tried) == (9, 0.9365)
+    # a K at the plateau's accuracy whose logits are still far off is passed over
+    assert plateau_K([(4, 0.95, 0.30), (5, 0.95, 0.09), (6, 0.95, 0.05)]) == (5, 0.95)
