@@ -53,6 +53,14 @@ import math
 import numba
 import numpy as np
 
+from neurosim.dynamics import (
+    DYNAMICS_FS,
+    DYNAMICS_POISSON,
+    ROLE_INPUT,
+    ROLE_OUTPUT,
+    fs_fire,
+    if_fire,
+)
 from neurosim.engine.synapses import accumulate
 
 COUNT_KINDS = (
@@ -479,37 +487,36 @@ def run_stream(
                 v_before = v[n]
                 pending_before = pending[n]
                 fired = False
-                if pop_dynamics[p] == 0:  # "fs"
+                dynamics = pop_dynamics[p]
+                if dynamics == DYNAMICS_FS:
                     pending[n] += e
                     if in_window:
                         if k == 0:
-                            b = encoded[img, n - pop_first[p]] if role == 0 else bias[n]
+                            b = encoded[img, n - pop_first[p]] if role == ROLE_INPUT else bias[n]
                             v[n] = pending[n] + b
                             pending[n] = 0
-                            if role == 2:
+                            if role == ROLE_OUTPUT:
                                 out_v[img, n - pop_first[p]] = v[n]
                                 readout_step[img] = t
-                        if role != 2 and v[n] > seq_threshold[p, k]:
-                            fired = True
-                            v[n] -= seq_reset[p, k]
-                elif pop_dynamics[p] == 2:  # "poisson" input: draws made by the caller
+                        if role != ROLE_OUTPUT:
+                            v[n], fired = fs_fire(v[n], seq_threshold[p, k], seq_reset[p, k])
+                elif dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
                     fired = in_window and poisson_fire[img, k, n - pop_first[p]]
-                elif in_window:  # "if"
+                elif in_window:  # DYNAMICS_IF
                     if k == 0:
                         v[n] = 0
-                    b = encoded[img, n - pop_first[p]] if role == 0 else bias[n]
-                    v[n] += e + b
-                    if role == 2:
+                    b = encoded[img, n - pop_first[p]] if role == ROLE_INPUT else bias[n]
+                    if role == ROLE_OUTPUT:
+                        v[n] += e + b
                         if k == window - 1:
                             out_v[img, n - pop_first[p]] = v[n]
                             readout_step[img] = t
-                    elif v[n] >= seq_threshold[p, k]:
-                        fired = True
-                        v[n] -= seq_reset[p, k]
+                    else:
+                        v[n], fired = if_fire(v[n], e + b, seq_threshold[p, k], seq_reset[p, k])
                 bucket = img if in_window else n_images
                 # A core without native FS neurons rewrites the threshold of each FS neuron
                 # at every step of its window: every such update is active.
-                emulated = emulate_fs and pop_dynamics[p] == 0 and in_window and role != 2
+                emulated = emulate_fs and dynamics == DYNAMICS_FS and in_window and role != ROLE_OUTPUT
                 if fired or emulated or v[n] != v_before or pending[n] != pending_before:
                     tau += lat_active
                     core_counts[c, UPD_ACTIVE] += 1

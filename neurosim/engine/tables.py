@@ -32,6 +32,7 @@ import numba
 import numpy as np
 
 from neurosim.compiler.mapping import Mapping, mesh_coordinates
+from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
 from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
 from neurosim.errors import NeurosimError
@@ -39,8 +40,6 @@ from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import conv_output_shape
 from neurosim.snn.network import SNN
 
-FS, IF, POISSON = 0, 1, 2
-INPUT, HIDDEN, OUTPUT = 0, 1, 2
 # A dense projection at least this full is stored as rows of its transposed matrix
 # (4 bytes per stored weight); a sparser one as compressed rows (8 bytes per synapse).
 DENSE_ROWS_MIN_DENSITY = 0.25
@@ -222,9 +221,8 @@ def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
     return {
         "pop_of": np.repeat(np.arange(len(pops), dtype=np.int64), [p.size for p in pops]),
         "bias": np.concatenate([np.asarray(p.bias, dtype=np.int64) for p in pops]),
-        "pop_dynamics": np.array([{"fs": FS, "if": IF, "poisson": POISSON}[p.dynamics] for p in pops],
-                                 np.int64),
-        "pop_role": np.array([("input", "hidden", "output").index(p.role) for p in pops], np.int64),
+        "pop_dynamics": np.array([DYNAMICS.index(p.dynamics) for p in pops], np.int64),
+        "pop_role": np.array([ROLES.index(p.role) for p in pops], np.int64),
         "pop_offset": np.array([p.offset for p in pops], np.int64),
         "pop_first": np.array([snn.first_neuron(n) for n in names], np.int64),
         "pop_size": np.array([p.size for p in pops], np.int64),
