@@ -18,8 +18,8 @@ import numpy as np
 from neurosim.choose_k import choose_k
 from neurosim.coding import make_code
 from neurosim.coding.fs import K_AUTO
-from neurosim.compiler import compile as compile_network
-from neurosim.compiler.mapping import Mapping as CoreMapping
+from neurosim.compiler import compile_network
+from neurosim.compiler.mapping import CoreMapping
 from neurosim.engine import IMAGES_PER_STREAM, HardwareMeasurement, measure_hardware
 from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.compiler.keys import distinct
-from neurosim.compiler.mapping import Mapping
+from neurosim.compiler.mapping import CoreMapping
 from neurosim.compiler.route import count_pairs, merge_pairs, route_usage
 from neurosim.compiler.usage import Usage, kernel_slice_weights
 from neurosim.hardware.model import Hardware
@@ -62,7 +62,7 @@ def source_group(cuts: np.ndarray | tuple[int, ...], sources: np.ndarray) -> np.
     return np.searchsorted(np.asarray(cuts, dtype=np.int64), sources, side="right")
 
 
-def compartments(snn: SNN, mapping: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def compartments(snn: SNN, mapping: CoreMapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(neuron, group, core) of every partial compartment (neurons network-wide)."""
     parts = [(snn.first_neuron(b.population) + b.neurons, b.group, b.core)
              for b in mapping.blocks if b.group]
@@ -75,7 +75,7 @@ def compartments(snn: SNN, mapping: Mapping) -> tuple[np.ndarray, np.ndarray, np
     return neuron, group, core
 
 
-def synapse_cores(snn: SNN, mapping: Mapping):
+def synapse_cores(snn: SNN, mapping: CoreMapping):
     """Per projection: (projection, source, target, core holding the synapse), network-wide.
 
     A synapse sits on its target's home core, unless the target's fan-in is split and the
@@ -101,7 +101,7 @@ def synapse_cores(snn: SNN, mapping: Mapping):
     return out
 
 
-def split_mapping_usage(snn: SNN, hw: Hardware, mapping: Mapping) -> tuple[np.ndarray, Usage]:
+def split_mapping_usage(snn: SNN, hw: Hardware, mapping: CoreMapping) -> tuple[np.ndarray, Usage]:
     """(cores, exact usage of each) of a mapping with partial compartments (module docstring)."""
     core = hw.chip.core
     cores = mapping.cores_used()

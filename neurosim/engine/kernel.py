@@ -53,6 +53,7 @@ import math
 import numba
 import numpy as np
 
+from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
 from neurosim.dynamics import (
     DYNAMICS_FS,
     DYNAMICS_POISSON,
@@ -103,8 +104,8 @@ _QUEUE_EPS = 1e-9
 def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
     """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).
 
-    One pair is a unicast XY route; several are the XY tree from ``src_tile``: along the
-    source's row first, then up or down each destination's column.
+    One pair is a unicast XY route; several are the XY tree from ``src_tile`` (the union of
+    the XY paths): each destination whose path passes ``tile`` adds its XY next hop.
     """
     x = tile_x[tile]
     y = tile_y[tile]
@@ -112,39 +113,19 @@ def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma:
     sy = tile_y[src_tile]
     bits = 0
     for pr in range(first, last):
-        dt = dest_tile[pr]
-        if dt == tile:
-            bits |= DELIVER
-            continue
-        dx = tile_x[dt]
-        dy = tile_y[dt]
-        if y == sy:
-            if dx > x and x >= sx:
-                bits |= GO_E
-            elif dx < x and x <= sx:
-                bits |= GO_W
-            elif dx == x:
-                bits |= GO_N if dy > y else GO_S
-        elif dx == x:
-            if y > sy and dy > y:
-                bits |= GO_N
-            elif y < sy and dy < y:
-                bits |= GO_S
+        dx = tile_x[dest_tile[pr]]
+        dy = tile_y[dest_tile[pr]]
+        if on_xy_path(sx, sy, dx, dy, x, y):
+            d = xy_direction(x, y, dx, dy)
+            bits |= DELIVER if d == ARRIVED else 1 << d
     return bits
 
 
 @numba.njit(inline="always")
 def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
     """The XY step of a unicast packet at ``tile``, with its destination in the upper bits."""
-    if tile == dest:
-        return DELIVER | (dest << DEST_SHIFT)
-    x = tile_x[tile]
-    dx = tile_x[dest]
-    if dx > x:
-        return GO_E | (dest << DEST_SHIFT)
-    if dx < x:
-        return GO_W | (dest << DEST_SHIFT)
-    return (GO_N if tile_y[dest] > tile_y[tile] else GO_S) | (dest << DEST_SHIFT)
+    d = xy_direction(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest])
+    return (DELIVER if d == ARRIVED else 1 << d) | (dest << DEST_SHIFT)
 
 
 @numba.njit(inline="always")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import neurosim.energy as energy_model  # a module import: neurosim.energy imports the engine
-from neurosim.compiler.mapping import Mapping
+from neurosim.compiler.mapping import CoreMapping
 from neurosim.engine.run import IMAGES_PER_STREAM, HardwareRun, simulate_hardware, stream_slices
 from neurosim.engine.tables import EngineTables, build_tables
 from neurosim.errors import NeurosimError
@@ -68,14 +68,14 @@ def hardware_figures(run: HardwareRun, latency_run: HardwareRun, hw: Hardware) -
     )
 
 
-def _one_stream(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray,
+def _one_stream(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray,
                 first_image: int) -> HardwareRun:
     """One stream from a reset chip, ``images[0]`` being image ``first_image`` (a task)."""
     return simulate_hardware(snn, mapping, hw, images, images_per_stream=len(images),
                              first_image=first_image)
 
 
-def measure_hardware(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray, *,
+def measure_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray, *,
                      images_per_stream: int = IMAGES_PER_STREAM, record_spikes: bool = False,
                      executor: cf.Executor | None = None) -> HardwareMeasurement:
     """Stream ``images``, run the first one alone, and compute the figures.

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.compiler.mapping import Mapping
+from neurosim.compiler.mapping import CoreMapping
 from neurosim.engine.kernel import COUNT_KINDS, N_KINDS, run_stream
 from neurosim.engine.mesh import DIRECTIONS, LINK_KINDS
 from neurosim.engine.tables import EngineTables, build_tables
@@ -64,7 +64,7 @@ class HardwareRun:
 
     snn_name: str
     hardware_name: str
-    hardware_hash: str
+    file_hash: str                  # sha256 of the hardware file the run used
     population_names: tuple[str, ...]
     cores: np.ndarray               # (C,) board core numbers in use
     core_neurons: np.ndarray        # (C,) neurons (and partial compartments) each core holds
@@ -104,13 +104,13 @@ class HardwareRun:
             raise ValueError("nothing to merge")
         first = runs[0]
         for other in runs[1:]:
-            if (other.snn_name, other.hardware_hash, tuple(other.cores)) != (
-                    first.snn_name, first.hardware_hash, tuple(first.cores)):
+            if (other.snn_name, other.file_hash, tuple(other.cores)) != (
+                    first.snn_name, first.file_hash, tuple(first.cores)):
                 raise ValueError("runs of different networks, chips or mappings do not merge")
         streams = tuple(s for r in runs for s in r.streams)
         return cls(
             snn_name=first.snn_name, hardware_name=first.hardware_name,
-            hardware_hash=first.hardware_hash, population_names=first.population_names,
+            file_hash=first.file_hash, population_names=first.population_names,
             cores=first.cores, core_neurons=first.core_neurons,
             core_populations=first.core_populations, population_cores=first.population_cores,
             core_population_neurons=first.core_population_neurons,
@@ -379,7 +379,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         readout_s=step_end[readout_index],
         spikes=spikes if record_spikes else None, packets=trace if record_packets else None)
     return HardwareRun(
-        snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
+        snn_name=snn.name, hardware_name=hw.name, file_hash=hw.file_hash,
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
         core_neurons=np.diff(t.core_ptr) + np.diff(t.comp_ptr),
         core_populations=_core_populations(snn, t),
@@ -399,7 +399,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     )
 
 
-def simulate_hardware(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray, *,
+def simulate_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray, *,
                       record_spikes: bool = False, record_packets: bool = False,
                       images_per_stream: int = IMAGES_PER_STREAM, first_image: int = 0,
                       tables: EngineTables | None = None) -> HardwareRun:

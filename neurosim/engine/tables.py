@@ -1,4 +1,4 @@
-"""Packed arrays for the engine, built once from (SNN, Mapping, Hardware).
+"""Packed arrays for the engine, built once from (SNN, CoreMapping, Hardware).
 
 Everything the simulation loop touches is a flat numpy array (struct of arrays):
 
@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from neurosim.compiler.mapping import Mapping, mesh_coordinates
+from neurosim.compiler.mapping import CoreMapping, mesh_coordinates
+from neurosim.compiler.xy import xy_direction
 from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
 from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
@@ -48,7 +49,7 @@ _INT32 = np.iinfo(np.int32)
 
 @dataclass(frozen=True, eq=False)
 class EngineTables:
-    """The packed form of one (SNN, Mapping, Hardware); see the module docstring."""
+    """The packed form of one (SNN, CoreMapping, Hardware); see the module docstring."""
 
     # neurons
     pop_of: np.ndarray
@@ -232,7 +233,7 @@ def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
     }
 
 
-def _core_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> dict[str, np.ndarray]:
+def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.ndarray]:
     where = f"mapping of {mapping.snn_name!r}"
     if not mapping.blocks:
         raise NeurosimError("the mapping places no neurons", where=where,
@@ -376,7 +377,7 @@ def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
             while tile != goal:
                 x, y = tile % size_x, tile // size_x
                 gx, gy = goal % size_x, goal // size_x
-                d = 0 if gx > x else 1 if gx < x else 2 if gy > y else 3
+                d = xy_direction(x, y, gx, gy)
                 link = tile * 4 + d
                 if stamp[link] != i:
                     stamp[link] = i
@@ -385,7 +386,7 @@ def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
     return hops
 
 
-def _compartment_tables(snn: SNN, mapping: Mapping, cores: dict[str, np.ndarray]
+def _compartment_tables(snn: SNN, mapping: CoreMapping, cores: dict[str, np.ndarray]
                         ) -> dict[str, np.ndarray]:
     """Partial compartments by core, and where each source's synapses land (module docstring)."""
     from neurosim.compiler.fanin import source_group
@@ -465,7 +466,7 @@ def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
     return top
 
 
-def build_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> EngineTables:
+def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     """Pack ``snn`` as placed by ``mapping`` on ``hw`` for the simulation loop."""
     if not snn.integer:
         raise NeurosimError("the event engine runs integer networks; this one is in ideal "
