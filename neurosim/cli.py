@@ -14,8 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from neurosim import __version__
 from neurosim.errors import EXIT_USER_ERROR, NeurosimError
+from neurosim.version import __version__
 
 # Module names under neurosim.commands, in the order --help lists them.
 COMMANDS = (

@@ -7,8 +7,8 @@ import pytest
 from engine_hw import NS, PJ, loihi_like
 
 from neurosim.compiler.mapping import Block, CoreMapping, layout_hash
-from neurosim.energy import energy_breakdown_j, energy_per_inference_j, run_energy
-from neurosim.engine import hardware_figures, simulate_hardware
+from neurosim.energy import energy_breakdown_j, energy_per_inference_j, hardware_figures, run_energy
+from neurosim.engine import simulate_hardware
 from neurosim.engine.kernel import TRACE_COLUMNS
 from neurosim.snn.network import SNN, Population, Projection
 

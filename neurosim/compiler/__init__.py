@@ -20,12 +20,12 @@ from neurosim.compiler.compile import (
     mapping_usage,
     spike_estimate,
 )
+from neurosim.compiler.fanin import destination_cores
 from neurosim.compiler.mapping import Block, CoreMapping, layout_hash
 from neurosim.compiler.partition import Partition, partition
 from neurosim.compiler.place import PLACERS
 from neurosim.compiler.route import (
     Fanout,
-    destination_cores,
     traffic_cost,
     traffic_matrix,
     xy_path,

@@ -23,7 +23,7 @@ import numpy as np
 
 from neurosim.compiler.keys import distinct
 from neurosim.compiler.mapping import CoreMapping
-from neurosim.compiler.route import count_pairs, merge_pairs, route_usage
+from neurosim.compiler.route import Fanout, count_pairs, fanout, merge_pairs, route_usage
 from neurosim.compiler.usage import Usage, kernel_slice_weights
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import synapses
@@ -144,3 +144,17 @@ def split_mapping_usage(snn: SNN, hw: Hardware, mapping: CoreMapping) -> tuple[n
         routing_table_entries=entries.astype(np.int64),
     )
     return cores, usage
+
+
+def destination_cores(snn: SNN, mapping: CoreMapping) -> Fanout:
+    """For every neuron of ``snn``: the cores its spikes go to, and the synapses on each.
+
+    With split fan-in a synapse may sit on a partial compartment's core instead of its
+    target's home core (:func:`synapse_cores`).
+    """
+    cores = mapping.core_of_neuron(snn)
+    if not mapping.fanin_groups:
+        return fanout(snn, cores, int(cores.max(initial=-1)) + 1)
+    n_units = int(max(b.core for b in mapping.blocks)) + 1
+    parts = [count_pairs(src, unit, n_units) for _, src, _, unit in synapse_cores(snn, mapping)]
+    return merge_pairs(parts, snn.n_neurons, n_units)

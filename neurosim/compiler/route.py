@@ -34,7 +34,7 @@ import numba
 import numpy as np
 
 from neurosim.compiler.keys import distinct_counts, distinct_rows, group_sum
-from neurosim.compiler.mapping import CoreMapping, mesh_coordinates
+from neurosim.compiler.mapping import mesh_coordinates
 from neurosim.compiler.xy import ARRIVED, STEP_X, STEP_Y, xy_direction
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import synapses
@@ -49,7 +49,7 @@ class Fanout:
 
     Row ``n`` is ``units[indptr[n]:indptr[n+1]]`` (ascending, distinct), with
     ``synapses[k]`` the number of non-zero synapses from ``n`` onto neurons of ``units[k]``.
-    A *unit* is a core (:func:`destination_cores`) or a block (during partitioning).
+    A *unit* is a core (:func:`neurosim.compiler.fanin.destination_cores`) or a block (during partitioning).
     """
 
     indptr: np.ndarray
@@ -115,22 +115,6 @@ def fanout(snn: SNN, unit_of_neuron: np.ndarray, n_units: int | None = None) -> 
     unit_of_neuron = np.asarray(unit_of_neuron, dtype=np.int64)
     n_units = int(unit_of_neuron.max(initial=-1)) + 1 if n_units is None else n_units
     parts = [projection_pairs(snn, proj, unit_of_neuron, n_units) for proj in snn.projections]
-    return merge_pairs(parts, snn.n_neurons, n_units)
-
-
-def destination_cores(snn: SNN, mapping: CoreMapping) -> Fanout:
-    """For every neuron of ``snn``: the cores its spikes go to, and the synapses on each.
-
-    With split fan-in a synapse may sit on a partial compartment's core instead of its
-    target's home core (:func:`neurosim.compiler.fanin.synapse_cores`).
-    """
-    cores = mapping.core_of_neuron(snn)
-    if not mapping.fanin_groups:
-        return fanout(snn, cores, int(cores.max(initial=-1)) + 1)
-    from neurosim.compiler.fanin import synapse_cores
-
-    n_units = int(max(b.core for b in mapping.blocks)) + 1
-    parts = [count_pairs(src, unit, n_units) for _, src, _, unit in synapse_cores(snn, mapping)]
     return merge_pairs(parts, snn.n_neurons, n_units)
 
 

@@ -49,6 +49,7 @@ caller (:mod:`neurosim.engine.run`); the column meanings are :data:`COUNT_KINDS`
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -98,6 +99,124 @@ DEST_SHIFT = 5
 DATA_SHIFT = 32
 DATA_MASK = (1 << 32) - 1
 _QUEUE_EPS = 1e-9
+
+
+class NeuronTables(NamedTuple):
+    """Populations and neurons: dynamics, role, timing, sequences, outgoing projections."""
+
+    pop_of: Any
+    bias: Any
+    pop_dynamics: Any
+    pop_role: Any
+    pop_offset: Any
+    pop_first: Any
+    seq_threshold: Any
+    seq_reset: Any
+    seq_out_weight: Any
+    pop_out_ptr: Any
+    pop_out_proj: Any
+
+
+class SynapseTables(NamedTuple):
+    """Stored projections (:mod:`neurosim.engine.synapses`) and the delay ring length."""
+
+    proj_kind: Any
+    proj_geom: Any
+    proj_w_off: Any
+    proj_ptr_off: Any
+    proj_tgt_first: Any
+    proj_tgt_size: Any
+    proj_delay: Any
+    weights: Any
+    csr_ptr: Any
+    csr_idx: Any
+    csr_w: Any
+    ring: Any
+
+
+class RouteTables(NamedTuple):
+    """Cores in use, their neurons, and every neuron's destinations and what a spike costs."""
+
+    core_tile: Any
+    core_ptr: Any
+    core_neurons: Any
+    tile_core_ptr: Any
+    tile_cores: Any
+    dest_ptr: Any
+    dest_core: Any
+    dest_nsyn: Any
+    dest_tile: Any
+    src_synapses: Any
+    src_hops: Any
+    tpop_ptr: Any
+    tpop_id: Any
+    tpop_syn: Any
+
+
+class CompartmentTables(NamedTuple):
+    """Partial compartments of split fan-in (:mod:`neurosim.compiler.fanin`)."""
+
+    comp_ptr: Any
+    comp_neuron: Any
+    comp_row: Any
+    comp_home: Any
+    comp_tile: Any
+    comp_hops: Any
+    n_rows: Any
+    proj_src_ptr: Any
+    src_row: Any
+
+
+class LinkTables(NamedTuple):
+    """The board's links (:mod:`neurosim.engine.mesh`)."""
+
+    size_x: Any
+    link_next: Any
+    link_latency: Any
+    link_serialisation: Any
+
+
+class ChipBehaviour(NamedTuple):
+    """Latencies (L_* order) and the chip's switches."""
+
+    latency: Any
+    multicast: Any
+    tick_mode: Any
+    tick_s: Any
+    barrier_s: Any
+    buffer_depth: Any
+    emulate_fs: Any
+
+
+class StreamInput(NamedTuple):
+    """The images of one stream and what to record."""
+
+    encoded: Any
+    poisson_spikes: Any
+    window: Any
+    n_steps: Any
+    record_spikes: Any
+    record_packets: Any
+    packet_capacity: Any
+    entry_capacity: Any
+
+
+class StreamCounts(NamedTuple):
+    """Outputs of a stream, filled in place (column meanings: :data:`COUNT_KINDS`)."""
+
+    core_counts: Any
+    core_busy: Any
+    pop_counts: Any
+    image_counts: Any
+    link_packets: Any
+    link_wait: Any
+    link_max_queue: Any
+    link_overflows: Any
+    step_end: Any
+    step_work: Any
+    out_v: Any
+    readout_step: Any
+    spike_count: Any
 
 
 @numba.njit(inline="always")
@@ -371,31 +490,72 @@ def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_co
     return ent_time, ent_pid, ent_bits, ent_data, trace, n_trace
 
 
+@numba.njit(inline="always")
+def _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream, out_v,
+                 readout_step):  # pragma: no cover - compiled
+    """Step neuron ``n`` (population ``p``) at global step ``t``, window step ``k``.
+
+    ``e`` is the synaptic input that arrived for this step. The dynamics are those of
+    :mod:`neurosim.dynamics`; around them, what a window's start loads and what the
+    output population reads out. Returns whether the neuron fired.
+    """
+    role = neurons.pop_role[p]
+    src = n - neurons.pop_first[p]
+    dynamics = neurons.pop_dynamics[p]
+    threshold = neurons.seq_threshold[p, k]
+    reset = neurons.seq_reset[p, k]
+    fired = False
+    if dynamics == DYNAMICS_FS:
+        pending[n] += e
+        if in_window:
+            if k == 0:
+                b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
+                v[n] = pending[n] + b
+                pending[n] = 0
+                if role == ROLE_OUTPUT:
+                    out_v[img, src] = v[n]
+                    readout_step[img] = t
+            if role != ROLE_OUTPUT:
+                v[n], fired = fs_fire(v[n], threshold, reset)
+    elif dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
+        fired = in_window and stream.poisson_spikes[img, k, src]
+    elif in_window:  # DYNAMICS_IF
+        if k == 0:
+            v[n] = 0
+        b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
+        if role == ROLE_OUTPUT:
+            v[n] += e + b
+            if k == stream.window - 1:
+                out_v[img, src] = v[n]
+                readout_step[img] = t
+        else:
+            v[n], fired = if_fire(v[n], e + b, threshold, reset)
+    return fired
+
+
 @numba.njit(cache=True, nogil=True)
-def run_stream(
-    # neurons and populations
-    pop_of, bias, pop_dynamics, pop_role, pop_offset, pop_first, seq_threshold, seq_reset,
-    seq_out_weight, pop_out_ptr, pop_out_proj,
-    # projections
-    proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
-    weights, csr_ptr, csr_idx, csr_w, ring,
-    # cores and destinations
-    core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores,
-    dest_ptr, dest_core, dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id,
-    tpop_syn,
-    # partial compartments (split fan-in)
-    comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
-    src_row,
-    # board
-    size_x, link_next, link_kind, link_latency, link_serialisation,
-    # chip behaviour
-    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs,
-    # the stream
-    encoded, poisson_fire, window, n_steps, record_spikes, record_packets, packet_capacity, entry_capacity,
-    # outputs, filled in place
-    core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
-    link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
-):  # pragma: no cover - compiled
+def run_stream(neurons, synapses, routes, compartments, links, chip, stream, counts
+               ):  # pragma: no cover - compiled
+    """Run one stream; the arguments are the groups above, ``counts`` is filled in place.
+
+    Returns the recorded spikes (step, neuron) and packet trace (:data:`TRACE_COLUMNS`).
+    """
+    pop_of, pop_dynamics, pop_role, pop_offset, pop_first, seq_out_weight, pop_out_ptr, pop_out_proj = (
+        neurons.pop_of, neurons.pop_dynamics, neurons.pop_role, neurons.pop_offset,
+        neurons.pop_first, neurons.seq_out_weight, neurons.pop_out_ptr, neurons.pop_out_proj)
+    (proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
+     weights, csr_ptr, csr_idx, csr_w, ring) = synapses
+    (core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
+     dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn) = routes
+    (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
+     src_row) = compartments
+    size_x, link_next, link_latency, link_serialisation = links
+    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs = chip
+    encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
+    record_spikes, record_packets = stream.record_spikes, stream.record_packets
+    packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
+    (core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait, link_max_queue,
+     link_overflows, step_end, step_work, out_v, readout_step, spike_count) = counts
     n_images = encoded.shape[0]
     n_neurons = len(pop_of)
     n_cores = len(core_tile)
@@ -465,35 +625,11 @@ def run_stream(
                 k = rel - img * window
                 in_window = img >= 0 and img < n_images
                 role = pop_role[p]
+                dynamics = pop_dynamics[p]
                 v_before = v[n]
                 pending_before = pending[n]
-                fired = False
-                dynamics = pop_dynamics[p]
-                if dynamics == DYNAMICS_FS:
-                    pending[n] += e
-                    if in_window:
-                        if k == 0:
-                            b = encoded[img, n - pop_first[p]] if role == ROLE_INPUT else bias[n]
-                            v[n] = pending[n] + b
-                            pending[n] = 0
-                            if role == ROLE_OUTPUT:
-                                out_v[img, n - pop_first[p]] = v[n]
-                                readout_step[img] = t
-                        if role != ROLE_OUTPUT:
-                            v[n], fired = fs_fire(v[n], seq_threshold[p, k], seq_reset[p, k])
-                elif dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
-                    fired = in_window and poisson_fire[img, k, n - pop_first[p]]
-                elif in_window:  # DYNAMICS_IF
-                    if k == 0:
-                        v[n] = 0
-                    b = encoded[img, n - pop_first[p]] if role == ROLE_INPUT else bias[n]
-                    if role == ROLE_OUTPUT:
-                        v[n] += e + b
-                        if k == window - 1:
-                            out_v[img, n - pop_first[p]] = v[n]
-                            readout_step[img] = t
-                    else:
-                        v[n], fired = if_fire(v[n], e + b, seq_threshold[p, k], seq_reset[p, k])
+                fired = _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream,
+                                     out_v, readout_step)
                 bucket = img if in_window else n_images
                 # A core without native FS neurons rewrites the threshold of each FS neuron
                 # at every step of its window: every such update is active.

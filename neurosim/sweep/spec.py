@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-from neurosim import __version__
 from neurosim.coding import REGISTRY, make_code
 from neurosim.coding.fs import K_AUTO
 from neurosim.compiler.place import PLACERS
@@ -29,6 +28,7 @@ from neurosim.hardware import DEFAULT_HARDWARE, load_hardware
 from neurosim.hardware.loader import did_you_mean, parse_override
 from neurosim.hardware.schema import KEYS, KEYS_BY_PATH
 from neurosim.pipeline import Configuration
+from neurosim.version import __version__
 
 TOP_LEVEL_KEYS = ("model", "hardware", "dataset", "codes", "grid", "points", "placer", "seed",
                   "images", "accuracy_images", "images_per_stream")

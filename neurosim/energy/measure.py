@@ -8,7 +8,7 @@ Two runs make them (:func:`measure_hardware`):
   (:func:`~neurosim.engine.run.simulate_hardware`): throughput from the steps in which
   the pipeline is full (:attr:`HardwareRun.throughput_inferences_per_s
   <neurosim.engine.run.HardwareRun.throughput_inferences_per_s>`), energy per inference
-  from :mod:`neurosim.energy`.
+  from :mod:`neurosim.energy.model`.
 
 Given an executor, :func:`measure_hardware` runs the streams of the streamed run as
 parallel tasks and merges them with :meth:`HardwareRun.merge
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import neurosim.energy as energy_model  # a module import: neurosim.energy imports the engine
+import neurosim.energy.model as energy_model
 from neurosim.compiler.mapping import CoreMapping
 from neurosim.engine.run import IMAGES_PER_STREAM, HardwareRun, simulate_hardware, stream_slices
 from neurosim.engine.tables import EngineTables, build_tables
