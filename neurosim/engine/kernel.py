@@ -219,7 +219,7 @@ class StreamCounts(NamedTuple):
     spike_count: Any
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
     """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).
 
@@ -240,14 +240,14 @@ def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma:
     return bits
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
     """The XY step of a unicast packet at ``tile``, with its destination in the upper bits."""
     d = xy_direction(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest])
     return (DELIVER if d == ARRIVED else 1 << d) | (dest << DEST_SHIFT)
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit):  # pragma: no cover - compiled
     """Index (into lo/hi) of the list whose next ``bit`` entry is first by (time, packet); −1 if none.
 
@@ -271,7 +271,7 @@ def _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit):  # pragma: no cover 
     return best
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
     if b > a:
         lo[k] = a
@@ -323,7 +323,7 @@ def _serve_link(link, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, n_ent, p
         n_ent += 1
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts
            ):  # pragma: no cover - compiled
     begin = max(a, core_free[c])
@@ -429,7 +429,7 @@ def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_co
                     # Requests: the packets of the tile's cores, the +x link from the
                     # west and the −x link from the east (each when it can feed this
                     # phase), and in a y phase the link from behind.
-                    k = 0
+                    k = np.int64(0)  # not a literal: the helpers compile for int64 once
                     for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
                         cc = tile_cores[jc]
                         k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
@@ -473,7 +473,7 @@ def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_co
         for y in range(y0, y1 + 1):
             for x in range(x0, x1 + 1):
                 tile = y * size_x + x
-                k = 0
+                k = np.int64(0)
                 for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
                     cc = tile_cores[jc]
                     k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
@@ -490,7 +490,7 @@ def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_co
     return ent_time, ent_pid, ent_bits, ent_data, trace, n_trace
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream, out_v,
                  readout_step):  # pragma: no cover - compiled
     """Step neuron ``n`` (population ``p``) at global step ``t``, window step ``k``.
@@ -531,6 +531,46 @@ def _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream, out
         else:
             v[n], fired = if_fire(v[n], e + b, threshold, reset)
     return fired
+
+
+@numba.njit(inline="always", cache=True)
+def _inject(pid, tau, first, last, here, src, c, pair_tile, pair_core, pair_nsyn, multicast,
+            record_packets, ent_time, ent_pid, ent_bits, ent_data, packet, tile_x, tile_y
+            ):  # pragma: no cover - compiled
+    """Packet ``pid`` leaves core ``c`` (tile ``here``) at ``tau`` for pairs first..last.
+
+    A multicast packet carries all its destination pairs (its row in ``packet``); a
+    unicast one the single pair ``first``, its destination in the entry itself.
+    """
+    ent_pid[pid] = pid
+    ent_time[pid] = tau
+    if multicast:
+        ent_bits[pid] = _actions(first, last, here, here, pair_tile, tile_x, tile_y)
+    else:
+        ent_bits[pid] = _unicast_actions(here, pair_tile[first], tile_x, tile_y)
+        ent_data[pid] = (np.int64(pair_core[first]) << DATA_SHIFT) | pair_nsyn[first]
+    if multicast or record_packets:
+        packet[pid, P_FIRST] = first
+        packet[pid, P_LAST] = last
+        packet[pid, P_SRC] = src
+        packet[pid, P_CORE] = c
+
+
+@numba.njit(inline="always", cache=True)
+def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover - compiled
+    """Count one partial-sum packet of compartment ``j`` in ``counts[row]``.
+
+    It is one packet out, one partial sum and one synaptic event caused, over its route's
+    hops; ``received`` adds the packet in and the synaptic event it costs the home core.
+    """
+    counts[row, PK_OUT] += 1
+    counts[row, PARTIAL] += 1
+    counts[row, SYN_CAUSED] += 1
+    if received:
+        counts[row, PK_IN] += 1
+        counts[row, SYN] += 1
+    for h in range(3):
+        counts[row, HOP_EW + h] += comp_hops[j, h]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -604,13 +644,16 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     psum = np.zeros((n_rows, n_neurons if n_rows > 0 else 0), np.int64)
     row_img = np.zeros(max(n_rows, 1), np.int64)
     comp_one = np.ones(len(comp_neuron), np.int32)
+    # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
+    # cores and synapse counts), so _network and _deliver compile once.
+    comp_home_core = comp_home.astype(dest_core.dtype)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
-    n_trace = 0
+    n_trace = np.int64(0)
 
     start = 0.0
     for t in range(n_steps):
         prev = (t - 1) % ring
-        n_packets = 0
+        n_packets = np.int64(0)
         # ---- 1. cores update their neurons and send packets --------------------------
         for c in range(n_cores):
             tau = start
@@ -701,21 +744,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 here = core_tile[c]
                 for j in range(n_sent):
                     tau += lat_out
-                    pid = n_packets
+                    _inject(n_packets, tau, lo if multicast else lo + j,
+                            hi if multicast else lo + j + 1, here, n, c, dest_tile, dest_core,
+                            dest_nsyn, multicast, record_packets, ent_time, ent_pid, ent_bits,
+                            ent_data, packet, tile_x, tile_y)
                     n_packets += 1
-                    ent_pid[pid] = pid
-                    ent_time[pid] = tau
-                    if multicast:
-                        ent_bits[pid] = _actions(lo, hi, here, here, dest_tile, tile_x, tile_y)
-                    else:
-                        pr = lo + j
-                        ent_bits[pid] = _unicast_actions(here, dest_tile[pr], tile_x, tile_y)
-                        ent_data[pid] = (np.int64(dest_core[pr]) << DATA_SHIFT) | dest_nsyn[pr]
-                    if multicast or record_packets:
-                        packet[pid, P_FIRST] = lo if multicast else lo + j
-                        packet[pid, P_LAST] = hi if multicast else lo + j + 1
-                        packet[pid, P_SRC] = n
-                        packet[pid, P_CORE] = c
                 core_counts[c, PK_OUT] += n_sent
                 pop_counts[p, PK_OUT] += n_sent
                 image_counts[img, PK_OUT] += n_sent
@@ -732,7 +765,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             lat_syn, core_free, core_busy, core_counts, record_packets, trace, n_trace)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
-            n_packets = 0
+            n_packets = np.int64(0)
             for c in range(n_cores):
                 core_pk_lo[c] = n_packets
                 tau = core_free[c]
@@ -748,46 +781,23 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                         ent_time, ent_pid, ent_bits, ent_data = _grow(
                             ent_time, ent_pid, ent_bits, ent_data, n_packets + 1)
                     tau += lat_out
-                    pid = n_packets
+                    _inject(n_packets, tau, j, j + 1, here, n, c, comp_tile, comp_home_core,
+                            comp_one, multicast, record_packets, ent_time, ent_pid, ent_bits,
+                            ent_data, packet, tile_x, tile_y)
                     n_packets += 1
-                    ent_pid[pid] = pid
-                    ent_time[pid] = tau
-                    if multicast:
-                        ent_bits[pid] = _actions(j, j + 1, here, here, comp_tile, tile_x, tile_y)
-                    else:
-                        ent_bits[pid] = _unicast_actions(here, comp_tile[j], tile_x, tile_y)
-                        ent_data[pid] = (np.int64(comp_home[j]) << DATA_SHIFT) | 1
-                    if multicast or record_packets:
-                        packet[pid, P_FIRST] = j
-                        packet[pid, P_LAST] = j + 1
-                        packet[pid, P_SRC] = n
-                        packet[pid, P_CORE] = c
                     p = pop_of[n]
                     img = row_img[r]
-                    core_counts[c, PK_OUT] += 1
-                    core_counts[c, PARTIAL] += 1
-                    core_counts[c, SYN_CAUSED] += 1
-                    pop_counts[p, PK_OUT] += 1
-                    pop_counts[p, PARTIAL] += 1
-                    pop_counts[p, PK_IN] += 1
-                    pop_counts[p, SYN] += 1
-                    pop_counts[p, SYN_CAUSED] += 1
-                    image_counts[img, PK_OUT] += 1
-                    image_counts[img, PARTIAL] += 1
-                    image_counts[img, PK_IN] += 1
-                    image_counts[img, SYN] += 1
-                    image_counts[img, SYN_CAUSED] += 1
-                    for h in range(3):
-                        core_counts[c, HOP_EW + h] += comp_hops[j, h]
-                        pop_counts[p, HOP_EW + h] += comp_hops[j, h]
-                        image_counts[img, HOP_EW + h] += comp_hops[j, h]
+                    # The sending core sent it; the layer and the image also receive it.
+                    _count_partial_sum(core_counts, c, comp_hops, j, False)
+                    _count_partial_sum(pop_counts, p, comp_hops, j, True)
+                    _count_partial_sum(image_counts, img, comp_hops, j, True)
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
                 core_pk_hi[c] = n_packets
             ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
                 n_packets, 2 * t + 1, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores,
                 core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time,
-                ent_pid, ent_bits, ent_data, packet, core_tile, comp_home, comp_one, comp_tile,
+                ent_pid, ent_bits, ent_data, packet, core_tile, comp_home_core, comp_one, comp_tile,
                 tile_x, tile_y, multicast, router, link_next, link_free, link_serialisation,
                 link_latency, link_wait, link_max_queue, link_overflows, link_packets,
                 buffer_depth, lat_in, lat_syn, core_free, core_busy, core_counts,
