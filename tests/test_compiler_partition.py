@@ -24,10 +24,13 @@ def networks(draw):
     spec = [("input", (c, h, w))]
     three_d = True
     for _ in range(draw(st.integers(1, 3))):
-        if three_d and draw(st.booleans()):
+        # A convolution only while its 3×3 kernel still fits the feature map.
+        if three_d and min(h, w) >= 3 and draw(st.booleans()):
             k = draw(st.integers(1, 3))
-            spec.append(("conv", draw(st.integers(1, 6)), k, draw(st.integers(1, 2)),
-                         draw(st.integers(0, k // 2 + 1 if k > 1 else 0))))
+            stride = draw(st.integers(1, 2))
+            pad = draw(st.integers(0, k // 2 + 1 if k > 1 else 0))
+            spec.append(("conv", draw(st.integers(1, 6)), k, stride, pad))
+            h, w = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
         else:
             spec.append(("dense", draw(st.integers(2, 24))))
             three_d = False

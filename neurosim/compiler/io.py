@@ -7,7 +7,7 @@ core, plus the compiler's figures (``stats``)::
     format: neurosim-mapping
     format_version: 1
     snn: digits-cnn-rate
-    hardware: {name: loihi, hash: 3f1c...}
+    hardware: {name: loihi, hash: 3f1c..., file_hash: 9ab2...}  # layout hash; file sha256 (optional)
     placer: optimised
     seed: 0
     layout: {chips_x: 8, chips_y: 4, mesh_x: 8, mesh_y: 4, cores_per_tile: 4}
