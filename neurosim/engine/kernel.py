@@ -219,6 +219,44 @@ class StreamCounts(NamedTuple):
     spike_count: Any
 
 
+class Board(NamedTuple):
+    """The box of routers in use and the tiles' coordinates and cores (built per stream)."""
+
+    x0: Any
+    x1: Any
+    y0: Any
+    y1: Any
+    size_x: Any
+    tile_x: Any
+    tile_y: Any
+    tile_core_ptr: Any
+    tile_cores: Any
+    core_tile: Any
+
+
+class NetState(NamedTuple):
+    """Per-stream working arrays of the network passes (filled in place)."""
+
+    core_pk_lo: Any
+    core_pk_hi: Any
+    list_lo: Any
+    list_hi: Any
+    out_lo: Any
+    out_hi: Any
+    out_stamp: Any
+    link_free: Any
+    core_free: Any
+
+
+class NetChip(NamedTuple):
+    """What the network passes need of the chip: latencies (L_* order) and switches."""
+
+    latency: Any
+    multicast: Any
+    buffer_depth: Any
+    record_packets: Any
+
+
 @numba.njit(inline="always", cache=True)
 def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
     """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).
@@ -395,18 +433,26 @@ def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True)
-def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores, core_pk_lo,
-             core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time, ent_pid,
-             ent_bits, ent_data, packet, core_tile, dest_core, dest_nsyn, dest_tile, tile_x,
-             tile_y, multicast, router, link_next, link_free, link_serialisation, link_latency,
-             link_wait, link_max_queue, link_overflows, link_packets, buffer_depth, lat_in,
-             lat_syn, core_free, core_busy, core_counts, record_packets, trace, n_trace
+def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pair_nsyn,
+             pair_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace
              ):  # pragma: no cover - compiled
     """Route the ``n_packets`` injected packets over the links and serve them at their cores.
 
     ``stamp`` marks the link output lists of this pass (two passes per step: spikes, then
-    partial sums); ``dest_*`` are the destination pairs the packets' rows point into.
+    partial sums); ``pair_*`` are the destination pairs the packets' rows point into.
+    ``board``, ``net`` are the :class:`Board` and :class:`NetState` of the stream.
     """
+    x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile = board
+    core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, link_free, core_free = net
+    _, link_next, link_latency, link_serialisation = links
+    multicast, buffer_depth, record_packets = chip.multicast, chip.buffer_depth, chip.record_packets
+    router = chip.latency[L_ROUTER]
+    lat_in = chip.latency[L_PK_IN]
+    lat_syn = chip.latency[L_SYNOP]
+    dest_core, dest_nsyn, dest_tile = pair_core, pair_nsyn, pair_tile
+    core_busy, core_counts = counts.core_busy, counts.core_counts
+    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
+    link_overflows, link_packets = counts.link_overflows, counts.link_packets
     if n_packets > 0:
         n_ent = n_packets
         # Links in an order where each comes after every link that feeds it: +x west
@@ -589,13 +635,15 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
      dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn) = routes
     (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
      src_row) = compartments
-    size_x, link_next, link_latency, link_serialisation = links
+    size_x, link_next = links.size_x, links.link_next
     latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs = chip
     encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
     record_spikes, record_packets = stream.record_spikes, stream.record_packets
     packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
-    (core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait, link_max_queue,
-     link_overflows, step_end, step_work, out_v, readout_step, spike_count) = counts
+    core_counts, core_busy = counts.core_counts, counts.core_busy
+    pop_counts, image_counts = counts.pop_counts, counts.image_counts
+    step_end, step_work, out_v = counts.step_end, counts.step_work, counts.out_v
+    readout_step, spike_count = counts.readout_step, counts.spike_count
     n_images = encoded.shape[0]
     n_neurons = len(pop_of)
     n_cores = len(core_tile)
@@ -604,9 +652,6 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     lat_inactive = latency[L_INACTIVE]
     lat_gen = latency[L_SPIKE_GEN]
     lat_out = latency[L_PK_OUT]
-    lat_in = latency[L_PK_IN]
-    lat_syn = latency[L_SYNOP]
-    router = latency[L_ROUTER]
 
     v = np.zeros(n_neurons, np.int64)
     pending = np.zeros(n_neurons, np.int64)
@@ -637,6 +682,10 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     most_cores = np.diff(tile_core_ptr).max()
     list_lo = np.zeros(most_cores + 4, np.int64)
     list_hi = np.zeros(most_cores + 4, np.int64)
+    board = Board(x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile)
+    net = NetState(core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
+                   link_free, core_free)
+    net_chip = NetChip(latency, multicast, buffer_depth, record_packets)
     spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
     n_spikes = 0
     # Partial sums of the step, by row (split population and source group) and neuron, and
@@ -757,12 +806,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             core_pk_hi[c] = n_packets
         # ---- 2. the network and the receiving cores ----------------------------------
         ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-            n_packets, 2 * t, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores, core_pk_lo,
-            core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time, ent_pid,
-            ent_bits, ent_data, packet, core_tile, dest_core, dest_nsyn, dest_tile, tile_x,
-            tile_y, multicast, router, link_next, link_free, link_serialisation, link_latency,
-            link_wait, link_max_queue, link_overflows, link_packets, buffer_depth, lat_in,
-            lat_syn, core_free, core_busy, core_counts, record_packets, trace, n_trace)
+            n_packets, 2 * t, t, board, links, net_chip, net, counts, dest_core, dest_nsyn,
+            dest_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
@@ -795,13 +840,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 core_free[c] = tau
                 core_pk_hi[c] = n_packets
             ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-                n_packets, 2 * t + 1, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores,
-                core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time,
-                ent_pid, ent_bits, ent_data, packet, core_tile, comp_home_core, comp_one, comp_tile,
-                tile_x, tile_y, multicast, router, link_next, link_free, link_serialisation,
-                link_latency, link_wait, link_max_queue, link_overflows, link_packets,
-                buffer_depth, lat_in, lat_syn, core_free, core_busy, core_counts,
-                record_packets, trace, n_trace)
+                n_packets, 2 * t + 1, t, board, links, net_chip, net, counts, comp_home_core,
+                comp_one, comp_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace,
+                n_trace)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):
