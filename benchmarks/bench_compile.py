@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from hw_factory import make_hardware  # noqa: E402
 from snn_factory import digits_images, synthetic_snn  # noqa: E402
 
-from neurosim.compiler import compile, spike_estimate  # noqa: E402
+from neurosim.compiler import compile_network, spike_estimate  # noqa: E402
 from neurosim.compiler.io import save_mapping  # noqa: E402
 from neurosim.compiler.partition import partition  # noqa: E402
 from neurosim.compiler.place import layer_ordered, optimise  # noqa: E402
@@ -52,8 +52,8 @@ def board(**overrides):
 
 def warm_up() -> None:
     snn = synthetic_snn([("input", (1, 6, 6)), ("conv", 2, 3, 1, 1), ("dense", 3)])
-    compile(snn, make_hardware(**{"core.neurons": 8}))
-    compile(snn, make_hardware(**{"core.neurons": 8, "core.multicast": True}))
+    compile_network(snn, make_hardware(**{"core.neurons": 8}))
+    compile_network(snn, make_hardware(**{"core.neurons": 8, "core.multicast": True}))
 
 
 def part_time() -> None:
@@ -83,13 +83,13 @@ def part_time() -> None:
     for name, s in phases.items():
         print(f"  {name:<44} {s:7.2f} s")
     t = time.perf_counter()
-    mapping = compile(snn, hw, seed=0)
+    mapping = compile_network(snn, hw, seed=0)
     total = time.perf_counter() - t
     t = time.perf_counter()
     save_mapping(mapping, hw, "/tmp/bench_compile_mapping.yaml")
     saved = time.perf_counter() - t
     st = mapping.stats
-    print(f"  full compile(): {total:.2f} s; {st['cores_used']} cores on {st['chips_used']} chips; "
+    print(f"  full compile_network(): {total:.2f} s; {st['cores_used']} cores on {st['chips_used']} chips; "
           f"YAML written in {saved:.2f} s")
     cost = st["cost"]
     print(f"  packets × hops per image: baseline {cost['baseline']['packets_hops']:,.0f}, "
@@ -120,7 +120,7 @@ def part_quality() -> None:
           f"{'optimised':>12} {'improvement':>11} {'time':>7}")
     for name, per_core, net, spikes, hw in rows:
         t = time.perf_counter()
-        st = compile(net, hw, spikes, seed=0).stats
+        st = compile_network(net, hw, spikes, seed=0).stats
         elapsed = time.perf_counter() - t
         cost = st["cost"]
         print(f"{name:<48} {per_core:>12} {st['cores_used']:>6} {st['chips_used']:>5} "

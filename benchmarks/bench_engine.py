@@ -32,8 +32,8 @@ import numpy as np
 from neurosim.ann.layers import Activation, Conv2d, Dense, Flatten, Input
 from neurosim.ann.model import Model
 from neurosim.coding.rate import Rate
-from neurosim.compiler import compile as compile_snn
-from neurosim.compiler.mapping import Block, Mapping
+from neurosim.compiler import compile_network as compile_snn
+from neurosim.compiler.mapping import Block, CoreMapping, layout_hash
 from neurosim.engine import build_tables, simulate_hardware
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
@@ -47,19 +47,19 @@ def loihi() -> Hardware:
     return load_hardware("loihi")
 
 
-def _mapping(snn: SNN, hw: Hardware, groups: list[tuple[str, np.ndarray]]) -> Mapping:
+def _mapping(snn: SNN, hw: Hardware, groups: list[tuple[str, np.ndarray]]) -> CoreMapping:
     blocks = tuple(Block(name, neurons, core) for core, (name, neurons) in enumerate(groups))
-    return Mapping(snn.name, hw.name, hw.file_hash, blocks, placer="benchmark")
+    return CoreMapping(snn.name, hw.name, layout_hash(hw), blocks, placer="benchmark")
 
 
-def sequential_mapping(snn: SNN, hw: Hardware) -> Mapping:
+def sequential_mapping(snn: SNN, hw: Hardware) -> CoreMapping:
     """Contiguous ranges of ``core.neurons`` (channel-major for maps), a new core per population."""
     size = hw.chip.core.neurons
     return _mapping(snn, hw, [(p.name, np.arange(s, min(s + size, p.size)))
                               for p in snn.populations for s in range(0, p.size, size)])
 
 
-def spatial_mapping(snn: SNN, hw: Hardware) -> Mapping:
+def spatial_mapping(snn: SNN, hw: Hardware) -> CoreMapping:
     """Maps split by rows: each core holds every channel of a band of rows."""
     size = hw.chip.core.neurons
     groups = []
@@ -111,7 +111,7 @@ def conv_snn(T: int) -> SNN:
     return convert(model, Rate(T=T), rng.uniform(0, 1, size=(8, 3, 32, 32)))
 
 
-def compiled_mapping(snn: SNN, hw: Hardware, images: np.ndarray) -> Mapping:
+def compiled_mapping(snn: SNN, hw: Hardware, images: np.ndarray) -> CoreMapping:
     """neurosim's compiler on the functional spike counts."""
     return compile_snn(snn, hw, simulate(snn, images).mean_spike_counts())
 
@@ -127,7 +127,7 @@ def warm_up(hw: Hardware) -> float:
     return time.perf_counter() - start
 
 
-def bench(label: str, snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray,
+def bench(label: str, snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray,
           repeats: int) -> dict[str, float]:
     start = time.perf_counter()
     tables = build_tables(snn, mapping, hw)

@@ -2,8 +2,21 @@
 
 The pipeline flows one way, one package per stage::
 
-    ann/ --convert(code)--> snn/ --compile(hw)--> compiler/ --engine--> engine/ --> energy --> report/
+    ann/ --convert(code)--> snn/ --compile(hw)--> compiler/ --engine--> engine/ --> energy/ --> report/
           (coding/)                (hardware/)
+
+The folder layout is the dependency graph: a stage imports only itself and the stages
+before it, in this order, and nothing imports in a cycle (tests/test_layout.py checks it):
+
+1. base modules that import no stage: ``errors``, ``plain``, ``stats``, ``version``,
+   ``dynamics`` (each neuron's equations, shared by every simulator); then ``datasets``;
+2. ``ann/``, ``coding/``, ``snn/`` (with ``workload``, ``choose_k``), ``hardware/``,
+   ``compiler/`` (``compile_network``; XY routing in ``compiler/xy``), ``engine/``,
+   ``energy/`` (prices a run and measures latency, throughput and energy per inference),
+   ``report/`` (summary block and tables; ``plots``);
+3. the job layer, above every stage: ``pipeline`` (one configuration end to end),
+   ``compare`` (codes side by side), ``sweep/``, ``api``, ``executors``;
+4. the CLI: ``commands/``, ``cli``; and this module, which only re-exports.
 
 Each stage takes plain objects from the one before and returns new ones. A notebook needs
 only this module:
@@ -21,19 +34,18 @@ only this module:
 * :mod:`neurosim.plots`, whose functions draw into a given ``ax``.
 """
 
-__version__ = "0.1.0"
-
 from neurosim.api import load_model, run
 from neurosim.coding.fs import FS
 from neurosim.coding.rate import Rate
 from neurosim.coding.ttfs import TTFS
+from neurosim.compare import Comparison, compare
 from neurosim.datasets import Dataset, load_dataset
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.pipeline import RunResult
-from neurosim.report.compare import Comparison, compare
 from neurosim.report.table import Table
 from neurosim.sweep import Sweep, load_sweep, run_sweep
+from neurosim.version import __version__
 from neurosim.workload import Workload, load_workload
 
 __all__ = [

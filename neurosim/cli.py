@@ -15,8 +15,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from neurosim import __version__
 from neurosim.errors import EXIT_USER_ERROR, NeurosimError
+from neurosim.version import __version__
 
 # Module names under neurosim.commands, in the order --help lists them.
 COMMANDS = (

@@ -2,7 +2,7 @@
 
 Both executors are a :class:`concurrent.futures.Executor`, so a sweep
 (:mod:`neurosim.sweep`) and a data-parallel simulation
-(:func:`neurosim.engine.measure.measure_hardware` with an executor) submit their tasks the same
+(:func:`neurosim.energy.measure.measure_hardware` with an executor) submit their tasks the same
 way whichever runs them::
 
     >>> with open_executor("dask", workers=2) as pool:                    # doctest: +SKIP
@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import neurosim
+import neurosim.version
 from neurosim.errors import NeurosimError
 
 EXECUTORS = ("local", "dask")
@@ -104,7 +104,7 @@ def _one_thread_per_worker() -> None:
 
 def worker_version() -> str:
     """The neurosim version a worker imports (run on Dask workers before any work)."""
-    return neurosim.__version__
+    return neurosim.version.__version__
 
 
 def check_options(executor: str, workers: int | None, scheduler: str | None) -> None:
@@ -176,7 +176,7 @@ def _import_distributed() -> object:
 
 def _source_root() -> str:
     """The directory holding the neurosim package that this process imported."""
-    return str(Path(neurosim.__file__).resolve().parent.parent)
+    return str(Path(neurosim.version.__file__).resolve().parent.parent)
 
 
 @contextmanager
@@ -232,10 +232,10 @@ def _check_workers(client: object, scheduler: str | None) -> None:
         raise NeurosimError(f"the Dask workers cannot run neurosim ({type(exc).__name__}: {exc})",
                             where=f"--scheduler {scheduler}" if scheduler else "--executor dask",
                             fix="install the same neurosim on every worker") from None
-    wrong = {w: v for w, v in versions.items() if v != neurosim.__version__}
+    wrong = {w: v for w, v in versions.items() if v != neurosim.version.__version__}
     if wrong:
         worker, version = next(iter(wrong.items()))
         raise NeurosimError(
-            f"worker {worker} runs neurosim {version}, this process {neurosim.__version__}",
+            f"worker {worker} runs neurosim {version}, this process {neurosim.version.__version__}",
             where=f"--scheduler {scheduler}" if scheduler else "--executor dask",
             fix="install the same neurosim version on every worker")

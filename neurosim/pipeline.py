@@ -18,9 +18,10 @@ import numpy as np
 from neurosim.choose_k import choose_k
 from neurosim.coding import make_code
 from neurosim.coding.fs import K_AUTO
-from neurosim.compiler import compile as compile_network
-from neurosim.compiler.mapping import Mapping as CoreMapping
-from neurosim.engine import IMAGES_PER_STREAM, HardwareMeasurement, measure_hardware
+from neurosim.compiler import compile_network
+from neurosim.compiler.mapping import CoreMapping
+from neurosim.energy import HardwareMeasurement, measure_hardware
+from neurosim.engine import IMAGES_PER_STREAM
 from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware

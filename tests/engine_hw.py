@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from neurosim.compiler.mapping import Block, Mapping
+from neurosim.compiler.mapping import Block, CoreMapping, layout_hash
 from neurosim.hardware.model import (
     Board,
     Chip,
@@ -73,7 +73,7 @@ def loihi_like(**overrides: Any) -> Hardware:
 
 
 def sequential_mapping(snn: SNN, hw: Hardware, neurons_per_core: int | None = None,
-                       first_core: int = 0) -> Mapping:
+                       first_core: int = 0) -> CoreMapping:
     """Contiguous neuron ranges of each population on consecutive cores (a new core per population)."""
     size = neurons_per_core or hw.chip.core.neurons
     blocks = []
@@ -82,11 +82,11 @@ def sequential_mapping(snn: SNN, hw: Hardware, neurons_per_core: int | None = No
         for start in range(0, pop.size, size):
             blocks.append(Block(pop.name, np.arange(start, min(start + size, pop.size)), core))
             core += 1
-    return Mapping(snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
+    return CoreMapping(snn_name=snn.name, hardware_name=hw.name, layout_hash=layout_hash(hw),
                    blocks=tuple(blocks), placer="sequential-test")
 
 
-def random_mapping(snn: SNN, hw: Hardware, seed: int, neurons_per_core: int) -> Mapping:
+def random_mapping(snn: SNN, hw: Hardware, seed: int, neurons_per_core: int) -> CoreMapping:
     """Neurons shuffled into blocks of at most ``neurons_per_core``, on random cores.
 
     A core may hold blocks of several populations, in shuffled order, up to the chip's
@@ -116,5 +116,5 @@ def random_mapping(snn: SNN, hw: Hardware, seed: int, neurons_per_core: int) -> 
             current = int(later[0] if len(later) else free[0])
         load[cores[current]] += len(neurons)
         blocks.append(Block(name, neurons, int(cores[current])))
-    return Mapping(snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
+    return CoreMapping(snn_name=snn.name, hardware_name=hw.name, layout_hash=layout_hash(hw),
                    blocks=tuple(blocks), placer="random-test", seed=seed)

@@ -14,6 +14,7 @@ pytest.importorskip("torch")
 from neurosim.ann.train import train
 
 
+@pytest.mark.slow
 def test_training_is_repeatable_and_records_its_provenance():
     first = train("digits-cnn-silu", seed=3, epochs=1)
     second = train("digits-cnn-silu", seed=3, epochs=1)

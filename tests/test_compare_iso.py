@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurosim.report.compare import (
+from neurosim.compare import (
     ISO_ACCURACY_ALPHA,
     RATIO_FIELDS,
     format_ratios,

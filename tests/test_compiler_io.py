@@ -1,4 +1,4 @@
-"""Mapping YAML round trip, the checks on loading, the FS-neuron check and the CLI."""
+"""CoreMapping YAML round trip, the checks on loading, the FS-neuron check and the CLI."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from snn_factory import digits_cnn_snn
 
 import neurosim.commands.compile as compile_command
 from neurosim.cli import main
-from neurosim.compiler import compile
+from neurosim.compiler import compile_network
 from neurosim.compiler.io import load_mapping, ranges, save_mapping
 from neurosim.errors import NeurosimError
 from neurosim.snn.io import save_snn
@@ -20,7 +20,7 @@ from neurosim.snn.io import save_snn
 def compiled(tmp_path_factory):
     snn = digits_cnn_snn()
     hw = make_hardware(**{"core.neurons": 64, "board.chips_x": 2})
-    mapping = compile(snn, hw, seed=1)
+    mapping = compile_network(snn, hw, seed=1)
     path = save_mapping(mapping, hw, tmp_path_factory.mktemp("map") / "mapping.yaml")
     return snn, hw, mapping, path
 
@@ -33,7 +33,7 @@ def test_ranges():
 def test_yaml_round_trip(compiled):
     snn, hw, mapping, path = compiled
     loaded = load_mapping(path, snn, hw)
-    assert loaded.snn_name == mapping.snn_name and loaded.hardware_hash == mapping.hardware_hash
+    assert loaded.snn_name == mapping.snn_name and loaded.layout_hash == mapping.layout_hash
     assert len(loaded.blocks) == len(mapping.blocks)
     for a, b in zip(mapping.blocks, loaded.blocks):
         assert (a.population, a.core, a.label, a.usage) == (b.population, b.core, b.label, b.usage)
@@ -116,7 +116,7 @@ def test_ttfs_maps_with_or_without_native_fs_neurons():
     """Cores without per-step thresholds emulate them (the engine charges it), so both map."""
     snn = digits_cnn_snn("ttfs")
     for native in (False, True):
-        mapping = compile(snn, make_hardware(**{"core.fs_neurons": native}))
+        mapping = compile_network(snn, make_hardware(**{"core.fs_neurons": native}))
         assert mapping.stats["blocks"] >= 5
 
 
@@ -149,11 +149,33 @@ def test_weights_wider_than_the_chip_are_refused():
     top = max(int(np.abs(q.weight).max()) for q in snn.projections)
     assert top > 7
     with pytest.raises(NeurosimError, match=r"beyond the 4-bit weights.*--weight-bits 4"):
-        compile(snn, make_hardware(**{"core.weight_bits": 4}))
-    compile(snn, make_hardware(**{"core.weight_bits": 8}))
+        compile_network(snn, make_hardware(**{"core.weight_bits": 4}))
+    compile_network(snn, make_hardware(**{"core.weight_bits": 8}))
 
 
 @pytest.mark.parametrize("effort", [0.0, -1.0, float("nan"), 1e300])
 def test_effort_outside_its_range_is_refused(effort):
     with pytest.raises(NeurosimError, match="effort"):
-        compile(digits_cnn_snn(), make_hardware(), effort=effort)
+        compile_network(digits_cnn_snn(), make_hardware(), effort=effort)
+
+
+def test_layout_hash_and_file_hash_are_both_checked(compiled, tmp_path):
+    """Same file: "file"; another file with the same layout loads ("layout"); another layout is refused."""
+    from dataclasses import replace
+
+    snn, hw, mapping, path = compiled
+    loaded = load_mapping(path, snn, hw)
+    assert loaded.file_hash == hw.file_hash and loaded.hardware_match(hw) == "file"
+    # Other event costs, written in another file: the layout hash is unchanged.
+    costs = replace(hw.chip.costs, energy_synop_j=2 * hw.chip.costs.energy_synop_j)
+    other_file = replace(hw, chip=replace(hw.chip, costs=costs), file_hash="1" * 16)
+    again = load_mapping(path, snn, other_file)
+    assert again.hardware_match(other_file) == "layout"
+    # A mapping file written before file hashes were recorded loads as "layout" only.
+    old = _edit(path, tmp_path, lambda d: d["hardware"].pop("file_hash"))
+    assert load_mapping(old, snn, hw).hardware_match(hw) == "layout"
+    # Another layout (a larger core): refused on loading, whatever the file.
+    bigger = make_hardware(**{"core.neurons": 128, "board.chips_x": 2})
+    assert mapping.hardware_match(bigger) == ""
+    with pytest.raises(NeurosimError, match="layout hash"):
+        load_mapping(path, snn, replace(bigger, file_hash=hw.file_hash))

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from snn_factory import synthetic_snn
 
-from neurosim.compiler import compile, mapping_usage
+from neurosim.compiler import compile_network, mapping_usage
 from neurosim.compiler.partition import partition
 from neurosim.compiler.route import fanout
 from neurosim.compiler.usage import conv_fanin_counts
@@ -24,10 +24,13 @@ def networks(draw):
     spec = [("input", (c, h, w))]
     three_d = True
     for _ in range(draw(st.integers(1, 3))):
-        if three_d and draw(st.booleans()):
+        # A convolution only while its 3×3 kernel still fits the feature map.
+        if three_d and min(h, w) >= 3 and draw(st.booleans()):
             k = draw(st.integers(1, 3))
-            spec.append(("conv", draw(st.integers(1, 6)), k, draw(st.integers(1, 2)),
-                         draw(st.integers(0, k // 2 + 1 if k > 1 else 0))))
+            stride = draw(st.integers(1, 2))
+            pad = draw(st.integers(0, k // 2 + 1 if k > 1 else 0))
+            spec.append(("conv", draw(st.integers(1, 6)), k, stride, pad))
+            h, w = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
         else:
             spec.append(("dense", draw(st.integers(2, 24))))
             three_d = False
@@ -59,7 +62,7 @@ def chips(draw):
 def test_every_neuron_once_and_no_core_over_a_limit(snn, limits, placer):
     hw = make_hardware(**limits)
     try:
-        mapping = compile(snn, hw, placer=placer, seed=1)
+        mapping = compile_network(snn, hw, placer=placer, seed=1)
     except NeurosimError as exc:
         # A neuron that fits no core, or a network larger than the board: both are told.
         assert "alone needs" in str(exc) or ("needs" in str(exc) and "the board has" in str(exc))
@@ -163,19 +166,19 @@ def test_weight_sharing_stores_kernel_slices():
 def test_single_neuron_too_large_names_population_and_limit():
     snn = synthetic_snn([("input", (100,)), ("dense", 3), ("dense", 2)])
     with pytest.raises(NeurosimError, match=r"population 'L1'.*100 input axons.*50 of one core"):
-        compile(snn, make_hardware(**{"core.input_axons": 50}))
+        compile_network(snn, make_hardware(**{"core.input_axons": 50}))
     with pytest.raises(NeurosimError, match=r"population 'L1'.*bits of synapse memory"):
-        compile(snn, make_hardware(**{"core.synapse_memory_bits": 500}))
+        compile_network(snn, make_hardware(**{"core.synapse_memory_bits": 500}))
 
 
 def test_larger_than_board_says_cores_chips_and_binding_limit():
     snn = synthetic_snn([("input", (2, 8, 8)), ("conv", 8, 3, 1, 1), ("dense", 10)])
     small = {"chip.mesh_x": 2, "chip.mesh_y": 1, "chip.cores_per_tile": 2}
     with pytest.raises(NeurosimError) as err:
-        compile(snn, make_hardware(**small, **{"core.neurons": 16}))
+        compile_network(snn, make_hardware(**small, **{"core.neurons": 16}))
     text = str(err.value)
     # 128 + 512 + 10 neurons in blocks of at most 16: 8 + 32 + 1 = 41 cores on 11 chips of 4.
     assert "needs 41 cores on 11 chips" in text
     assert "neurons binds" in text and "board has 1 chip × 4 cores = 4" in text
     with pytest.raises(NeurosimError, match="synapse memory binds"):
-        compile(snn, make_hardware(**small, **{"core.synapse_memory_bits": 5000}))
+        compile_network(snn, make_hardware(**small, **{"core.synapse_memory_bits": 5000}))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from snn_factory import digits_cnn_snn, digits_images, synthetic_snn
 from test_compiler_partition import chips, networks
 
-from neurosim.compiler import compile, destination_cores
+from neurosim.compiler import compile_network, destination_cores
 from neurosim.compiler.mapping import core_location, mesh_coordinates
 from neurosim.compiler.partition import partition
 from neurosim.compiler.place import compact_chips, layer_ordered, placement_cost
@@ -49,7 +49,7 @@ def test_optimised_never_worse_than_baseline(snn, limits, seed, spike_seed):
     hw = make_hardware(**{**limits, "core.multicast": False})
     spikes = np.random.default_rng(spike_seed).gamma(1.0, 2.0, snn.n_neurons)
     try:
-        mapping = compile(snn, hw, spikes, placer="optimised", seed=seed, effort=0.05)
+        mapping = compile_network(snn, hw, spikes, placer="optimised", seed=seed, effort=0.05)
     except NeurosimError:
         return  # covered by the partition tests
     cost = mapping.stats["cost"]
@@ -63,7 +63,7 @@ def test_optimised_never_worse_than_baseline(snn, limits, seed, spike_seed):
 def test_same_seed_same_mapping():
     snn = digits_cnn_snn()
     hw = make_hardware(**{"core.neurons": 32})
-    a, b = (compile(snn, hw, seed=7) for _ in range(2))
+    a, b = (compile_network(snn, hw, seed=7) for _ in range(2))
     assert [blk.core for blk in a.blocks] == [blk.core for blk in b.blocks]
     assert a.stats == b.stats
 
@@ -71,7 +71,7 @@ def test_same_seed_same_mapping():
 def test_optimised_beats_baseline_on_digits_cnn():
     snn = digits_cnn_snn()
     counts = simulate(snn, digits_images(30)).mean_spike_counts()
-    mapping = compile(snn, make_hardware(**{"core.neurons": 64}), counts)
+    mapping = compile_network(snn, make_hardware(**{"core.neurons": 64}), counts)
     cost = mapping.stats["cost"]
     assert mapping.stats["cores_used"] == 27
     assert cost["optimised"]["packets_hops"] < 0.8 * cost["baseline"]["packets_hops"]
@@ -94,7 +94,7 @@ def test_block_level_cost_equals_neuron_level_cost():
 def test_destination_cores_match_synapses():
     snn = synthetic_snn([("input", (2, 5, 5)), ("conv", 3, 3, 1, 1), ("dense", 7)], density=0.7)
     hw = make_hardware(**{"core.neurons": 9})
-    mapping = compile(snn, hw, seed=2)
+    mapping = compile_network(snn, hw, seed=2)
     fan = destination_cores(snn, mapping)
     _, dests = brute_usage(snn, hw, mapping.core_of_neuron(snn))
     for n in range(snn.n_neurons):
@@ -109,7 +109,7 @@ def test_network_larger_than_a_chip_spreads_over_few_chips():
                           "chip.cores_per_tile": 2, "board.chips_x": 3, "board.chips_y": 2})
     snn = synthetic_snn([("input", (1, 8, 8)), ("conv", 4, 3, 1, 1), ("dense", 20)])
     for placer in ("baseline", "optimised"):
-        mapping = compile(snn, hw, placer=placer)
+        mapping = compile_network(snn, hw, placer=placer)
         blocks = mapping.stats["blocks"]
         assert blocks == 4 + 16 + 2
         chips = mapping.chips_used(hw)
@@ -164,5 +164,5 @@ def test_optimiser_finds_the_best_placement_of_a_tiny_case():
     assert part.n_blocks == 6
     src, dst, packets = traffic_matrix(part.fanout, spikes, part.block_of_neuron, 6)
     best = min(placement_cost(hw, src, dst, packets, np.array(p))[0] for p in permutations(range(6)))
-    mapping = compile(snn, hw, spikes, seed=0)
+    mapping = compile_network(snn, hw, spikes, seed=0)
     assert np.isclose(mapping.stats["cost"]["optimised"]["packets_hops"], best)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from engine_hw import NS, PJ, loihi_like
 
-from neurosim.compiler.mapping import Block, Mapping
-from neurosim.energy import energy_breakdown_j, energy_per_inference_j, run_energy
-from neurosim.engine import hardware_figures, simulate_hardware
+from neurosim.compiler.mapping import Block, CoreMapping, layout_hash
+from neurosim.energy import energy_breakdown_j, energy_per_inference_j, hardware_figures, run_energy
+from neurosim.engine import simulate_hardware
 from neurosim.engine.kernel import TRACE_COLUMNS
 from neurosim.snn.network import SNN, Population, Projection
 
@@ -26,8 +26,8 @@ def _one_layer(n_in: int, weight: np.ndarray, name: str = "hand") -> SNN:
     return SNN(name=name, code="ttfs", populations=(inp, out), projections=(proj,))
 
 
-def _mapping(snn: SNN, hw, blocks: list[tuple[str, list[int], int]]) -> Mapping:
-    return Mapping(snn.name, hw.name, hw.file_hash,
+def _mapping(snn: SNN, hw, blocks: list[tuple[str, list[int], int]]) -> CoreMapping:
+    return CoreMapping(snn.name, hw.name, layout_hash(hw),
                    tuple(Block(p, np.array(n), c) for p, n, c in blocks))
 
 

@@ -13,13 +13,13 @@ from neurosim.energy import (
     CATEGORIES,
     energy_breakdown_j,
     energy_per_inference_j,
+    hardware_figures,
+    measure_hardware,
     run_energy,
 )
 from neurosim.engine import (
     HardwareRun,
     build_tables,
-    hardware_figures,
-    measure_hardware,
     simulate_hardware,
     stream_slices,
 )

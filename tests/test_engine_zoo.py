@@ -14,7 +14,7 @@ from neurosim.ann.zoo import load_zoo_model, zoo_names
 from neurosim.coding.fs import FS
 from neurosim.coding.rate import Rate
 from neurosim.coding.ttfs import TTFS
-from neurosim.compiler import compile as compile_network
+from neurosim.compiler import compile_network
 from neurosim.datasets import as_model_input, load_dataset
 from neurosim.engine import simulate_hardware
 from neurosim.hardware import load_hardware

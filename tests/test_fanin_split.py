@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from snn_factory import _population, synthetic_snn
 
 from neurosim.cli import main
-from neurosim.compiler import compile, mapping_usage
+from neurosim.compiler import compile_network, mapping_usage
 from neurosim.compiler.fanin import source_cuts, source_group
 from neurosim.compiler.io import load_mapping, save_mapping
 from neurosim.energy import energy_breakdown_j, energy_per_inference_j, run_energy, total_j
@@ -110,7 +110,7 @@ def _hand_snn() -> SNN:
 def test_hand_network_counts_and_energy() -> None:
     snn = _hand_snn()
     hw = load_hardware("loihi", {"core.input_axons": 3})
-    mapping = compile(snn, hw, placer="baseline")
+    mapping = compile_network(snn, hw, placer="baseline")
     # Sources 0, 1 land at home; 2, 3 on one partial block holding both compartments.
     assert mapping.fanin_groups == {"L1": (2,)}
     partial = [b for b in mapping.blocks if b.group]
@@ -146,7 +146,7 @@ def test_hand_network_counts_and_energy() -> None:
                                                     + ic * hw.board.energy_interchip_hop_j))
     # The same network with 4 axons needs no split: the difference is the partial sums.
     whole_hw = load_hardware("loihi", {"core.input_axons": 4})
-    whole = simulate_hardware(snn, compile(snn, whole_hw, placer="baseline"), whole_hw, images)
+    whole = simulate_hardware(snn, compile_network(snn, whole_hw, placer="baseline"), whole_hw, images)
     extra = {k: run.totals()[k] - whole.totals()[k] for k in COUNT_KINDS}
     # Inputs 2 and 3 reach one core either way (the partial core instead of the home).
     assert extra["packets_out"] == extra["packets_in"] == extra["partial_sum_packets"] == 4
@@ -159,7 +159,7 @@ def test_hand_network_on_tick_and_multicast_chips(chip: str) -> None:
     partial sums, the same spikes."""
     snn = _hand_snn()
     hw = load_hardware(chip, {"core.input_axons": 3})
-    mapping = compile(snn, hw)
+    mapping = compile_network(snn, hw)
     run, _ = assert_same_as_functional(snn, mapping, hw, np.array([[0.0, 0.0, 32.0, 32.0]]))
     assert run.totals()["partial_sum_packets"] == 4
     _check_invariants(run, hw, hw.chip.core.multicast)
@@ -168,7 +168,7 @@ def test_hand_network_on_tick_and_multicast_chips(chip: str) -> None:
 def test_partial_sums_leave_after_their_inputs_are_served() -> None:
     snn = _hand_snn()
     hw = load_hardware("loihi", {"core.input_axons": 3})
-    mapping = compile(snn, hw, placer="baseline")
+    mapping = compile_network(snn, hw, placer="baseline")
     run = simulate_hardware(snn, mapping, hw, np.array([[0.0, 0.0, 32.0, 32.0]]),
                             record_packets=True)
     trace = run.streams[0].packets
@@ -221,7 +221,7 @@ def test_random_networks_split(spec, side, seed, axons, multicast, density) -> N
     hw = load_hardware("loihi", {"core.input_axons": axons, "core.multicast": multicast,
                                  "core.neurons": 16})
     try:
-        mapping = compile(snn, hw, placer="baseline" if seed % 2 else "optimised", effort=0.05)
+        mapping = compile_network(snn, hw, placer="baseline" if seed % 2 else "optimised", effort=0.05)
     except NeurosimError as exc:  # a one-level split does not fit: said in one line
         assert "partial sums per neuron" in str(exc) or "fits no core" in str(exc)
         event("refused: " + ("split too deep" if "partial sums per neuron" in str(exc) else "other limit"))
@@ -247,7 +247,7 @@ def test_converted_codes_split(code: str) -> None:
     images = random_images(3, model, 4)
     snn = converted(model, code, images)
     hw = load_hardware("loihi", {"core.input_axons": 20, "core.neurons": 64})
-    mapping = compile(snn, hw)
+    mapping = compile_network(snn, hw)
     assert mapping.stats["split_neurons"] > 0
     run, ref = assert_same_as_functional(snn, mapping, hw, images)
     assert run.totals()["partial_sum_packets"] == expected_partial_packets(snn, mapping, ref) > 0
@@ -260,7 +260,7 @@ def test_refused_without_fanin_split() -> None:
     snn = _hand_snn()
     hw = load_hardware("loihi", {"core.input_axons": 3, "core.fanin_split": False})
     with pytest.raises(NeurosimError) as info:
-        compile(snn, hw)
+        compile_network(snn, hw)
     text = str(info.value)
     assert "population 'L1'" in text and "needs 4 input axons (its fan-in)" in text
     assert "more than the 3 of one core" in text
@@ -281,13 +281,13 @@ def test_hardware_without_the_key_does_not_split(tmp_path) -> None:
     hw = load_hardware(str(path), {"core.input_axons": 3})
     assert hw.chip.core.fanin_split is False
     with pytest.raises(NeurosimError, match="does not split fan-in"):
-        compile(_hand_snn(), hw)
+        compile_network(_hand_snn(), hw)
 
 
 def test_mapping_file_round_trip(tmp_path) -> None:
     snn = _hand_snn()
     hw = load_hardware("loihi", {"core.input_axons": 3})
-    mapping = compile(snn, hw)
+    mapping = compile_network(snn, hw)
     path = save_mapping(mapping, hw, tmp_path / "m.yaml")
     back = load_mapping(path, snn, hw)
     assert back.fanin_groups == mapping.fanin_groups
@@ -324,7 +324,7 @@ def test_mnist_cnn_compiles_and_agrees_on_loihi() -> None:
     dense = snn.population("r3")
     hw = load_hardware("loihi")
     assert max(np.count_nonzero(p.weight, axis=1).max() for p in snn.incoming("r3")) > 4096
-    mapping = compile(snn, hw)
+    mapping = compile_network(snn, hw)
     assert mapping.stats["split_neurons"] == dense.size
     assert mapping.stats["cores_used"] <= hw.chip.cores
     _, usage = mapping_usage(snn, hw, mapping)
@@ -333,7 +333,7 @@ def test_mnist_cnn_compiles_and_agrees_on_loihi() -> None:
     assert run.totals()["partial_sum_packets"] == expected_partial_packets(snn, mapping, ref) > 0
     _check_invariants(run, hw, False)
     with pytest.raises(NeurosimError, match="alone needs 6,"):
-        compile(snn, load_hardware("loihi", {"core.fanin_split": False}))
+        compile_network(snn, load_hardware("loihi", {"core.fanin_split": False}))
 
 
 def test_destination_cores_follow_the_compartments() -> None:
@@ -342,7 +342,7 @@ def test_destination_cores_follow_the_compartments() -> None:
 
     snn = synthetic_snn([("input", (1, 4, 4)), ("dense", 5), ("dense", 3)], seed=2)
     hw = load_hardware("loihi", {"core.input_axons": 6, "core.neurons": 4})
-    mapping = compile(snn, hw)
+    mapping = compile_network(snn, hw)
     assert mapping.fanin_groups
     fan = destination_cores(snn, mapping)
     tables = build_tables(snn, mapping, hw)

@@ -84,6 +84,7 @@ def test_only_our_own_fitted_sequences_are_shipped():
         assert set(document["errors"]) >= {"mse", "max_error", "mean_spikes", "grid_points"}
 
 
+@pytest.mark.slow
 def test_a_fit_with_default_settings_meets_the_sigmoid_targets():
     params = fit_fs(default_settings("sigmoid", 12))
     assert_meets_targets(params)

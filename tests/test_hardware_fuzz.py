@@ -12,6 +12,7 @@ import io
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,6 +97,7 @@ def _check(status: int, stderr: str) -> None:
         assert stderr == ""
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     st.lists(

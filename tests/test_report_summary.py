@@ -11,8 +11,7 @@ from engine_hw import loihi_like, random_mapping
 from engine_nets import converted, random_images, random_model
 
 from neurosim import __version__
-from neurosim.energy import CATEGORIES
-from neurosim.engine import measure_hardware
+from neurosim.energy import CATEGORIES, measure_hardware
 from neurosim.report.summary import (
     SUMMARY_FIELDS,
     format_summary,

@@ -46,6 +46,7 @@ def local_rows(sweep_file, tmp_path_factory) -> dict[str, dict[str, str]]:
     return {r["hash"]: r for r in read_rows(out / "sweep.csv")[1]}
 
 
+@pytest.mark.slow
 def test_a_failing_point_is_recorded_and_the_others_run(local_rows, sweep_file) -> None:
     sweep = load_sweep(sweep_file)
     assert set(local_rows) == {p.key for p in sweep.points}
@@ -63,6 +64,7 @@ def test_a_failing_point_is_recorded_and_the_others_run(local_rows, sweep_file) 
         assert r["params.K" if r["code"] == "fs" else "params.T"] == "8"
 
 
+@pytest.mark.slow
 @pytest.mark.dask
 def test_dask_local_cluster_gives_the_local_pool_rows(local_rows, sweep_file, tmp_path,
                                                       capsys) -> None:
@@ -87,6 +89,7 @@ class Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes_with_what_is_missing(sweep_file, tmp_path) -> None:
     sweep = load_sweep(sweep_file)
     heard: list[str] = []
@@ -172,6 +175,7 @@ def test_simulate_on_a_local_pool_equals_serial(poisson_snn, serial, tmp_path) -
     _same_outputs(serial[1], tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.dask
 def test_simulate_on_a_dask_scheduler_equals_serial(poisson_snn, serial, tmp_path) -> None:
     distributed = pytest.importorskip("distributed")

@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from neurosim.coding.base import CodeInfo, NeuronSequences, SpikeCode
+from neurosim.dynamics import fs_fire
 from neurosim.errors import NeurosimError
 from neurosim.fileio import write_text
 from neurosim.plain import plain
@@ -113,8 +114,7 @@ def fs_step(v: np.ndarray, t: int, params: FSParams) -> tuple[np.ndarray, np.nda
 
     Works on an array of any shape; returns ``(v_next, z)`` with ``z`` boolean.
     """
-    z = v > params.T[t]
-    return v - params.h[t] * z, z
+    return fs_fire.py_func(v, params.T[t], params.h[t])
 
 
 def fs_forward(x: np.ndarray, params: FSParams) -> tuple[np.ndarray, np.ndarray]:

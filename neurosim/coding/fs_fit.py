@@ -34,7 +34,6 @@ from dataclasses import asdict, dataclass, field, replace
 import numba
 import numpy as np
 
-from neurosim import __version__
 from neurosim.ann.activations import get_activation
 from neurosim.coding.fs import (
     PAPER_RELU_ALPHA,
@@ -45,6 +44,7 @@ from neurosim.coding.fs import (
     relu_params,
 )
 from neurosim.errors import NeurosimError
+from neurosim.version import __version__
 
 Activation = Callable[[np.ndarray], np.ndarray]
 

@@ -14,16 +14,16 @@ from neurosim.coding.base import SpikeCode
 from neurosim.coding.fs import K_AUTO
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
-from neurosim.errors import NeurosimError
-from neurosim.fileio import record_run
-from neurosim.hardware import load_hardware
-from neurosim.report.compare import (
+from neurosim.compare import (
     DEFAULT_IMAGES,
     DEFAULT_RATE_T,
     compare,
     format_table,
     write_report,
 )
+from neurosim.errors import NeurosimError
+from neurosim.fileio import record_run
+from neurosim.hardware import load_hardware
 from neurosim.workload import load_workload
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from neurosim import options
 from neurosim.commands import add_dataset_option
-from neurosim.compiler import PLACERS, compile
+from neurosim.compiler import PLACERS, compile_network
 from neurosim.compiler.io import save_mapping
 from neurosim.compiler.usage import LIMIT_LABELS
 from neurosim.datasets import load_dataset, snn_input
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     hw = load_hardware_model(args.hw, args.overrides)
     start = time.perf_counter()
     counts, note = calibration_spikes(snn, args.images, args.dataset)
-    mapping = compile(snn, hw, counts, placer=args.placer, seed=args.seed, effort=args.effort)
+    mapping = compile_network(snn, hw, counts, placer=args.placer, seed=args.seed, effort=args.effort)
     mapping.stats["traffic_estimate"] = note
     elapsed = time.perf_counter() - start
     save_mapping(mapping, hw, args.out)

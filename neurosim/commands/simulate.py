@@ -67,10 +67,11 @@ def _ann_accuracy(snn: Any, images: np.ndarray, labels: np.ndarray) -> float | N
 
 
 def run(args: argparse.Namespace) -> int:
-    from neurosim.compiler import compile as compile_network
+    from neurosim.compiler import compile_network
     from neurosim.compiler.io import load_mapping
     from neurosim.datasets import load_dataset, snn_input
-    from neurosim.engine import IMAGES_PER_STREAM, measure_hardware, stream_slices
+    from neurosim.energy import measure_hardware
+    from neurosim.engine import IMAGES_PER_STREAM, stream_slices
     from neurosim.hardware import load_hardware
     from neurosim.report.summary import (
         format_summary,

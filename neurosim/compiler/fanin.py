@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from neurosim.compiler.keys import distinct
-from neurosim.compiler.mapping import Mapping
-from neurosim.compiler.route import count_pairs, merge_pairs, route_usage
+from neurosim.compiler.mapping import CoreMapping
+from neurosim.compiler.route import Fanout, count_pairs, fanout, merge_pairs, route_usage
 from neurosim.compiler.usage import Usage, kernel_slice_weights
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import synapses
@@ -62,7 +62,7 @@ def source_group(cuts: np.ndarray | tuple[int, ...], sources: np.ndarray) -> np.
     return np.searchsorted(np.asarray(cuts, dtype=np.int64), sources, side="right")
 
 
-def compartments(snn: SNN, mapping: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def compartments(snn: SNN, mapping: CoreMapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(neuron, group, core) of every partial compartment (neurons network-wide)."""
     parts = [(snn.first_neuron(b.population) + b.neurons, b.group, b.core)
              for b in mapping.blocks if b.group]
@@ -75,7 +75,7 @@ def compartments(snn: SNN, mapping: Mapping) -> tuple[np.ndarray, np.ndarray, np
     return neuron, group, core
 
 
-def synapse_cores(snn: SNN, mapping: Mapping):
+def synapse_cores(snn: SNN, mapping: CoreMapping):
     """Per projection: (projection, source, target, core holding the synapse), network-wide.
 
     A synapse sits on its target's home core, unless the target's fan-in is split and the
@@ -101,7 +101,7 @@ def synapse_cores(snn: SNN, mapping: Mapping):
     return out
 
 
-def split_mapping_usage(snn: SNN, hw: Hardware, mapping: Mapping) -> tuple[np.ndarray, Usage]:
+def split_mapping_usage(snn: SNN, hw: Hardware, mapping: CoreMapping) -> tuple[np.ndarray, Usage]:
     """(cores, exact usage of each) of a mapping with partial compartments (module docstring)."""
     core = hw.chip.core
     cores = mapping.cores_used()
@@ -144,3 +144,17 @@ def split_mapping_usage(snn: SNN, hw: Hardware, mapping: Mapping) -> tuple[np.nd
         routing_table_entries=entries.astype(np.int64),
     )
     return cores, usage
+
+
+def destination_cores(snn: SNN, mapping: CoreMapping) -> Fanout:
+    """For every neuron of ``snn``: the cores its spikes go to, and the synapses on each.
+
+    With split fan-in a synapse may sit on a partial compartment's core instead of its
+    target's home core (:func:`synapse_cores`).
+    """
+    cores = mapping.core_of_neuron(snn)
+    if not mapping.fanin_groups:
+        return fanout(snn, cores, int(cores.max(initial=-1)) + 1)
+    n_units = int(max(b.core for b in mapping.blocks)) + 1
+    parts = [count_pairs(src, unit, n_units) for _, src, _, unit in synapse_cores(snn, mapping)]
+    return merge_pairs(parts, snn.n_neurons, n_units)

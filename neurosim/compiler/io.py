@@ -1,4 +1,4 @@
-"""Reading and writing a :class:`Mapping` as YAML.
+"""Reading and writing a :class:`CoreMapping` as YAML.
 
 The file lists every block with its population, core (and the core's chip, tile and slot),
 its neurons as ``[start, stop)`` ranges of population-local indices and what it costs its
@@ -7,7 +7,7 @@ core, plus the compiler's figures (``stats``)::
     format: neurosim-mapping
     format_version: 1
     snn: digits-cnn-rate
-    hardware: {name: loihi, hash: 3f1c...}
+    hardware: {name: loihi, hash: 3f1c..., file_hash: 9ab2...}  # layout hash; file sha256 (optional)
     placer: optimised
     seed: 0
     layout: {chips_x: 8, chips_y: 4, mesh_x: 8, mesh_y: 4, cores_per_tile: 4}
@@ -27,7 +27,8 @@ core, plus the compiler's figures (``stats``)::
     stats: {...}
 
 Loading checks the file against the SNN and the hardware it is used with: every neuron
-exactly once, cores on the board, the same hardware layout (:func:`hardware_hash`) and no
+exactly once, cores on the board, the same hardware layout (:func:`layout_hash`; a mapping compiled for another
+hardware file with the same layout loads, :meth:`CoreMapping.hardware_match` tells which) and no
 core over a limit.
 """
 
@@ -38,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from neurosim.compiler.mapping import Block, Mapping, core_location, hardware_hash
+from neurosim.compiler.mapping import Block, CoreMapping, core_location, layout_hash
 from neurosim.errors import NeurosimError
 from neurosim.fileio import atomic_write
 from neurosim.hardware.model import Hardware
@@ -76,7 +77,7 @@ def ranges(neurons: np.ndarray) -> list[list[int]]:
 
 
 
-def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
+def save_mapping(mapping: CoreMapping, hw: Hardware, path: str | Path) -> Path:
     """Write ``mapping`` (compiled for ``hw``) to ``path`` as YAML and return the path."""
     path = Path(path)
     blocks = []
@@ -99,7 +100,8 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "snn": mapping.snn_name,
-        "hardware": {"name": mapping.hardware_name, "hash": mapping.hardware_hash},
+        "hardware": {"name": mapping.hardware_name, "hash": mapping.layout_hash,
+                     "file_hash": mapping.file_hash},
         "placer": mapping.placer,
         "seed": int(mapping.seed),
         "layout": {"chips_x": hw.board.chips_x, "chips_y": hw.board.chips_y,
@@ -116,7 +118,7 @@ def save_mapping(mapping: Mapping, hw: Hardware, path: str | Path) -> Path:
     return path
 
 
-def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None = None) -> Mapping:
+def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None = None) -> CoreMapping:
     """Read a mapping written by :func:`save_mapping`, checked against ``snn`` and ``hw``."""
     path = Path(path)
     where = str(path)
@@ -130,8 +132,9 @@ def load_mapping(path: str | Path, snn: SNN | None = None, hw: Hardware | None =
                             where=where, fix="compile the network again with this neurosim")
     try:
         blocks = tuple(_read_block(rec, i, where) for i, rec in enumerate(data["blocks"]))
-        mapping = Mapping(snn_name=str(data["snn"]), hardware_name=str(data["hardware"]["name"]),
-                          hardware_hash=str(data["hardware"]["hash"]), blocks=blocks,
+        mapping = CoreMapping(snn_name=str(data["snn"]), hardware_name=str(data["hardware"]["name"]),
+                          layout_hash=str(data["hardware"]["hash"]), blocks=blocks,
+                          file_hash=str(data["hardware"].get("file_hash") or ""),
                           placer=str(data.get("placer", "baseline")), seed=int(data.get("seed", 0)),
                           stats=dict(data.get("stats") or {}),
                           fanin_groups={str(k): tuple(int(c) for c in v)
@@ -206,19 +209,19 @@ def _read_block(rec: object, i: int, where: str) -> Block:
                  group=group)
 
 
-def check_hardware(mapping: Mapping, hw: Hardware, where: str = "mapping",
+def check_hardware(mapping: CoreMapping, hw: Hardware, where: str = "mapping",
                    data: dict | None = None) -> None:
     """The mapping was compiled for this hardware layout, and its cores are on the board."""
-    expected = hardware_hash(hw)
+    expected = layout_hash(hw)
     if mapping.fanin_groups and not hw.chip.core.fanin_split:
         names = ", ".join(sorted(mapping.fanin_groups))
         raise NeurosimError(f"the mapping splits the fan-in of {names}, but {hw.name!r} does not "
                             f"split fan-in (core.fanin_split is false)", where=where,
                             fix="compile again for this hardware, or --set core.fanin_split=true")
-    if mapping.hardware_hash != expected:
+    if not mapping.hardware_match(hw):
         raise NeurosimError(
             f"the mapping was compiled for hardware {mapping.hardware_name!r} (layout hash "
-            f"{mapping.hardware_hash}), but {hw.name!r} as given has layout hash {expected}: "
+            f"{mapping.layout_hash}), but {hw.name!r} as given has layout hash {expected}: "
             f"its geometry or core limits differ", where=where,
             fix="compile again for this hardware (neurosim compile SNN --hw ... --out FILE)")
     records = (data or {}).get("blocks") or [{}] * len(mapping.blocks)
@@ -238,7 +241,7 @@ def check_hardware(mapping: Mapping, hw: Hardware, where: str = "mapping",
                                     fix="change the core and its chip, tile and slot together (or leave those out)")
 
 
-def check_snn(mapping: Mapping, snn: SNN, where: str = "mapping") -> None:
+def check_snn(mapping: CoreMapping, snn: SNN, where: str = "mapping") -> None:
     """Every neuron of ``snn`` is in exactly one block."""
     if mapping.snn_name != snn.name:
         raise NeurosimError(f"the mapping is for network {mapping.snn_name!r}, not {snn.name!r}",
@@ -274,7 +277,7 @@ def check_snn(mapping: Mapping, snn: SNN, where: str = "mapping") -> None:
                                 where=where, fix="every neuron must be in exactly one block")
 
 
-def check_limits(mapping: Mapping, snn: SNN, hw: Hardware, where: str = "mapping") -> None:
+def check_limits(mapping: CoreMapping, snn: SNN, hw: Hardware, where: str = "mapping") -> None:
     """No core of the mapping exceeds a limit of ``hw``."""
     from neurosim.compiler import mapping_usage
     from neurosim.compiler.usage import LIMIT_LABELS
@@ -288,7 +291,7 @@ def check_limits(mapping: Mapping, snn: SNN, hw: Hardware, where: str = "mapping
                             where=where, fix="compile again instead of editing blocks by hand")
 
 
-def check_compartments(mapping: Mapping, snn: SNN, where: str = "mapping") -> None:
+def check_compartments(mapping: CoreMapping, snn: SNN, where: str = "mapping") -> None:
     """Every synapse of a split population has its partial compartment, and only one."""
     from neurosim.compiler.fanin import compartments, synapse_cores
 

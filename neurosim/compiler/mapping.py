@@ -53,7 +53,7 @@ def mesh_coordinates(hw: Hardware, cores: np.ndarray) -> tuple[np.ndarray, np.nd
     return chip_x * chip.mesh_x + tile_x, chip_y * chip.mesh_y + tile_y, chip_index
 
 
-def hardware_hash(hw: Hardware) -> str:
+def layout_hash(hw: Hardware) -> str:
     """A hash of what a mapping depends on: the board's and chip's geometry and the core limits.
 
     Event costs, NoC timing and power do not enter, so a mapping stays valid across a sweep
@@ -77,7 +77,7 @@ class Block:
     ``usage`` records what the block costs its core, by :class:`CoreLimits` field name.
     ``group`` 0 is a block of the neurons themselves (their home); ``group`` g >= 1 is a
     *partial block*: a partial compartment of each listed neuron, which sums the neuron's
-    inputs from source group g (:attr:`Mapping.fanin_groups`) and sends the sum to the
+    inputs from source group g (:attr:`CoreMapping.fanin_groups`) and sends the sum to the
     neuron's home core within the step.
     """
 
@@ -90,7 +90,7 @@ class Block:
 
 
 @dataclass(frozen=True, eq=False)
-class Mapping:
+class CoreMapping:
     """A placement of every neuron of an SNN on the cores of a hardware description.
 
     ``fanin_groups`` names the populations whose fan-in is split: for each, the
@@ -101,12 +101,24 @@ class Mapping:
 
     snn_name: str
     hardware_name: str
-    hardware_hash: str
+    layout_hash: str          # layout_hash(hw) of the hardware compiled for
     blocks: tuple[Block, ...]
     placer: str = "baseline"
     seed: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     fanin_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    file_hash: str = ""       # Hardware.file_hash of the file compiled for ("" if unknown)
+
+    def hardware_match(self, hw: Hardware) -> str:
+        """How ``hw`` matches the hardware this mapping was compiled for.
+
+        ``"file"``: the same hardware file (file hash) and layout; ``"layout"``: another
+        file (e.g. other event costs) or no recorded file, with the same layout hash, for
+        which the mapping is as valid; ``""``: another layout, for which it is not.
+        """
+        if self.layout_hash != layout_hash(hw):
+            return ""
+        return "file" if self.file_hash and self.file_hash == hw.file_hash else "layout"
 
     def cores_used(self) -> np.ndarray:
         return np.unique([b.core for b in self.blocks])

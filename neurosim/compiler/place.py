@@ -6,7 +6,7 @@ b)`` over pairs of blocks, where ``P(a, b)`` is the expected number of packets f
 blocks, :func:`neurosim.compiler.route.traffic_matrix`) and ``hops`` counts the XY links
 between the cores' tiles on the board-wide mesh, an inter-chip link counting as one. With
 multicast the true cost counts tree links instead; the optimiser still works on the
-pairwise cost, a close proxy, and :func:`neurosim.compiler.compile` compares the results on
+pairwise cost, a close proxy, and :func:`neurosim.compiler.compile.compile_network` compares the results on
 the true cost.
 
 ``baseline``

@@ -34,7 +34,8 @@ import numba
 import numpy as np
 
 from neurosim.compiler.keys import distinct_counts, distinct_rows, group_sum
-from neurosim.compiler.mapping import Mapping, mesh_coordinates
+from neurosim.compiler.mapping import mesh_coordinates
+from neurosim.compiler.xy import ARRIVED, STEP_X, STEP_Y, xy_direction
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import synapses
 from neurosim.snn.network import SNN, Projection
@@ -48,7 +49,7 @@ class Fanout:
 
     Row ``n`` is ``units[indptr[n]:indptr[n+1]]`` (ascending, distinct), with
     ``synapses[k]`` the number of non-zero synapses from ``n`` onto neurons of ``units[k]``.
-    A *unit* is a core (:func:`destination_cores`) or a block (during partitioning).
+    A *unit* is a core (:func:`neurosim.compiler.fanin.destination_cores`) or a block (during partitioning).
     """
 
     indptr: np.ndarray
@@ -117,22 +118,6 @@ def fanout(snn: SNN, unit_of_neuron: np.ndarray, n_units: int | None = None) -> 
     return merge_pairs(parts, snn.n_neurons, n_units)
 
 
-def destination_cores(snn: SNN, mapping: Mapping) -> Fanout:
-    """For every neuron of ``snn``: the cores its spikes go to, and the synapses on each.
-
-    With split fan-in a synapse may sit on a partial compartment's core instead of its
-    target's home core (:func:`neurosim.compiler.fanin.synapse_cores`).
-    """
-    cores = mapping.core_of_neuron(snn)
-    if not mapping.fanin_groups:
-        return fanout(snn, cores, int(cores.max(initial=-1)) + 1)
-    from neurosim.compiler.fanin import synapse_cores
-
-    n_units = int(max(b.core for b in mapping.blocks)) + 1
-    parts = [count_pairs(src, unit, n_units) for _, src, _, unit in synapse_cores(snn, mapping)]
-    return merge_pairs(parts, snn.n_neurons, n_units)
-
-
 # --- paths on the mesh --------------------------------------------------------------------
 
 def xy_path(src_xy: tuple[int, int], dst_xy: tuple[int, int]) -> list[Link]:
@@ -140,14 +125,10 @@ def xy_path(src_xy: tuple[int, int], dst_xy: tuple[int, int]) -> list[Link]:
     x, y = int(src_xy[0]), int(src_xy[1])
     x1, y1 = int(dst_xy[0]), int(dst_xy[1])
     links: list[Link] = []
-    while x != x1:
-        nx = x + (1 if x1 > x else -1)
-        links.append(((x, y), (nx, y)))
-        x = nx
-    while y != y1:
-        ny = y + (1 if y1 > y else -1)
-        links.append(((x, y), (x, ny)))
-        y = ny
+    while (d := xy_direction(x, y, x1, y1)) != ARRIVED:
+        nx, ny = x + STEP_X[d], y + STEP_Y[d]
+        links.append(((x, y), (nx, ny)))
+        x, y = nx, ny
     return links
 
 

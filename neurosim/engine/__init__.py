@@ -7,25 +7,19 @@ spike for spike); around them it times every update, spike, packet, hop and syna
 event, and counts them per core, per link, per population and per image::
 
     >>> run = simulate_hardware(snn, mapping, hw, images)          # doctest: +SKIP
-    >>> m = measure_hardware(snn, mapping, hw, images)             # doctest: +SKIP
-    >>> m.figures.latency_s, m.figures.energy_per_inference_j      # doctest: +SKIP
+
+The figures a user asks for (latency, throughput, energy per inference) are drawn from
+runs one stage up, by :func:`neurosim.energy.measure_hardware`.
 
 Modules: :mod:`~neurosim.engine.tables` (packing), :mod:`~neurosim.engine.synapses`
 (what a spike does), :mod:`~neurosim.engine.mesh` (links), :mod:`~neurosim.engine.kernel`
 (the step loop and its timing rules), :mod:`~neurosim.engine.run` (streams, records,
-merging), :mod:`~neurosim.engine.measure` (latency, throughput, energy per inference),
-and, given an executor, the streams of a run on a process pool or Dask cluster.
+merging; given an executor, the streams of a run on a process pool or Dask cluster).
 """
 
 from __future__ import annotations
 
 from neurosim.engine.kernel import COUNT_KINDS, TRACE_COLUMNS
-from neurosim.engine.measure import (
-    HardwareFigures,
-    HardwareMeasurement,
-    hardware_figures,
-    measure_hardware,
-)
 from neurosim.engine.run import (
     IMAGES_PER_STREAM,
     HardwareRun,
@@ -40,13 +34,9 @@ __all__ = [
     "IMAGES_PER_STREAM",
     "TRACE_COLUMNS",
     "EngineTables",
-    "HardwareFigures",
-    "HardwareMeasurement",
     "HardwareRun",
     "StreamRecord",
     "build_tables",
-    "hardware_figures",
-    "measure_hardware",
     "simulate_hardware",
     "stream_slices",
 ]

@@ -49,10 +49,20 @@ caller (:mod:`neurosim.engine.run`); the column meanings are :data:`COUNT_KINDS`
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 
+from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
+from neurosim.dynamics import (
+    DYNAMICS_FS,
+    DYNAMICS_POISSON,
+    ROLE_INPUT,
+    ROLE_OUTPUT,
+    fs_fire,
+    if_fire,
+)
 from neurosim.engine.synapses import accumulate
 
 COUNT_KINDS = (
@@ -91,12 +101,168 @@ DATA_MASK = (1 << 32) - 1
 _QUEUE_EPS = 1e-9
 
 
-@numba.njit(inline="always")
+class NeuronTables(NamedTuple):
+    """Populations and neurons: dynamics, role, timing, sequences, outgoing projections."""
+
+    pop_of: Any
+    bias: Any
+    pop_dynamics: Any
+    pop_role: Any
+    pop_offset: Any
+    pop_first: Any
+    seq_threshold: Any
+    seq_reset: Any
+    seq_out_weight: Any
+    pop_out_ptr: Any
+    pop_out_proj: Any
+
+
+class SynapseTables(NamedTuple):
+    """Stored projections (:mod:`neurosim.engine.synapses`) and the delay ring length."""
+
+    proj_kind: Any
+    proj_geom: Any
+    proj_w_off: Any
+    proj_ptr_off: Any
+    proj_tgt_first: Any
+    proj_tgt_size: Any
+    proj_delay: Any
+    weights: Any
+    csr_ptr: Any
+    csr_idx: Any
+    csr_w: Any
+    ring: Any
+
+
+class RouteTables(NamedTuple):
+    """Cores in use, their neurons, and every neuron's destinations and what a spike costs."""
+
+    core_tile: Any
+    core_ptr: Any
+    core_neurons: Any
+    tile_core_ptr: Any
+    tile_cores: Any
+    dest_ptr: Any
+    dest_core: Any
+    dest_nsyn: Any
+    dest_tile: Any
+    src_synapses: Any
+    src_hops: Any
+    tpop_ptr: Any
+    tpop_id: Any
+    tpop_syn: Any
+
+
+class CompartmentTables(NamedTuple):
+    """Partial compartments of split fan-in (:mod:`neurosim.compiler.fanin`)."""
+
+    comp_ptr: Any
+    comp_neuron: Any
+    comp_row: Any
+    comp_home: Any
+    comp_tile: Any
+    comp_hops: Any
+    n_rows: Any
+    proj_src_ptr: Any
+    src_row: Any
+
+
+class LinkTables(NamedTuple):
+    """The board's links (:mod:`neurosim.engine.mesh`)."""
+
+    size_x: Any
+    link_next: Any
+    link_latency: Any
+    link_serialisation: Any
+
+
+class ChipBehaviour(NamedTuple):
+    """Latencies (L_* order) and the chip's switches."""
+
+    latency: Any
+    multicast: Any
+    tick_mode: Any
+    tick_s: Any
+    barrier_s: Any
+    buffer_depth: Any
+    emulate_fs: Any
+
+
+class StreamInput(NamedTuple):
+    """The images of one stream and what to record."""
+
+    encoded: Any
+    poisson_spikes: Any
+    window: Any
+    n_steps: Any
+    record_spikes: Any
+    record_packets: Any
+    packet_capacity: Any
+    entry_capacity: Any
+
+
+class StreamCounts(NamedTuple):
+    """Outputs of a stream, filled in place (column meanings: :data:`COUNT_KINDS`)."""
+
+    core_counts: Any
+    core_busy: Any
+    pop_counts: Any
+    image_counts: Any
+    link_packets: Any
+    link_wait: Any
+    link_max_queue: Any
+    link_overflows: Any
+    step_end: Any
+    step_work: Any
+    out_v: Any
+    readout_step: Any
+    spike_count: Any
+
+
+class Board(NamedTuple):
+    """The box of routers in use and the tiles' coordinates and cores (built per stream)."""
+
+    x0: Any
+    x1: Any
+    y0: Any
+    y1: Any
+    size_x: Any
+    tile_x: Any
+    tile_y: Any
+    tile_core_ptr: Any
+    tile_cores: Any
+    core_tile: Any
+
+
+class NetState(NamedTuple):
+    """Per-stream working arrays of the network passes (filled in place)."""
+
+    core_pk_lo: Any
+    core_pk_hi: Any
+    list_lo: Any
+    list_hi: Any
+    out_lo: Any
+    out_hi: Any
+    out_stamp: Any
+    link_free: Any
+    core_free: Any
+
+
+class NetChip(NamedTuple):
+    """What the network passes need of the chip: latencies (L_* order) and switches."""
+
+    latency: Any
+    multicast: Any
+    buffer_depth: Any
+    record_packets: Any
+
+
+@numba.njit(inline="always", cache=True)
 def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
     """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).
 
-    One pair is a unicast XY route; several are the XY tree from ``src_tile``: along the
-    source's row first, then up or down each destination's column.
+    One pair is a unicast XY route; several are the XY tree from ``src_tile`` (the union of
+    the XY paths): each destination whose path passes ``tile`` adds its XY next hop.
     """
     x = tile_x[tile]
     y = tile_y[tile]
@@ -104,42 +270,22 @@ def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma:
     sy = tile_y[src_tile]
     bits = 0
     for pr in range(first, last):
-        dt = dest_tile[pr]
-        if dt == tile:
-            bits |= DELIVER
-            continue
-        dx = tile_x[dt]
-        dy = tile_y[dt]
-        if y == sy:
-            if dx > x and x >= sx:
-                bits |= GO_E
-            elif dx < x and x <= sx:
-                bits |= GO_W
-            elif dx == x:
-                bits |= GO_N if dy > y else GO_S
-        elif dx == x:
-            if y > sy and dy > y:
-                bits |= GO_N
-            elif y < sy and dy < y:
-                bits |= GO_S
+        dx = tile_x[dest_tile[pr]]
+        dy = tile_y[dest_tile[pr]]
+        if on_xy_path(sx, sy, dx, dy, x, y):
+            d = xy_direction(x, y, dx, dy)
+            bits |= DELIVER if d == ARRIVED else 1 << d
     return bits
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
     """The XY step of a unicast packet at ``tile``, with its destination in the upper bits."""
-    if tile == dest:
-        return DELIVER | (dest << DEST_SHIFT)
-    x = tile_x[tile]
-    dx = tile_x[dest]
-    if dx > x:
-        return GO_E | (dest << DEST_SHIFT)
-    if dx < x:
-        return GO_W | (dest << DEST_SHIFT)
-    return (GO_N if tile_y[dest] > tile_y[tile] else GO_S) | (dest << DEST_SHIFT)
+    d = xy_direction(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest])
+    return (DELIVER if d == ARRIVED else 1 << d) | (dest << DEST_SHIFT)
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit):  # pragma: no cover - compiled
     """Index (into lo/hi) of the list whose next ``bit`` entry is first by (time, packet); −1 if none.
 
@@ -163,7 +309,7 @@ def _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit):  # pragma: no cover 
     return best
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
     if b > a:
         lo[k] = a
@@ -215,7 +361,7 @@ def _serve_link(link, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, n_ent, p
         n_ent += 1
 
 
-@numba.njit(inline="always")
+@numba.njit(inline="always", cache=True)
 def _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts
            ):  # pragma: no cover - compiled
     begin = max(a, core_free[c])
@@ -287,18 +433,26 @@ def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True)
-def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores, core_pk_lo,
-             core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time, ent_pid,
-             ent_bits, ent_data, packet, core_tile, dest_core, dest_nsyn, dest_tile, tile_x,
-             tile_y, multicast, router, link_next, link_free, link_serialisation, link_latency,
-             link_wait, link_max_queue, link_overflows, link_packets, buffer_depth, lat_in,
-             lat_syn, core_free, core_busy, core_counts, record_packets, trace, n_trace
+def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pair_nsyn,
+             pair_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace
              ):  # pragma: no cover - compiled
     """Route the ``n_packets`` injected packets over the links and serve them at their cores.
 
     ``stamp`` marks the link output lists of this pass (two passes per step: spikes, then
-    partial sums); ``dest_*`` are the destination pairs the packets' rows point into.
+    partial sums); ``pair_*`` are the destination pairs the packets' rows point into.
+    ``board``, ``net`` are the :class:`Board` and :class:`NetState` of the stream.
     """
+    x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile = board
+    core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, link_free, core_free = net
+    _, link_next, link_latency, link_serialisation = links
+    multicast, buffer_depth, record_packets = chip.multicast, chip.buffer_depth, chip.record_packets
+    router = chip.latency[L_ROUTER]
+    lat_in = chip.latency[L_PK_IN]
+    lat_syn = chip.latency[L_SYNOP]
+    dest_core, dest_nsyn, dest_tile = pair_core, pair_nsyn, pair_tile
+    core_busy, core_counts = counts.core_busy, counts.core_counts
+    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
+    link_overflows, link_packets = counts.link_overflows, counts.link_packets
     if n_packets > 0:
         n_ent = n_packets
         # Links in an order where each comes after every link that feeds it: +x west
@@ -321,7 +475,7 @@ def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_co
                     # Requests: the packets of the tile's cores, the +x link from the
                     # west and the −x link from the east (each when it can feed this
                     # phase), and in a y phase the link from behind.
-                    k = 0
+                    k = np.int64(0)  # not a literal: the helpers compile for int64 once
                     for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
                         cc = tile_cores[jc]
                         k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
@@ -365,7 +519,7 @@ def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_co
         for y in range(y0, y1 + 1):
             for x in range(x0, x1 + 1):
                 tile = y * size_x + x
-                k = 0
+                k = np.int64(0)
                 for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
                     cc = tile_cores[jc]
                     k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
@@ -382,31 +536,114 @@ def _network(n_packets, stamp, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_co
     return ent_time, ent_pid, ent_bits, ent_data, trace, n_trace
 
 
+@numba.njit(inline="always", cache=True)
+def _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream, out_v,
+                 readout_step):  # pragma: no cover - compiled
+    """Step neuron ``n`` (population ``p``) at global step ``t``, window step ``k``.
+
+    ``e`` is the synaptic input that arrived for this step. The dynamics are those of
+    :mod:`neurosim.dynamics`; around them, what a window's start loads and what the
+    output population reads out. Returns whether the neuron fired.
+    """
+    role = neurons.pop_role[p]
+    src = n - neurons.pop_first[p]
+    dynamics = neurons.pop_dynamics[p]
+    threshold = neurons.seq_threshold[p, k]
+    reset = neurons.seq_reset[p, k]
+    fired = False
+    if dynamics == DYNAMICS_FS:
+        pending[n] += e
+        if in_window:
+            if k == 0:
+                b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
+                v[n] = pending[n] + b
+                pending[n] = 0
+                if role == ROLE_OUTPUT:
+                    out_v[img, src] = v[n]
+                    readout_step[img] = t
+            if role != ROLE_OUTPUT:
+                v[n], fired = fs_fire(v[n], threshold, reset)
+    elif dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
+        fired = in_window and stream.poisson_spikes[img, k, src]
+    elif in_window:  # DYNAMICS_IF
+        if k == 0:
+            v[n] = 0
+        b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
+        if role == ROLE_OUTPUT:
+            v[n] += e + b
+            if k == stream.window - 1:
+                out_v[img, src] = v[n]
+                readout_step[img] = t
+        else:
+            v[n], fired = if_fire(v[n], e + b, threshold, reset)
+    return fired
+
+
+@numba.njit(inline="always", cache=True)
+def _inject(pid, tau, first, last, here, src, c, pair_tile, pair_core, pair_nsyn, multicast,
+            record_packets, ent_time, ent_pid, ent_bits, ent_data, packet, tile_x, tile_y
+            ):  # pragma: no cover - compiled
+    """Packet ``pid`` leaves core ``c`` (tile ``here``) at ``tau`` for pairs first..last.
+
+    A multicast packet carries all its destination pairs (its row in ``packet``); a
+    unicast one the single pair ``first``, its destination in the entry itself.
+    """
+    ent_pid[pid] = pid
+    ent_time[pid] = tau
+    if multicast:
+        ent_bits[pid] = _actions(first, last, here, here, pair_tile, tile_x, tile_y)
+    else:
+        ent_bits[pid] = _unicast_actions(here, pair_tile[first], tile_x, tile_y)
+        ent_data[pid] = (np.int64(pair_core[first]) << DATA_SHIFT) | pair_nsyn[first]
+    if multicast or record_packets:
+        packet[pid, P_FIRST] = first
+        packet[pid, P_LAST] = last
+        packet[pid, P_SRC] = src
+        packet[pid, P_CORE] = c
+
+
+@numba.njit(inline="always", cache=True)
+def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover - compiled
+    """Count one partial-sum packet of compartment ``j`` in ``counts[row]``.
+
+    It is one packet out, one partial sum and one synaptic event caused, over its route's
+    hops; ``received`` adds the packet in and the synaptic event it costs the home core.
+    """
+    counts[row, PK_OUT] += 1
+    counts[row, PARTIAL] += 1
+    counts[row, SYN_CAUSED] += 1
+    if received:
+        counts[row, PK_IN] += 1
+        counts[row, SYN] += 1
+    for h in range(3):
+        counts[row, HOP_EW + h] += comp_hops[j, h]
+
+
 @numba.njit(cache=True, nogil=True)
-def run_stream(
-    # neurons and populations
-    pop_of, bias, pop_dynamics, pop_role, pop_offset, pop_first, seq_threshold, seq_reset,
-    seq_out_weight, pop_out_ptr, pop_out_proj,
-    # projections
-    proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
-    weights, csr_ptr, csr_idx, csr_w, ring,
-    # cores and destinations
-    core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores,
-    dest_ptr, dest_core, dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id,
-    tpop_syn,
-    # partial compartments (split fan-in)
-    comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
-    src_row,
-    # board
-    size_x, link_next, link_kind, link_latency, link_serialisation,
-    # chip behaviour
-    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs,
-    # the stream
-    encoded, poisson_fire, window, n_steps, record_spikes, record_packets, packet_capacity, entry_capacity,
-    # outputs, filled in place
-    core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
-    link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
-):  # pragma: no cover - compiled
+def run_stream(neurons, synapses, routes, compartments, links, chip, stream, counts
+               ):  # pragma: no cover - compiled
+    """Run one stream; the arguments are the groups above, ``counts`` is filled in place.
+
+    Returns the recorded spikes (step, neuron) and packet trace (:data:`TRACE_COLUMNS`).
+    """
+    pop_of, pop_dynamics, pop_role, pop_offset, pop_first, seq_out_weight, pop_out_ptr, pop_out_proj = (
+        neurons.pop_of, neurons.pop_dynamics, neurons.pop_role, neurons.pop_offset,
+        neurons.pop_first, neurons.seq_out_weight, neurons.pop_out_ptr, neurons.pop_out_proj)
+    (proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
+     weights, csr_ptr, csr_idx, csr_w, ring) = synapses
+    (core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
+     dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn) = routes
+    (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
+     src_row) = compartments
+    size_x, link_next = links.size_x, links.link_next
+    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs = chip
+    encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
+    record_spikes, record_packets = stream.record_spikes, stream.record_packets
+    packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
+    core_counts, core_busy = counts.core_counts, counts.core_busy
+    pop_counts, image_counts = counts.pop_counts, counts.image_counts
+    step_end, step_work, out_v = counts.step_end, counts.step_work, counts.out_v
+    readout_step, spike_count = counts.readout_step, counts.spike_count
     n_images = encoded.shape[0]
     n_neurons = len(pop_of)
     n_cores = len(core_tile)
@@ -415,9 +652,6 @@ def run_stream(
     lat_inactive = latency[L_INACTIVE]
     lat_gen = latency[L_SPIKE_GEN]
     lat_out = latency[L_PK_OUT]
-    lat_in = latency[L_PK_IN]
-    lat_syn = latency[L_SYNOP]
-    router = latency[L_ROUTER]
 
     v = np.zeros(n_neurons, np.int64)
     pending = np.zeros(n_neurons, np.int64)
@@ -448,6 +682,10 @@ def run_stream(
     most_cores = np.diff(tile_core_ptr).max()
     list_lo = np.zeros(most_cores + 4, np.int64)
     list_hi = np.zeros(most_cores + 4, np.int64)
+    board = Board(x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile)
+    net = NetState(core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
+                   link_free, core_free)
+    net_chip = NetChip(latency, multicast, buffer_depth, record_packets)
     spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
     n_spikes = 0
     # Partial sums of the step, by row (split population and source group) and neuron, and
@@ -455,13 +693,16 @@ def run_stream(
     psum = np.zeros((n_rows, n_neurons if n_rows > 0 else 0), np.int64)
     row_img = np.zeros(max(n_rows, 1), np.int64)
     comp_one = np.ones(len(comp_neuron), np.int32)
+    # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
+    # cores and synapse counts), so _network and _deliver compile once.
+    comp_home_core = comp_home.astype(dest_core.dtype)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
-    n_trace = 0
+    n_trace = np.int64(0)
 
     start = 0.0
     for t in range(n_steps):
         prev = (t - 1) % ring
-        n_packets = 0
+        n_packets = np.int64(0)
         # ---- 1. cores update their neurons and send packets --------------------------
         for c in range(n_cores):
             tau = start
@@ -476,40 +717,15 @@ def run_stream(
                 k = rel - img * window
                 in_window = img >= 0 and img < n_images
                 role = pop_role[p]
+                dynamics = pop_dynamics[p]
                 v_before = v[n]
                 pending_before = pending[n]
-                fired = False
-                if pop_dynamics[p] == 0:  # "fs"
-                    pending[n] += e
-                    if in_window:
-                        if k == 0:
-                            b = encoded[img, n - pop_first[p]] if role == 0 else bias[n]
-                            v[n] = pending[n] + b
-                            pending[n] = 0
-                            if role == 2:
-                                out_v[img, n - pop_first[p]] = v[n]
-                                readout_step[img] = t
-                        if role != 2 and v[n] > seq_threshold[p, k]:
-                            fired = True
-                            v[n] -= seq_reset[p, k]
-                elif pop_dynamics[p] == 2:  # "poisson" input: draws made by the caller
-                    fired = in_window and poisson_fire[img, k, n - pop_first[p]]
-                elif in_window:  # "if"
-                    if k == 0:
-                        v[n] = 0
-                    b = encoded[img, n - pop_first[p]] if role == 0 else bias[n]
-                    v[n] += e + b
-                    if role == 2:
-                        if k == window - 1:
-                            out_v[img, n - pop_first[p]] = v[n]
-                            readout_step[img] = t
-                    elif v[n] >= seq_threshold[p, k]:
-                        fired = True
-                        v[n] -= seq_reset[p, k]
+                fired = _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream,
+                                     out_v, readout_step)
                 bucket = img if in_window else n_images
                 # A core without native FS neurons rewrites the threshold of each FS neuron
                 # at every step of its window: every such update is active.
-                emulated = emulate_fs and pop_dynamics[p] == 0 and in_window and role != 2
+                emulated = emulate_fs and dynamics == DYNAMICS_FS and in_window and role != ROLE_OUTPUT
                 if fired or emulated or v[n] != v_before or pending[n] != pending_before:
                     tau += lat_active
                     core_counts[c, UPD_ACTIVE] += 1
@@ -577,21 +793,11 @@ def run_stream(
                 here = core_tile[c]
                 for j in range(n_sent):
                     tau += lat_out
-                    pid = n_packets
+                    _inject(n_packets, tau, lo if multicast else lo + j,
+                            hi if multicast else lo + j + 1, here, n, c, dest_tile, dest_core,
+                            dest_nsyn, multicast, record_packets, ent_time, ent_pid, ent_bits,
+                            ent_data, packet, tile_x, tile_y)
                     n_packets += 1
-                    ent_pid[pid] = pid
-                    ent_time[pid] = tau
-                    if multicast:
-                        ent_bits[pid] = _actions(lo, hi, here, here, dest_tile, tile_x, tile_y)
-                    else:
-                        pr = lo + j
-                        ent_bits[pid] = _unicast_actions(here, dest_tile[pr], tile_x, tile_y)
-                        ent_data[pid] = (np.int64(dest_core[pr]) << DATA_SHIFT) | dest_nsyn[pr]
-                    if multicast or record_packets:
-                        packet[pid, P_FIRST] = lo if multicast else lo + j
-                        packet[pid, P_LAST] = hi if multicast else lo + j + 1
-                        packet[pid, P_SRC] = n
-                        packet[pid, P_CORE] = c
                 core_counts[c, PK_OUT] += n_sent
                 pop_counts[p, PK_OUT] += n_sent
                 image_counts[img, PK_OUT] += n_sent
@@ -600,15 +806,11 @@ def run_stream(
             core_pk_hi[c] = n_packets
         # ---- 2. the network and the receiving cores ----------------------------------
         ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-            n_packets, 2 * t, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores, core_pk_lo,
-            core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time, ent_pid,
-            ent_bits, ent_data, packet, core_tile, dest_core, dest_nsyn, dest_tile, tile_x,
-            tile_y, multicast, router, link_next, link_free, link_serialisation, link_latency,
-            link_wait, link_max_queue, link_overflows, link_packets, buffer_depth, lat_in,
-            lat_syn, core_free, core_busy, core_counts, record_packets, trace, n_trace)
+            n_packets, 2 * t, t, board, links, net_chip, net, counts, dest_core, dest_nsyn,
+            dest_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
-            n_packets = 0
+            n_packets = np.int64(0)
             for c in range(n_cores):
                 core_pk_lo[c] = n_packets
                 tau = core_free[c]
@@ -624,50 +826,23 @@ def run_stream(
                         ent_time, ent_pid, ent_bits, ent_data = _grow(
                             ent_time, ent_pid, ent_bits, ent_data, n_packets + 1)
                     tau += lat_out
-                    pid = n_packets
+                    _inject(n_packets, tau, j, j + 1, here, n, c, comp_tile, comp_home_core,
+                            comp_one, multicast, record_packets, ent_time, ent_pid, ent_bits,
+                            ent_data, packet, tile_x, tile_y)
                     n_packets += 1
-                    ent_pid[pid] = pid
-                    ent_time[pid] = tau
-                    if multicast:
-                        ent_bits[pid] = _actions(j, j + 1, here, here, comp_tile, tile_x, tile_y)
-                    else:
-                        ent_bits[pid] = _unicast_actions(here, comp_tile[j], tile_x, tile_y)
-                        ent_data[pid] = (np.int64(comp_home[j]) << DATA_SHIFT) | 1
-                    if multicast or record_packets:
-                        packet[pid, P_FIRST] = j
-                        packet[pid, P_LAST] = j + 1
-                        packet[pid, P_SRC] = n
-                        packet[pid, P_CORE] = c
                     p = pop_of[n]
                     img = row_img[r]
-                    core_counts[c, PK_OUT] += 1
-                    core_counts[c, PARTIAL] += 1
-                    core_counts[c, SYN_CAUSED] += 1
-                    pop_counts[p, PK_OUT] += 1
-                    pop_counts[p, PARTIAL] += 1
-                    pop_counts[p, PK_IN] += 1
-                    pop_counts[p, SYN] += 1
-                    pop_counts[p, SYN_CAUSED] += 1
-                    image_counts[img, PK_OUT] += 1
-                    image_counts[img, PARTIAL] += 1
-                    image_counts[img, PK_IN] += 1
-                    image_counts[img, SYN] += 1
-                    image_counts[img, SYN_CAUSED] += 1
-                    for h in range(3):
-                        core_counts[c, HOP_EW + h] += comp_hops[j, h]
-                        pop_counts[p, HOP_EW + h] += comp_hops[j, h]
-                        image_counts[img, HOP_EW + h] += comp_hops[j, h]
+                    # The sending core sent it; the layer and the image also receive it.
+                    _count_partial_sum(core_counts, c, comp_hops, j, False)
+                    _count_partial_sum(pop_counts, p, comp_hops, j, True)
+                    _count_partial_sum(image_counts, img, comp_hops, j, True)
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
                 core_pk_hi[c] = n_packets
             ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-                n_packets, 2 * t + 1, t, x0, x1, y0, y1, size_x, tile_core_ptr, tile_cores,
-                core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, ent_time,
-                ent_pid, ent_bits, ent_data, packet, core_tile, comp_home, comp_one, comp_tile,
-                tile_x, tile_y, multicast, router, link_next, link_free, link_serialisation,
-                link_latency, link_wait, link_max_queue, link_overflows, link_packets,
-                buffer_depth, lat_in, lat_syn, core_free, core_busy, core_counts,
-                record_packets, trace, n_trace)
+                n_packets, 2 * t + 1, t, board, links, net_chip, net, counts, comp_home_core,
+                comp_one, comp_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace,
+                n_trace)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):

@@ -26,8 +26,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.compiler.mapping import Mapping
-from neurosim.engine.kernel import COUNT_KINDS, N_KINDS, run_stream
+from neurosim.compiler.mapping import CoreMapping
+from neurosim.engine.kernel import (
+    COUNT_KINDS,
+    N_KINDS,
+    ChipBehaviour,
+    CompartmentTables,
+    LinkTables,
+    NeuronTables,
+    RouteTables,
+    StreamCounts,
+    StreamInput,
+    SynapseTables,
+    run_stream,
+)
 from neurosim.engine.mesh import DIRECTIONS, LINK_KINDS
 from neurosim.engine.tables import EngineTables, build_tables
 from neurosim.errors import NeurosimError
@@ -64,7 +76,7 @@ class HardwareRun:
 
     snn_name: str
     hardware_name: str
-    hardware_hash: str
+    file_hash: str                  # sha256 of the hardware file the run used
     population_names: tuple[str, ...]
     cores: np.ndarray               # (C,) board core numbers in use
     core_neurons: np.ndarray        # (C,) neurons (and partial compartments) each core holds
@@ -104,13 +116,13 @@ class HardwareRun:
             raise ValueError("nothing to merge")
         first = runs[0]
         for other in runs[1:]:
-            if (other.snn_name, other.hardware_hash, tuple(other.cores)) != (
-                    first.snn_name, first.hardware_hash, tuple(first.cores)):
+            if (other.snn_name, other.file_hash, tuple(other.cores)) != (
+                    first.snn_name, first.file_hash, tuple(first.cores)):
                 raise ValueError("runs of different networks, chips or mappings do not merge")
         streams = tuple(s for r in runs for s in r.streams)
         return cls(
             snn_name=first.snn_name, hardware_name=first.hardware_name,
-            hardware_hash=first.hardware_hash, population_names=first.population_names,
+            file_hash=first.file_hash, population_names=first.population_names,
             cores=first.cores, core_neurons=first.core_neurons,
             core_populations=first.core_populations, population_cores=first.population_cores,
             core_population_neurons=first.core_population_neurons,
@@ -356,22 +368,26 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     spike_count = np.zeros(tables.n_neurons, np.int64)
     t = tables
     spikes, trace = run_stream(
-        t.pop_of, t.bias, t.pop_dynamics, t.pop_role, t.pop_offset, t.pop_first,
-        t.seq_threshold, t.seq_reset, t.seq_out_weight, t.pop_out_ptr, t.pop_out_proj,
-        t.proj_kind, t.proj_geom, t.proj_w_off, t.proj_ptr_off, t.proj_tgt_first,
-        t.proj_tgt_size, t.proj_delay, t.weights, t.csr_ptr, t.csr_idx, t.csr_w, t.ring,
-        t.core_tile, t.core_ptr, t.core_neurons, t.tile_core_ptr, t.tile_cores,
-        t.dest_ptr, t.dest_core, t.dest_nsyn, t.dest_tile, t.src_synapses, t.src_hops,
-        t.tpop_ptr, t.tpop_id, t.tpop_syn,
-        t.comp_ptr, t.comp_neuron, t.comp_row, t.comp_home, t.comp_tile, t.comp_hops, t.n_rows,
-        t.proj_src_ptr, t.src_row,
-        t.mesh.size_x, t.mesh.next_tile, t.mesh.kind, t.mesh.latency_s, t.mesh.serialisation_s,
-        _latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
-        float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
-        not chip.core.fs_neurons, encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
-        packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY),
-        core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
-        link_max_queue, link_overflows, step_end, step_work, out_v, readout_step, spike_count,
+        NeuronTables(t.pop_of, t.bias, t.pop_dynamics, t.pop_role, t.pop_offset, t.pop_first,
+                     t.seq_threshold, t.seq_reset, t.seq_out_weight, t.pop_out_ptr,
+                     t.pop_out_proj),
+        SynapseTables(t.proj_kind, t.proj_geom, t.proj_w_off, t.proj_ptr_off, t.proj_tgt_first,
+                      t.proj_tgt_size, t.proj_delay, t.weights, t.csr_ptr, t.csr_idx, t.csr_w,
+                      t.ring),
+        RouteTables(t.core_tile, t.core_ptr, t.core_neurons, t.tile_core_ptr, t.tile_cores,
+                    t.dest_ptr, t.dest_core, t.dest_nsyn, t.dest_tile, t.src_synapses,
+                    t.src_hops, t.tpop_ptr, t.tpop_id, t.tpop_syn),
+        CompartmentTables(t.comp_ptr, t.comp_neuron, t.comp_row, t.comp_home, t.comp_tile,
+                          t.comp_hops, t.n_rows, t.proj_src_ptr, t.src_row),
+        LinkTables(t.mesh.size_x, t.mesh.next_tile, t.mesh.latency_s, t.mesh.serialisation_s),
+        ChipBehaviour(_latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
+                      float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
+                      not chip.core.fs_neurons),
+        StreamInput(encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
+                    packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY)),
+        StreamCounts(core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
+                     link_max_queue, link_overflows, step_end, step_work, out_v, readout_step,
+                     spike_count),
     )
     readout_index = np.maximum(snn.latency_steps - 1 + np.arange(n_images) * snn.window, 0)
     stream = StreamRecord(
@@ -379,7 +395,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         readout_s=step_end[readout_index],
         spikes=spikes if record_spikes else None, packets=trace if record_packets else None)
     return HardwareRun(
-        snn_name=snn.name, hardware_name=hw.name, hardware_hash=hw.file_hash,
+        snn_name=snn.name, hardware_name=hw.name, file_hash=hw.file_hash,
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
         core_neurons=np.diff(t.core_ptr) + np.diff(t.comp_ptr),
         core_populations=_core_populations(snn, t),
@@ -399,7 +415,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     )
 
 
-def simulate_hardware(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray, *,
+def simulate_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray, *,
                       record_spikes: bool = False, record_packets: bool = False,
                       images_per_stream: int = IMAGES_PER_STREAM, first_image: int = 0,
                       tables: EngineTables | None = None) -> HardwareRun:

@@ -1,4 +1,4 @@
-"""Packed arrays for the engine, built once from (SNN, Mapping, Hardware).
+"""Packed arrays for the engine, built once from (SNN, CoreMapping, Hardware).
 
 Everything the simulation loop touches is a flat numpy array (struct of arrays):
 
@@ -31,7 +31,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from neurosim.compiler.mapping import Mapping, mesh_coordinates
+from neurosim.compiler.mapping import CoreMapping, mesh_coordinates
+from neurosim.compiler.xy import xy_direction
+from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
 from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
 from neurosim.errors import NeurosimError
@@ -39,8 +41,6 @@ from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import conv_output_shape
 from neurosim.snn.network import SNN
 
-FS, IF, POISSON = 0, 1, 2
-INPUT, HIDDEN, OUTPUT = 0, 1, 2
 # A dense projection at least this full is stored as rows of its transposed matrix
 # (4 bytes per stored weight); a sparser one as compressed rows (8 bytes per synapse).
 DENSE_ROWS_MIN_DENSITY = 0.25
@@ -49,7 +49,7 @@ _INT32 = np.iinfo(np.int32)
 
 @dataclass(frozen=True, eq=False)
 class EngineTables:
-    """The packed form of one (SNN, Mapping, Hardware); see the module docstring."""
+    """The packed form of one (SNN, CoreMapping, Hardware); see the module docstring."""
 
     # neurons
     pop_of: np.ndarray
@@ -222,9 +222,8 @@ def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
     return {
         "pop_of": np.repeat(np.arange(len(pops), dtype=np.int64), [p.size for p in pops]),
         "bias": np.concatenate([np.asarray(p.bias, dtype=np.int64) for p in pops]),
-        "pop_dynamics": np.array([{"fs": FS, "if": IF, "poisson": POISSON}[p.dynamics] for p in pops],
-                                 np.int64),
-        "pop_role": np.array([("input", "hidden", "output").index(p.role) for p in pops], np.int64),
+        "pop_dynamics": np.array([DYNAMICS.index(p.dynamics) for p in pops], np.int64),
+        "pop_role": np.array([ROLES.index(p.role) for p in pops], np.int64),
         "pop_offset": np.array([p.offset for p in pops], np.int64),
         "pop_first": np.array([snn.first_neuron(n) for n in names], np.int64),
         "pop_size": np.array([p.size for p in pops], np.int64),
@@ -234,7 +233,7 @@ def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
     }
 
 
-def _core_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> dict[str, np.ndarray]:
+def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.ndarray]:
     where = f"mapping of {mapping.snn_name!r}"
     if not mapping.blocks:
         raise NeurosimError("the mapping places no neurons", where=where,
@@ -378,7 +377,7 @@ def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
             while tile != goal:
                 x, y = tile % size_x, tile // size_x
                 gx, gy = goal % size_x, goal // size_x
-                d = 0 if gx > x else 1 if gx < x else 2 if gy > y else 3
+                d = xy_direction(x, y, gx, gy)
                 link = tile * 4 + d
                 if stamp[link] != i:
                     stamp[link] = i
@@ -387,7 +386,7 @@ def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
     return hops
 
 
-def _compartment_tables(snn: SNN, mapping: Mapping, cores: dict[str, np.ndarray]
+def _compartment_tables(snn: SNN, mapping: CoreMapping, cores: dict[str, np.ndarray]
                         ) -> dict[str, np.ndarray]:
     """Partial compartments by core, and where each source's synapses land (module docstring)."""
     from neurosim.compiler.fanin import source_group
@@ -467,7 +466,7 @@ def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
     return top
 
 
-def build_tables(snn: SNN, mapping: Mapping, hw: Hardware) -> EngineTables:
+def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     """Pack ``snn`` as placed by ``mapping`` on ``hw`` for the simulation loop."""
     if not snn.integer:
         raise NeurosimError("the event engine runs integer networks; this one is in ideal "

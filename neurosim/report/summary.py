@@ -21,17 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from neurosim import __version__
 from neurosim.compiler.mapping import core_location
-from neurosim.energy import CATEGORIES, DYNAMIC, RunEnergy
+from neurosim.energy.measure import HardwareMeasurement
+from neurosim.energy.model import CATEGORIES, DYNAMIC, RunEnergy
 from neurosim.engine.kernel import COUNT_KINDS
-from neurosim.engine.measure import HardwareMeasurement
 from neurosim.engine.run import HardwareRun
 from neurosim.fileio import write_text
 from neurosim.hardware.model import Hardware
 from neurosim.plain import plain
 from neurosim.report.table import Table
 from neurosim.snn.network import SNN
+from neurosim.version import __version__
 
 SUMMARY_FIELDS = (
     "code", "params", "ann_accuracy", "snn_accuracy", "images", "steps_per_image",

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
+from neurosim.dynamics import if_fire
 from neurosim.snn.connectivity import conv_output_shape
 from neurosim.snn.functional import FunctionalResult, simulate
 from neurosim.snn.network import SNN, Population, Projection
@@ -176,13 +177,11 @@ def _conv_taps(proj: Projection, source_shape: tuple[int, ...]
 @numba.njit(cache=True)
 def _integrate_and_fire(v: np.ndarray, drive: np.ndarray, threshold: np.int64, reset: np.int64,
                         counts: np.ndarray, fired: np.ndarray) -> None:  # pragma: no cover
-    """:func:`neurosim.snn.neuron.if_step` in place, counting the spikes."""
+    """:func:`neurosim.dynamics.if_fire` on every neuron in place, counting the spikes."""
     for b in range(v.shape[0]):
         for i in range(v.shape[1]):
-            u = v[b, i] + drive[b, i]
-            spike = u >= threshold
+            u, spike = if_fire(v[b, i], drive[b, i], threshold, reset)
             if spike:
-                u -= reset
                 counts[b, i] += 1
             v[b, i] = u
             fired[b, i] = spike

@@ -8,12 +8,15 @@ without weight sharing, or the event engine's synapse tables).
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
 from neurosim.ann import ops
-from neurosim.snn.network import Projection
+
+if TYPE_CHECKING:  # network.py imports this module; the type is for annotations only
+    from neurosim.snn.network import Projection
 
 
 def conv_output_shape(proj: Projection, source_shape: tuple[int, ...]) -> tuple[int, int, int]:

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from neurosim.errors import NeurosimError
+from neurosim.snn.connectivity import conv_synapse_count
 
 DYNAMICS = ("fs", "if", "poisson")
 ROLES = ("input", "hidden", "output")
@@ -194,7 +195,6 @@ class SNN:
             if proj.kind == "dense":
                 total += int(np.count_nonzero(proj.weight))
             else:
-                from neurosim.snn.connectivity import conv_synapse_count
                 total += conv_synapse_count(proj, self.population(proj.source).shape)
         return total
 

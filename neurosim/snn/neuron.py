@@ -1,21 +1,22 @@
 """One step of a neuron, as pure functions of (state, input, step, parameters).
 
-These are the equations of :mod:`neurosim.snn.network` written once for numpy arrays of
-any shape and either dtype (int64 in integer mode, float64 in ideal mode). The event
-engine repeats them in numba and is tested to give identical spikes.
+These are the equations of :mod:`neurosim.snn.network` for numpy arrays of any shape and
+either dtype (int64 in integer mode, float64 in ideal mode). Each one evaluates the single
+definition in :mod:`neurosim.dynamics` on arrays; the event engine compiles the same
+definition with numba, so both step a neuron by one source.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from neurosim.dynamics import fs_fire, if_fire, poisson_fire
 from neurosim.snn.network import Population
 
 
 def fs_step(v: np.ndarray, k: int, pop: Population) -> tuple[np.ndarray, np.ndarray]:
     """FS (and TTFS) firing at window step ``k``: ``z = [v > T(k)]``, ``v ← v − h(k)·z``."""
-    z = v > pop.threshold[k]
-    return v - pop.reset[k] * z, z
+    return fs_fire.py_func(v, pop.threshold[k], pop.reset[k])
 
 
 def if_step(v: np.ndarray, drive: np.ndarray, k: int, pop: Population
@@ -24,9 +25,7 @@ def if_step(v: np.ndarray, drive: np.ndarray, k: int, pop: Population
 
     ``drive`` is the synaptic input plus the bias; the caller zeroes ``v`` at ``k == 0``.
     """
-    v = v + drive
-    z = v >= pop.threshold[k]
-    return v - pop.reset[k] * z, z
+    return if_fire.py_func(v, drive, pop.threshold[k], pop.reset[k])
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -57,4 +56,4 @@ def poisson_step(drive: np.ndarray, k: int, pop: Population, image: np.ndarray, 
     ``drive`` has shape (len(image), n); the draws depend only on (seed, image, k, neuron).
     """
     u = uniform_draws(seed, image, k, drive.shape[-1])
-    return u * pop.threshold[k] < drive
+    return poisson_fire.py_func(u, drive, pop.threshold[k])

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neurosim import __version__
 from neurosim.coding import REGISTRY, make_code
 from neurosim.coding.fs import K_AUTO
 from neurosim.compiler.place import PLACERS
@@ -29,6 +28,7 @@ from neurosim.hardware.loader import did_you_mean, parse_override
 from neurosim.hardware.schema import KEYS, KEYS_BY_PATH
 from neurosim.options import MAX_FS_K, MAX_IMAGES, MAX_SEED, MAX_T
 from neurosim.pipeline import Configuration
+from neurosim.version import __version__
 from neurosim.yamlio import read_yaml
 
 TOP_LEVEL_KEYS = ("model", "hardware", "dataset", "codes", "grid", "points", "placer", "seed",

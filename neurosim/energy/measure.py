@@ -8,7 +8,7 @@ Two runs make them (:func:`measure_hardware`):
   (:func:`~neurosim.engine.run.simulate_hardware`): throughput from the steps in which
   the pipeline is full (:attr:`HardwareRun.throughput_inferences_per_s
   <neurosim.engine.run.HardwareRun.throughput_inferences_per_s>`), energy per inference
-  from :mod:`neurosim.energy`.
+  from :mod:`neurosim.energy.model`.
 
 Given an executor, :func:`measure_hardware` runs the streams of the streamed run as
 parallel tasks and merges them with :meth:`HardwareRun.merge
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import neurosim.energy as energy_model  # a module import: neurosim.energy imports the engine
-from neurosim.compiler.mapping import Mapping
+import neurosim.energy.model as energy_model
+from neurosim.compiler.mapping import CoreMapping
 from neurosim.engine.run import IMAGES_PER_STREAM, HardwareRun, simulate_hardware, stream_slices
 from neurosim.engine.tables import EngineTables, build_tables
 from neurosim.errors import NeurosimError
@@ -68,14 +68,14 @@ def hardware_figures(run: HardwareRun, latency_run: HardwareRun, hw: Hardware) -
     )
 
 
-def _one_stream(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray,
+def _one_stream(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray,
                 first_image: int) -> HardwareRun:
     """One stream from a reset chip, ``images[0]`` being image ``first_image`` (a task)."""
     return simulate_hardware(snn, mapping, hw, images, images_per_stream=len(images),
                              first_image=first_image)
 
 
-def measure_hardware(snn: SNN, mapping: Mapping, hw: Hardware, images: np.ndarray, *,
+def measure_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray, *,
                      images_per_stream: int = IMAGES_PER_STREAM, record_spikes: bool = False,
                      executor: cf.Executor | None = None) -> HardwareMeasurement:
     """Stream ``images``, run the first one alone, and compute the figures.

@@ -1,0 +1,54 @@
+"""The neuron dynamics, each written once, and the numbers that name them.
+
+Every simulator of the package steps a neuron with these functions: the event engine's
+kernel (:mod:`neurosim.engine.kernel`) calls them compiled by numba on scalars, and the
+numpy simulators (:mod:`neurosim.snn.neuron`, :mod:`neurosim.coding.fs`) call the very same
+Python source (``f.py_func``) on whole arrays, so the equations cannot drift apart. They
+work for either dtype (int64 in integer mode, float64 in ideal mode).
+
+The module sits below every stage (it imports nothing of neurosim) because the spike codes
+(:mod:`neurosim.coding`) and the SNN and the engine all use it.
+"""
+
+from __future__ import annotations
+
+import numba
+
+# Dynamics of a population, as the engine tables store them (Population.dynamics).
+DYNAMICS_FS = 0
+DYNAMICS_IF = 1
+DYNAMICS_POISSON = 2
+DYNAMICS = ("fs", "if", "poisson")
+"""Population.dynamics names, indexed by the DYNAMICS_* numbers."""
+
+# Role of a population (Population.role).
+ROLE_INPUT = 0
+ROLE_HIDDEN = 1
+ROLE_OUTPUT = 2
+ROLES = ("input", "hidden", "output")
+"""Population.role names, indexed by the ROLE_* numbers."""
+
+
+@numba.njit(inline="always", cache=True)
+def fs_fire(v, threshold, reset):
+    """FS (and TTFS) firing at one step: ``z = [v > T]``, ``v ← v − h·z``; returns (v, z)."""
+    z = v > threshold
+    return v - reset * z, z
+
+
+@numba.njit(inline="always", cache=True)
+def if_fire(v, drive, threshold, reset):
+    """Integrate-and-fire at one step: ``v ← v + drive``, ``z = [v ≥ θ]``, ``v ← v − θ·z``.
+
+    ``drive`` is the synaptic input plus the bias; the caller zeroes ``v`` at the start of
+    a window. Returns (v, z).
+    """
+    v = v + drive
+    z = v >= threshold
+    return v - reset * z, z
+
+
+@numba.njit(inline="always", cache=True)
+def poisson_fire(uniform, drive, threshold):
+    """Poisson firing at one step: fire with probability ``drive / T`` given ``uniform`` in [0, 1)."""
+    return uniform * threshold < drive
