@@ -38,7 +38,7 @@ def base_files(root: str) -> dict[str, Path]:
     from neurosim.ann.io import save_model
     from neurosim.ann.zoo import resolve_model
     from neurosim.coding import make_code
-    from neurosim.compiler import compile as compile_network
+    from neurosim.compiler import compile_network
     from neurosim.compiler.io import save_mapping
     from neurosim.hardware import load_hardware
     from neurosim.snn.io import save_snn

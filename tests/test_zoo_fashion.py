@@ -194,7 +194,7 @@ def test_fashion_models_run_on_loihi_as_the_functional_simulator_says(name):
     # The chip's limits hold (fashion-cnn's fc1 reads 3,136 neurons, within one core's
     # 4,096 input axons) and the engine fires exactly the reference spikes.
     from neurosim.coding.rate import Rate
-    from neurosim.compiler import compile as compile_network
+    from neurosim.compiler import compile_network
     from neurosim.engine import simulate_hardware
     from neurosim.hardware import load_hardware
     from neurosim.snn.convert import convert

@@ -67,9 +67,21 @@ def forward_all(model: Model, x: np.ndarray) -> dict[str, np.ndarray]:
     return values
 
 
+FORWARD_BATCH = 256
+"""Images per pass of :func:`forward`: every layer's output is held for a pass, so a deep
+network over a whole test split (65k neurons × 10,000 images is 5 GB a layer set) runs in
+slices of bounded memory."""
+
+
 def forward(model: Model, x: np.ndarray) -> np.ndarray:
-    """The model's output for the batch ``x`` of shape (B, *input_shape)."""
-    return forward_all(model, x)[model.output]
+    """The model's output for the batch ``x`` of shape (B, *input_shape), computed in
+    slices of :data:`FORWARD_BATCH` images (each image's output does not depend on the
+    others)."""
+    x = np.asarray(x)
+    if len(x) <= FORWARD_BATCH:
+        return forward_all(model, x)[model.output]
+    return np.concatenate([forward_all(model, x[i:i + FORWARD_BATCH])[model.output]
+                           for i in range(0, len(x), FORWARD_BATCH)])
 
 
 def accuracy(model: Model, x: np.ndarray, labels: np.ndarray) -> float:
