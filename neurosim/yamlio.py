@@ -93,26 +93,26 @@ def _text(data: str | bytes, where: str, what: str) -> str:
     return decode_utf8(data, where, what) if isinstance(data, bytes) else data
 
 
-def parse_yaml(data: str | bytes, where: str, what: str = "YAML file") -> Any:
-    """The Python value of the YAML document ``data`` (one-line error for any problem)."""
+def _checked(read: Any, data: str | bytes, where: str, what: str) -> Any:
+    """``read(text)`` (PyYAML's load or compose) after the structure checks, any failure
+    as one line."""
     text = _text(data, where, what)
     check_structure(text, where)
     try:
-        return yaml.load(text, Loader=SafeLoader)
+        return read(text, Loader=SafeLoader)
     except _FAILURES as exc:
         raise NeurosimError(_problem(exc), where=where,
                             fix="check the indentation and quoting near that line") from None
+
+
+def parse_yaml(data: str | bytes, where: str, what: str = "YAML file") -> Any:
+    """The Python value of the YAML document ``data`` (one-line error for any problem)."""
+    return _checked(yaml.load, data, where, what)
 
 
 def compose_yaml(data: str | bytes, where: str, what: str = "YAML file") -> yaml.Node | None:
     """The node tree of ``data`` (for loaders that report line numbers), checked alike."""
-    text = _text(data, where, what)
-    check_structure(text, where)
-    try:
-        return yaml.compose(text, Loader=SafeLoader)
-    except _FAILURES as exc:
-        raise NeurosimError(_problem(exc), where=where,
-                            fix="check the indentation and quoting near that line") from None
+    return _checked(yaml.compose, data, where, what)
 
 
 def construct_node(node: yaml.Node) -> Any:

@@ -47,8 +47,14 @@ def test_every_digits_zoo_model_is_covered() -> None:
 def test_zoo_model_spikes_agree(name: str, code: str) -> None:
     model = load_zoo_model(name)
     data = load_dataset(model.metadata.get("dataset", "digits"))
-    snn = convert(model, CODES[code], as_model_input(data.x_train[:128], model))
-    images = as_model_input(data.x_test[:IMAGES], model)
+    assert_engine_agrees_on_loihi(model, CODES[code], data, IMAGES)
+
+
+def assert_engine_agrees_on_loihi(model, code, data, n_images: int) -> None:
+    """``model`` converted with ``code`` on the shipped loihi: the engine fires exactly the
+    streamed functional simulator's spikes and gives its outputs."""
+    snn = convert(model, code, as_model_input(data.x_train[:128], model))
+    images = as_model_input(data.x_test[:n_images], model)
     hw = load_hardware("loihi")
     run = simulate_hardware(snn, compile_network(snn, hw), hw, images, record_spikes=True)
     ref = simulate_stream(snn, images)

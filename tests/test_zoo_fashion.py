@@ -193,22 +193,8 @@ def test_training_refuses_data_of_another_shape(tmp_path):
 def test_fashion_models_run_on_loihi_as_the_functional_simulator_says(name):
     # The chip's limits hold (fashion-cnn's fc1 reads 3,136 neurons, within one core's
     # 4,096 input axons) and the engine fires exactly the reference spikes.
-    from neurosim.coding.rate import Rate
-    from neurosim.compiler import compile_network
-    from neurosim.engine import simulate_hardware
-    from neurosim.hardware import load_hardware
-    from neurosim.snn.convert import convert
-    from neurosim.snn.functional import simulate_stream
+    from test_engine_zoo import assert_engine_agrees_on_loihi
 
-    model = load_zoo_model(name)
-    data = load_dataset("fashion-mnist")
-    snn = convert(model, Rate(T=12), as_model_input(data.x_train[:128], model))
-    images = as_model_input(data.x_test[:2], model)
-    hw = load_hardware("loihi")
-    run = simulate_hardware(snn, compile_network(snn, hw), hw, images, record_spikes=True)
-    ref = simulate_stream(snn, images)
-    _, steps, neurons = run.spike_record()
-    assert len(steps) > 0
-    np.testing.assert_array_equal(steps, ref.spike_steps)
-    np.testing.assert_array_equal(neurons, ref.spike_neurons)
-    np.testing.assert_array_equal(run.outputs, ref.outputs)
+    from neurosim.coding.rate import Rate
+
+    assert_engine_agrees_on_loihi(load_zoo_model(name), Rate(T=12), load_dataset("fashion-mnist"), 2)
