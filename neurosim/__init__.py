@@ -9,7 +9,10 @@ The folder layout is the dependency graph: a stage imports only itself and the s
 before it, in this order, and nothing imports in a cycle (tests/test_layout.py checks it):
 
 1. base modules that import no stage: ``errors``, ``plain``, ``stats``, ``version``,
-   ``dynamics`` (each neuron's equations, shared by every simulator); then ``datasets``;
+   ``dynamics`` (each neuron's equations, shared by every simulator), and the guards at
+   the door: ``fileio`` (regular-file reads, atomic writes), ``yamlio`` (the one safe YAML
+   reader), ``npzio`` (bounded .npz reads), ``limits`` (memory estimates), ``options``
+   (ranges of numeric options); then ``datasets``;
 2. ``ann/``, ``coding/``, ``snn/`` (with ``workload``, ``choose_k``), ``hardware/``,
    ``compiler/`` (``compile_network``; XY routing in ``compiler/xy``), ``engine/``,
    ``energy/`` (prices a run and measures latency, throughput and energy per inference),
