@@ -395,13 +395,19 @@ def check_fits(dataset: Dataset, model: Model) -> None:
         raise NeurosimError(f"has images of shape {image} ({int(np.prod(image))} values), model "
                             f"{model.name!r} reads input of shape {wanted}", where=where,
                             fix=fix_data)
-    classes = int(np.prod(model.shapes[model.output], dtype=np.int64))
+    _check_labels(dataset, int(np.prod(model.shapes[model.output], dtype=np.int64)),
+                  f"model {model.name!r}")
+
+
+def _check_labels(dataset: Dataset, classes: int, owner: str) -> None:
+    """Every label of both splits is one of ``owner``'s ``classes`` output classes."""
     for split, labels in (("training", dataset.y_train), ("test", dataset.y_test)):
         if labels.size and (labels.min() < 0 or labels.max() >= classes):
             raise NeurosimError(
-                f"has {split} labels from {int(labels.min())} to {int(labels.max())}, but model "
-                f"{model.name!r} has {classes} output classes (0..{classes - 1})", where=where,
-                fix="use labels 0..N-1 of the model's N classes, or the data set it was trained on")
+                f"has {split} labels from {int(labels.min())} to {int(labels.max())}, but "
+                f"{owner} has {classes} output classes (0..{classes - 1})",
+                where=f"data set {dataset.name!r}",
+                fix="use labels 0..N-1 of the N classes, or the data set it was made for")
 
 
 def snn_input(dataset: Dataset, snn: SNN, split: str = "x_test") -> np.ndarray:
@@ -414,12 +420,7 @@ def snn_input(dataset: Dataset, snn: SNN, split: str = "x_test") -> np.ndarray:
         raise NeurosimError(f"has images of shape {image}, network {snn.name!r} reads "
                             f"input of shape {wanted}", where=where,
                             fix="use the data set the network was converted for (--dataset)")
-    classes = snn.output.size
-    labels = dataset.y_test if split == "x_test" else dataset.y_train
-    if labels.size and labels.max() >= classes:
-        raise NeurosimError(f"has labels up to {int(labels.max())}, network {snn.name!r} has "
-                            f"{classes} output classes", where=where,
-                            fix="use the data set the network was converted for (--dataset)")
+    _check_labels(dataset, snn.output.size, f"network {snn.name!r}")
     return getattr(dataset, split)
 
 
