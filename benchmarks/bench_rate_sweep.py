@@ -89,6 +89,7 @@ def main() -> None:
     from neurosim.coding.rate import Rate
     from neurosim.snn.anytime import simulate_windows
     from neurosim.snn.functional import simulate
+    from neurosim.snn.quantise import Precision
     from neurosim.workload import load_workload
 
     steps = [int(t) for t in args.T.split(",")]
@@ -100,15 +101,15 @@ def main() -> None:
     x, y = workload.x_test[:args.images], workload.y_test[:args.images]
     print(f"ANN accuracy {100 * workload.ann_accuracy(len(y)):.2f} % on {len(y)} test images")
 
-    warm = [workload.convert(Rate(T=t)) for t in (2, 4)]
+    warm = [workload.convert(Rate(T=t), Precision()) for t in (2, 4)]
     simulate(warm[0], x[:2])
     simulate_windows(warm, x[:2])
 
     start = time.perf_counter()
-    old = [simulate(workload.convert(Rate(T=t)), x) for t in steps]
+    old = [simulate(workload.convert(Rate(T=t), Precision()), x) for t in steps]
     old_s = time.perf_counter() - start
     start = time.perf_counter()
-    new = simulate_windows(workload.convert_codes([Rate(T=t) for t in steps]), x)
+    new = simulate_windows(workload.convert_codes([Rate(T=t) for t in steps], Precision()), x)
     new_s = time.perf_counter() - start
     for t, a, b in zip(steps, old, new):
         assert np.array_equal(a.outputs, b.outputs), t

@@ -26,12 +26,13 @@ only this module:
 
 * :func:`load_model`, :func:`load_dataset`, :class:`Workload` / :func:`load_workload`;
 * the spike codes :class:`FS`, :class:`Rate`, :class:`TTFS`;
-* :func:`load_hardware` and :meth:`Hardware.with_values`;
+* :func:`load_hardware` and :meth:`Hardware.with_values`; :func:`precision_for` (a chip's
+  integer widths, the :class:`Precision` that :meth:`Workload.convert` takes);
 * :func:`run` → :class:`RunResult` (``.summary``, ``.per_layer()``, ``.per_core()``,
   ``.per_link()``, ``.per_step()``, each a :class:`Table` with ``.to_frame()`` and
   ``.to_csv(path)``);
-* :meth:`Sweep.from_dict` / :func:`load_sweep` and :func:`run_sweep` (a table of every
-  point, failed ones included, and ``.errors``);
+* :class:`Sweep` (its keywords are a sweep file's keys) / :func:`load_sweep`, and
+  :func:`run_sweep` (a table of every point, failed ones included, and ``.errors``);
 * :func:`compare` → :class:`Comparison` (``.to_frame()``, ``.write_report(dir)``): codes
   side by side on one chip, FS against the cheapest rate row of equal accuracy;
 * :mod:`neurosim.plots`, whose functions draw into a given ``ax``.
@@ -45,14 +46,15 @@ from neurosim.compare import Comparison, compare
 from neurosim.datasets import Dataset, load_dataset
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
-from neurosim.pipeline import RunResult
+from neurosim.pipeline import RunResult, precision_for
 from neurosim.report.table import Table
+from neurosim.snn.quantise import Precision
 from neurosim.sweep import Sweep, load_sweep, run_sweep
 from neurosim.version import __version__
 from neurosim.workload import Workload, load_workload
 
 __all__ = [
-    "FS", "TTFS", "Comparison", "Dataset", "Hardware", "Rate", "RunResult", "Sweep", "Table",
-    "Workload", "__version__", "compare", "load_dataset", "load_hardware", "load_model", "load_sweep", "load_workload",
-    "run", "run_sweep",
+    "FS", "TTFS", "Comparison", "Dataset", "Hardware", "Precision", "Rate", "RunResult", "Sweep",
+    "Table", "Workload", "__version__", "compare", "load_dataset", "load_hardware", "load_model",
+    "load_sweep", "load_workload", "precision_for", "run", "run_sweep",
 ]

@@ -9,8 +9,10 @@ way whichever runs them::
     ...     future = pool.executor.submit(pow, 2, 10)
 
 * ``local`` — a :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` processes
-  (default: the cores this process may use), started with ``spawn`` so that no thread
-  state of the parent is forked.
+  (default: the cores this process may use). On Linux its workers are forked: a spawned
+  worker re-runs the top level of the user's script (every line not under
+  ``if __name__ == "__main__":``), so a plain script would start its work again in each
+  worker. Elsewhere they are spawned (there, guard the script).
 * ``dask`` — without a scheduler address, a Dask ``LocalCluster`` of ``workers``
   processes with one thread each; with ``scheduler="tcp://HOST:PORT"``, the workers of a
   running Dask scheduler (``dask scheduler`` + ``dask worker``, or a dask-jobqueue
@@ -135,10 +137,15 @@ def open_executor(executor: str = "local", *, workers: int | None = None,
             yield pool
 
 
+# Forking is safe here: the parent runs no threads of its own when a pool starts (numba
+# compiles on the calling thread; torch registers its own fork handlers).
+_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
+
 @contextmanager
 def _local_pool(workers: int) -> Iterator[Pool]:
     pool = cf.ProcessPoolExecutor(max_workers=workers,
-                                  mp_context=multiprocessing.get_context("spawn"),
+                                  mp_context=multiprocessing.get_context(_START_METHOD),
                                   initializer=_worker_init, initargs=(os.getpid(),))
     try:
         yield Pool(pool, f"local pool, {workers} worker{'s' if workers != 1 else ''}")

@@ -49,13 +49,19 @@ class Workload:
         logits = forward(self.model, self.x_test[:n])
         return float(np.mean(np.argmax(logits, axis=1) == self.y_test[:n]))
 
-    def convert(self, code: SpikeCode, precision: Precision | None = None) -> SNN:
+    def convert(self, code: SpikeCode, precision: Precision) -> SNN:
+        """The SNN of ``code`` at ``precision``, calibrated on the training images.
+
+        The precision has no default because a chip fixes it: ``neurosim.run`` and every
+        command that compiles convert at the chip's weight bits
+        (``neurosim.precision_for(hardware)``); ``Precision()`` is the 8-bit conversion of
+        ``neurosim convert`` and ``Precision.ideal()`` the float network.
+        """
         snn = convert(self.model, code, self.calibration(), precision)
         snn.metadata.setdefault("dataset", self.dataset.name)
         return snn
 
-    def convert_codes(self, codes: Sequence[SpikeCode], precision: Precision | None = None
-                      ) -> list[SNN]:
+    def convert_codes(self, codes: Sequence[SpikeCode], precision: Precision) -> list[SNN]:
         """:meth:`convert` for each code, sharing what does not depend on it (a T sweep)."""
         snns = convert_codes(self.model, codes, self.calibration(), precision)
         for snn in snns:

@@ -54,7 +54,7 @@ def test_zoo_sweep_equals_separate_runs(name: str, encoding: str, separate_runs)
     wl = load_workload(name)
     x, y = wl.x_test[:120], wl.y_test[:120]
     steps = [3, 8, 16, 24, 40]  # not all powers of two, not all divisors of the largest
-    snns = [wl.convert(Rate(T=t, input=encoding, seed=5)) for t in steps]
+    snns = [wl.convert(Rate(T=t, input=encoding, seed=5), Precision()) for t in steps]
     shared = simulate_windows(snns, x)
     assert separate_runs == []  # every row came from the one run of T = 40
     for snn, result in zip(snns, shared):
@@ -86,7 +86,7 @@ def test_read_out_after_t_steps_of_a_long_run_is_the_short_run() -> None:
     """anytime_readouts itself (no check in between), against separate runs."""
     wl = load_workload("digits-cnn")
     x = wl.x_test[:50]
-    snns = [wl.convert(Rate(T=t)) for t in (1, 5, 64)]
+    snns = [wl.convert(Rate(T=t), Precision()) for t in (1, 5, 64)]
     for snn, result in zip(snns, anytime_readouts(snns[-1], snns, x)):
         assert_same(result, simulate(snn, x))
 
@@ -106,14 +106,14 @@ def test_ideal_mode_falls_back_to_separate_runs(separate_runs) -> None:
 def test_other_codes_and_changed_integers_fall_back(separate_runs) -> None:
     wl = load_workload("digits-mlp")
     x = wl.x_test[:40]
-    rate8, rate32 = (wl.convert(Rate(T=t)) for t in (8, 32))
+    rate8, rate32 = (wl.convert(Rate(T=t), Precision()) for t in (8, 32))
     proj = rate8.projections[0]
     weight = proj.weight.copy()
     weight[0, np.flatnonzero(weight[0])[0]] += 1
     changed = replace(rate8, projections=(replace(proj, weight=weight), *rate8.projections[1:]))
-    other_seed = wl.convert(Rate(T=8, input="poisson", seed=1))
-    poisson32 = wl.convert(Rate(T=32, input="poisson", seed=2))
-    ttfs = wl.convert(make_code("ttfs", T=8))
+    other_seed = wl.convert(Rate(T=8, input="poisson", seed=1), Precision())
+    poisson32 = wl.convert(Rate(T=32, input="poisson", seed=2), Precision())
+    ttfs = wl.convert(make_code("ttfs", T=8), Precision())
     assert shares_run(rate8, rate32, x)
     assert not shares_run(changed, rate32, x)
     assert not shares_run(rate32, rate8, x)  # a longer window is not a prefix of a shorter
@@ -131,7 +131,7 @@ def test_other_codes_and_changed_integers_fall_back(separate_runs) -> None:
 def test_the_long_run_keeps_no_per_step_spike_tensor() -> None:
     wl = load_workload("digits-cnn")
     x = wl.x_test[:100]
-    snns = [wl.convert(Rate(T=t)) for t in (16, 512)]
+    snns = [wl.convert(Rate(T=t), Precision()) for t in (16, 512)]
     anytime_readouts(snns[1], snns, x[:2])  # compile first
     tracemalloc.start()
     anytime_readouts(snns[1], snns, x)

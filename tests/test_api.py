@@ -113,13 +113,30 @@ def test_plots_draw_into_a_given_axes_and_choose_no_backend(fs_run, tmp_path) ->
     assert drawn.patches and (tmp_path / "e.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_sweep_keywords_are_the_keys_of_a_sweep_file() -> None:
+    chip = neurosim.load_hardware("loihi").with_values({"core.neurons": 256})
+    built = neurosim.Sweep("digits-cnn", codes=[neurosim.FS(K=8), neurosim.FS(K=10),
+                                                neurosim.Rate(T=32)],
+                           hardware=chip, grid={"core.neurons": [128, 512]}, images=8)
+    from_file_form = neurosim.Sweep.from_dict({
+        "model": "digits-cnn", "hardware": chip, "images": 8,
+        "codes": {"fs": {"K": [8, 10]}, "rate": {"T": [32]}},
+        "grid": {"core.neurons": [128, 512]}})
+    assert [p.key for p in built.points] == [p.key for p in from_file_form.points]
+    assert len(built.points) == 6 and built.varied == (
+        "code", "code.K", "code.T", "core.neurons")
+    with pytest.raises(NeurosimError, match="not a full cross product"):
+        neurosim.Sweep("digits-cnn", codes=[neurosim.Rate(T=8, seed=1), neurosim.Rate(T=16, seed=2)])
+    with pytest.raises(NeurosimError, match="grid"):  # checked at once, as a file is
+        neurosim.Sweep("digits-cnn", codes=["fs"], grid={"core.neurons": []})
+
+
 @pytest.mark.slow
 def test_sweep_over_a_hardware_object_keeps_failed_points_as_rows(tmp_path) -> None:
     chip = neurosim.load_hardware("loihi").with_values(
         {"board.chips_x": 1, "board.chips_y": 1, "costs.energy_synop": "30 pJ"})
-    sweep = neurosim.Sweep.from_dict({
-        "model": "digits-mlp", "hardware": chip, "codes": {"fs": {"K": [6]}},
-        "grid": {"core.neurons": [64, 2]}, "images": 2, "accuracy_images": 20})
+    sweep = neurosim.Sweep("digits-mlp", hardware=chip, codes=[neurosim.FS(K=6)],
+                           grid={"core.neurons": [64, 2]}, images=2, accuracy_images=20)
     for point in sweep.points:  # the object's overrides lie under every setting
         assert dict(point.configuration.overrides)["costs.energy_synop"] == "30 pJ"
     outcome = neurosim.run_sweep(sweep, tmp_path, workers=1, plot=False)

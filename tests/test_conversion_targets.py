@@ -14,6 +14,7 @@ from neurosim.coding.rate import Rate
 from neurosim.coding.ttfs import TTFS
 from neurosim.snn.functional import simulate
 from neurosim.snn.io import load_snn
+from neurosim.snn.quantise import Precision
 from neurosim.workload import load_workload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ def workload(name: str):
 def evaluate(name: str, code) -> tuple[float, float, float]:
     """(ANN accuracy, SNN accuracy, spikes per neuron) on the whole test split."""
     wl = workload(name)
-    result = simulate(wl.convert(code), wl.x_test)
+    result = simulate(wl.convert(code, Precision()), wl.x_test)
     return wl.ann_accuracy(), result.accuracy(wl.y_test), result.spikes_per_neuron()
 
 

@@ -45,7 +45,8 @@ def _sweep_process(sweep_file: Path, out: Path, workers: int = 2) -> subprocess.
 
 
 def _children(pid: int) -> set[int]:
-    """Processes whose parent is ``pid`` and that run a multiprocessing worker."""
+    """Processes whose parent is ``pid``, other than multiprocessing's resource tracker
+    (the sweep starts nothing else; forked workers share the parent's command line)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -56,7 +57,7 @@ def _children(pid: int) -> set[int]:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
+        if ppid == pid and b"resource_tracker" not in cmdline:
             found.add(int(entry.name))
     return found
 
@@ -145,3 +146,19 @@ def test_a_point_without_finite_figures_is_an_error_row(monkeypatch) -> None:
         assert outcome["status"] == status
         if status == "error":
             assert "energy_per_inference_j" in outcome["error"]
+
+
+def test_a_plain_script_is_not_run_again_by_the_pool_workers(tmp_path) -> None:
+    # A notebook user's script without an ``if __name__ == "__main__":`` guard: spawned
+    # workers would re-import it as their main module and print (and run) it again.
+    script = tmp_path / "plain_script.py"
+    script.write_text(
+        "from neurosim.executors import open_executor\n"
+        "print('top level ran', flush=True)\n"
+        "with open_executor('local', workers=2) as pool:\n"
+        "    futures = [pool.executor.submit(pow, 2, n) for n in range(4)]\n"
+        "    print(sorted(f.result() for f in futures), flush=True)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["top level ran", "[1, 2, 4, 8]"]

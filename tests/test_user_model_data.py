@@ -17,6 +17,7 @@ from neurosim.ann.layers import Activation, Conv2d, Dense, Flatten, Input
 from neurosim.ann.model import Model, fold_input_normalisation
 from neurosim.cli import main
 from neurosim.datasets import load_dataset
+from neurosim.snn.quantise import Precision
 
 CLASSES = 4
 
@@ -222,7 +223,7 @@ def test_a_normalised_torch_model_converts_and_keeps_its_accuracy(tmp_path) -> N
     data = _user_data(tmp_path / "data.npz")
     model = from_torch_model(net, data, (0.5, 0.25))
     workload = load_workload(model)
-    snn = workload.convert(FS(K=12))
+    snn = workload.convert(FS(K=12), Precision())
     ann = np.argmax(forward(model, workload.x_test), axis=1)
     snn_out = simulate(snn, workload.x_test).predictions
     assert np.mean(ann == snn_out) >= 0.9

@@ -14,11 +14,12 @@ import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from neurosim.coding import REGISTRY, make_code
+from neurosim.coding.base import SpikeCode
 from neurosim.coding.fs import K_AUTO
 from neurosim.compiler.place import PLACERS
 from neurosim.engine.run import IMAGES_PER_STREAM
@@ -66,20 +67,89 @@ class SweepPoint:
         return " ".join([code, *rest])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Sweep:
-    """A sweep file, resolved: its points in order, and which columns vary among them."""
+    """A sweep, resolved and checked: its points in order, and which columns vary.
+
+    Built from Python with keywords that are the keys of a sweep file (:mod:`neurosim.sweep`)::
+
+        Sweep("digits-cnn", codes=[FS(K=8), Rate(T=32)], hardware=chip,
+              grid={"core.neurons": [128, 512]}, images=8)
+
+    ``hardware`` may be a shipped name, a YAML file or a :class:`Hardware` object (its
+    overrides are kept); ``codes`` a sweep file's ``codes`` value or a list of code objects
+    (:class:`FS`, :class:`Rate`, :class:`TTFS`). Everything is checked as a file is, so a
+    bad key fails here, before anything runs. :func:`load_sweep` reads the same from YAML.
+    """
 
     file: str
     points: tuple[SweepPoint, ...]
     columns: tuple[str, ...]  # every value column, in order
     varied: tuple[str, ...]   # the columns that take more than one value
 
+    def __init__(self, model: str | Path, *, codes: Any, hardware: Any = None,
+                 dataset: str | Path | None = None, grid: Mapping[str, Any] | None = None,
+                 points: Sequence[Mapping[str, Any]] | None = None, placer: Any = None,
+                 seed: Any = None, images: int | None = None,
+                 accuracy_images: int | None = None, name: str = "<sweep>") -> None:
+        data: dict[str, Any] = {"model": str(model), "codes": _codes_value(codes)}
+        given = {"hardware": hardware, "dataset": None if dataset is None else str(dataset),
+                 "grid": grid, "points": points, "placer": placer, "seed": seed,
+                 "images": images, "accuracy_images": accuracy_images}
+        data.update({k: v for k, v in given.items() if v is not None})
+        resolved = parse_sweep(data, name)
+        for f in fields(Sweep):
+            object.__setattr__(self, f.name, getattr(resolved, f.name))
+
+    @classmethod
+    def resolved(cls, file: str, points: tuple[SweepPoint, ...], columns: tuple[str, ...],
+                 varied: tuple[str, ...]) -> Sweep:
+        """A sweep from its parts, already checked (what the sweep file reader builds)."""
+        sweep = object.__new__(cls)
+        for key, value in (("file", file), ("points", points), ("columns", columns),
+                           ("varied", varied)):
+            object.__setattr__(sweep, key, value)
+        return sweep
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], name: str = "<sweep>") -> Sweep:
-        """The sweep of a dict with the keys of a sweep file (:mod:`neurosim.sweep`),
-        checked as a file is; ``hardware`` may be a Hardware object."""
+        """The sweep of a dict with the keys of a sweep file, checked as a file is."""
         return parse_sweep(data, name)
+
+
+def _codes_value(codes: Any) -> Any:
+    """A sweep file's ``codes`` value for ``codes`` given as code objects (else as given).
+
+    Code objects of one code become that code's option lists, which the sweep crosses; so
+    they must form a full cross product (``FS(K=8), FS(K=10)`` does; ``Rate(T=8, seed=1),
+    Rate(T=16, seed=2)`` does not and is refused with the dict form to use instead).
+    """
+    if not isinstance(codes, (list, tuple)) or not codes or not all(
+            isinstance(c, SpikeCode) for c in codes):
+        return codes
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for code in codes:
+        defaults = make_code(code.name).options()
+        by_name.setdefault(code.name, []).append(
+            {k: v for k, v in code.options().items() if v != defaults.get(k)})
+    value: dict[str, dict[str, list[Any]]] = {}
+    for code_name, variants in by_name.items():
+        options: dict[str, list[Any]] = {}
+        for variant in variants:
+            for key, v in variant.items():
+                options.setdefault(key, [])
+                if v not in options[key]:
+                    options[key].append(v)
+        crossed = math.prod(len(v) for v in options.values())
+        complete = all(set(v) == set(options) for v in variants) or not options
+        if not complete or crossed != len({tuple(sorted(v.items())) for v in variants}):
+            raise NeurosimError(
+                f"codes: the {code_name} variants {variants} are not a full cross product "
+                f"of their options", where="sweep",
+                fix=f"give codes as a dict, e.g. codes={{'{code_name}': {{'T': [8, 16]}}}}, "
+                    f"and use points= for single combinations")
+        value[code_name] = options
+    return value
 
 
 def _content_hash(name: str | None) -> str | None:
@@ -400,7 +470,7 @@ class _Reader:
         ordered = sorted(columns, key=_column_order)
         varied = tuple(c for c in ordered if len(columns[c]) > 1 or any(
             c not in dict(p.values) for p in points.values()))
-        return Sweep(self.file, tuple(points.values()), tuple(ordered), varied)
+        return Sweep.resolved(self.file, tuple(points.values()), tuple(ordered), varied)
 
     def check_code(self, code: str, options: tuple[tuple[str, Any], ...]) -> None:
         where = f"codes.{code}" + "".join(f" {k}={v!r}" for k, v in options)
