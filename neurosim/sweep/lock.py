@@ -6,6 +6,8 @@ into the directory *refuses* in one line, naming the holder's pid, rather than w
 a wait could block silently for hours, and once the first sweep ends a rerun resumes with
 exactly the points still missing, so nothing is lost by refusing. The kernel drops the
 lock when the holder dies, even by SIGKILL, so a killed sweep never leaves a stale lock.
+A forked child (a pool worker) closes its copy of the lock's descriptor at once: a flock
+belongs to the open file, so a worker outliving its sweep would otherwise keep it held.
 """
 
 from __future__ import annotations
@@ -18,6 +20,17 @@ from pathlib import Path
 from neurosim.errors import NeurosimError
 
 LOCK_NAME = ".sweep.lock"
+_held: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _close_held_in_child() -> None:
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_in_child)
 
 try:
     import fcntl
@@ -50,6 +63,8 @@ def sweep_lock(directory: str | Path) -> Iterator[Path]:
                         "or choose another --out") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held.add(fd)
         yield path
     finally:
+        _held.discard(fd)
         os.close(fd)  # releases the flock
