@@ -135,3 +135,28 @@ def test_without_a_good_K_the_smallest_K_on_the_plateau_is_taken() -> None:
     assert plateau_K(tried) == (9, 0.9365)
     # a K at the plateau's accuracy whose logits are still far off is passed over
     assert plateau_K([(4, 0.95, 0.30), (5, 0.95, 0.09), (6, 0.95, 0.05)]) == (5, 0.95)
+
+
+def test_on_the_plateau_a_few_images_of_difference_are_chance() -> None:
+    from neurosim.choose_k import plateau_K
+    # fashion-cnn's held-out answers (1,024 images): K = 8 is wrong on 4 images that K = 9
+    # gets right and right on none it gets wrong (exact McNemar p = 2/2^4 = 0.125); K = 7
+    # differs on 6 (p = 0.031), K = 6 on 3 + 9 (p = 0.146) but its logits are 11.5 % off.
+    n = 1024
+    best = np.ones(n, bool)
+    best[:64] = False
+
+    def answers(lost: int, gained: int = 0) -> np.ndarray:
+        a = best.copy()
+        a[64:64 + lost] = False
+        a[:gained] = True
+        return a
+
+    correct = {6: answers(9, 3), 7: answers(6), 8: answers(4), 9: best, 10: answers(1)}
+    tried = [(k, float(c.mean()), e) for (k, c), e in
+             zip(correct.items(), (0.115, 0.075, 0.056, 0.048, 0.045))]
+    assert plateau_K(tried) == (9, tried[3][1])           # accuracy alone: 0.39 pp is too far
+    assert plateau_K(tried, correct) == (8, tried[3][1])  # paired: 4 images are chance
+    correct[8] = answers(7)                               # 7 images (p = 0.016) are not
+    tried[2] = (8, float(correct[8].mean()), 0.056)
+    assert plateau_K(tried, correct) == (9, tried[3][1])
