@@ -64,6 +64,7 @@ class StreamRecord:
     readout_s: np.ndarray      # (n_images,) E_{L-1+nW}: when each image's output is complete
     spikes: np.ndarray | None = None   # (S, 2): step, network-wide neuron (record_spikes)
     packets: np.ndarray | None = None  # (D, 8): one row per delivery, kernel.TRACE_COLUMNS
+    step_updates: np.ndarray | None = None  # (steps, 2): active, inactive neuron updates
 
     @property
     def duration_s(self) -> float:
@@ -363,6 +364,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     link_overflows = np.zeros(n_links, np.int64)
     step_end = np.zeros(n_steps, np.float64)
     step_work = np.zeros(n_steps, np.float64)
+    step_updates = np.zeros((n_steps, 2), np.int64)
     out_v = np.zeros((n_images, snn.output.size), np.int64)
     readout_step = np.zeros(n_images, np.int64)
     spike_count = np.zeros(tables.n_neurons, np.int64)
@@ -370,7 +372,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     spikes, trace = run_stream(
         NeuronTables(t.pop_of, t.bias, t.pop_dynamics, t.pop_role, t.pop_offset, t.pop_first,
                      t.seq_threshold, t.seq_reset, t.seq_out_weight, t.pop_out_ptr,
-                     t.pop_out_proj),
+                     t.pop_out_proj, t.pop_model),
         SynapseTables(t.proj_kind, t.proj_geom, t.proj_w_off, t.proj_ptr_off, t.proj_tgt_first,
                       t.proj_tgt_size, t.proj_delay, t.weights, t.csr_ptr, t.csr_idx, t.csr_w,
                       t.ring),
@@ -382,18 +384,21 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         LinkTables(t.mesh.size_x, t.mesh.next_tile, t.mesh.latency_s, t.mesh.serialisation_s),
         ChipBehaviour(_latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
                       float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
-                      not chip.core.fs_neurons),
+                      not chip.core.fs_neurons, chip.core.active_update == "nonzero",
+                      chip.core.service == "overlapped"),
         StreamInput(encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
                     packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY)),
         StreamCounts(core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
-                     link_max_queue, link_overflows, step_end, step_work, out_v, readout_step,
+                     link_max_queue, link_overflows, step_end, step_work, step_updates, out_v,
+                     readout_step,
                      spike_count),
     )
     readout_index = np.maximum(snn.latency_steps - 1 + np.arange(n_images) * snn.window, 0)
     stream = StreamRecord(
         first_image=first_image, n_images=n_images, step_end_s=step_end, step_work_s=step_work,
         readout_s=step_end[readout_index],
-        spikes=spikes if record_spikes else None, packets=trace if record_packets else None)
+        spikes=spikes if record_spikes else None, packets=trace if record_packets else None,
+        step_updates=step_updates)
     return HardwareRun(
         snn_name=snn.name, hardware_name=hw.name, file_hash=hw.file_hash,
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
