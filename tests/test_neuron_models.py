@@ -1,7 +1,7 @@
 """Neuron models beyond plain IF: leak, reset modes, refractory steps, persistence.
 
 Truth here is independent of neurosim's code: hand-worked Loihi decays, and a scalar
-reference written straight from the equations in NEURON_FIELDS.md / snn.network, run
+reference written straight from the equations in docs/neuron-models.md / snn.network, run
 neuron by neuron; then the engine must fire exactly the functional simulator's spikes.
 """
 
