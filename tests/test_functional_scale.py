@@ -21,9 +21,10 @@ from neurosim.coding.fs import FS
 from neurosim.coding.rate import Rate
 from neurosim.coding.ttfs import TTFS
 from neurosim.snn import integer_run
+from neurosim.snn.connectivity import propagate, synapses
 from neurosim.snn.convert import convert
 from neurosim.snn.functional import FunctionalResult, simulate, simulate_numpy, simulate_stream
-from neurosim.snn.network import SNN
+from neurosim.snn.network import SNN, Projection
 from neurosim.snn.quantise import Precision
 from neurosim.workload import load_workload
 
@@ -135,3 +136,32 @@ def test_rate_memory_does_not_grow_with_t() -> None:
     assert peak_long < 1.25 * peak_short + 200_000
     spike_train = len(x) * 256 * long.n_neurons  # one byte per (image, step, neuron)
     assert peak_long < spike_train / 8
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), conv=st.booleans())
+def test_sparse_propagate_through_shared_kernel_is_the_synapse_list_sum(seed: int,
+                                                                        conv: bool) -> None:
+    """The shared-kernel scatter adds, for each target, the same float64 products in the
+    same order (ascending source) as summing the explicit synapse list: identical bits."""
+    rng = np.random.default_rng(seed)
+    c_in, c_out, h, w = (int(v) for v in rng.integers(1, 6, 4) + np.array([0, 0, 2, 2]))
+    if conv:
+        kh, kw = (int(v) for v in rng.integers(1, 4, 2))
+        weight = rng.normal(size=(c_out, c_in, kh, kw))
+        proj = Projection("p", "a", "b", "conv", weight * (rng.random(weight.shape) > 0.3),
+                          tuple(int(v) for v in rng.integers(1, 3, 2)),
+                          (int(rng.integers(0, kh)), int(rng.integers(0, kw))))
+        shape: tuple[int, ...] = (c_in, h, w)
+    else:
+        weight = rng.normal(size=(c_out * 3, c_in * h * w))
+        proj = Projection("p", "a", "b", "dense", weight * (rng.random(weight.shape) > 0.3))
+        shape = (c_in * h * w,)
+    values = rng.normal(size=(3, int(np.prod(shape)))) * (rng.random((3, int(np.prod(shape)))) < 0.2)
+    got = propagate(proj, values, shape)
+    src, tgt, wgt = synapses(proj, shape)
+    order = np.argsort(src, kind="stable")
+    expected = np.zeros_like(got)
+    for b in range(len(values)):  # np.add.at adds in index order, one at a time
+        np.add.at(expected[b], tgt[order], wgt[order] * values[b, src[order]])
+    assert np.array_equal(got.view(np.int64), expected.view(np.int64))

@@ -36,7 +36,7 @@ import numba
 import numpy as np
 
 from neurosim.dynamics import fs_fire, if_fire
-from neurosim.snn.connectivity import conv_output_shape
+from neurosim.snn.connectivity import conv_taps
 from neurosim.snn.network import SNN, Population, Projection
 from neurosim.snn.neuron import poisson_step
 
@@ -179,26 +179,6 @@ def _conv_values(values: np.ndarray, channels: int, tap_start: np.ndarray,
                     into[o] += taps[o] * v
 
 
-def _conv_taps(proj: Projection, source_shape: tuple[int, ...]
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each source pixel, the (kernel tap, output pixel) pairs it reaches, sorted by pixel."""
-    _, height, width = source_shape
-    _, out_h, out_w = conv_output_shape(proj, source_shape)
-    kh, kw = proj.kernel_size
-    oy, ox, ky, kx = np.meshgrid(np.arange(out_h), np.arange(out_w), np.arange(kh),
-                                 np.arange(kw), indexing="ij")
-    y = oy * proj.stride[0] - proj.padding[0] + ky
-    x = ox * proj.stride[1] - proj.padding[1] + kx
-    keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-    pixel = (y * width + x)[keep]
-    order = np.argsort(pixel, kind="stable")
-    start = np.zeros(height * width + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pixel, minlength=height * width), out=start[1:])
-    kernel = (ky * kw + kx)[keep][order].astype(np.int64)
-    target = (oy * out_w + ox)[keep][order].astype(np.int64)
-    return start, kernel, target
-
-
 @numba.njit(nogil=True, cache=True)
 def _integrate_and_fire(v: np.ndarray, drive: np.ndarray, threshold: np.int64, reset: np.int64,
                         counts: np.ndarray, fired: np.ndarray) -> None:  # pragma: no cover
@@ -247,7 +227,7 @@ class _Synapses:
             self._weight = np.ascontiguousarray(
                 weight.transpose(1, 2, 3, 0).reshape(c_in, kh * kw, c_out))
             self.channels = c_in
-            self.taps = _conv_taps(proj, source.shape)
+            self.taps = conv_taps(proj, source.shape)
         self._scaled: dict[int, np.ndarray] = {}
 
     def add_spikes(self, fired: np.ndarray, out_weight: int, out: np.ndarray) -> None:
