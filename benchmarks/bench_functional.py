@@ -15,7 +15,7 @@ seeded weights, BatchNorm calibrated on random inputs), and the synthetic zoo's
 * new: :func:`neurosim.snn.functional.simulate` — :mod:`neurosim.snn.integer_run` (numba
   kernels through the shared conv kernels, one thread per core over image chunks).
 
-Every measurement runs in a fresh process (so its peak RSS, ``ru_maxrss``, is its own,
+Every measurement runs in a fresh process (so its peak RSS, ``VmHWM``, is its own,
 network included), after a warm-up image that loads the numba cache; old and new
 alternate (old, new, old, new, …) and the table gives medians. Both paths must give
 identical outputs and spike counts on the images they share (checked). The old rate path
@@ -94,11 +94,20 @@ def measure_one(path: Path, net: str, method: str, n: int, out: Path) -> None:
     started = time.perf_counter()
     result = run(snn, images)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _peak_rss()
     check = {"outputs": result.outputs[:CHECK_IMAGES].tolist(),
              "spikes": [int(c[:CHECK_IMAGES].sum()) for c in result.spike_counts.values()]}
     out.write_text(json.dumps({"seconds": seconds, "images": n, "peak_bytes": peak,
                                "spikes_per_neuron": result.spikes_per_neuron(), "check": check}))
+
+
+def _peak_rss() -> int:
+    """This process's peak resident set (VmHWM, bytes). Not ``ru_maxrss``: on Linux a child
+    inherits its parent's high-water mark through fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _child(path: Path, net: str, method: str, n: int, folder: Path) -> dict:
