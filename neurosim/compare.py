@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from neurosim import plots
+from neurosim.ann.forward import forward
 from neurosim.coding.base import SpikeCode
 from neurosim.coding.fs import FS, K_AUTO
 from neurosim.coding.rate import Rate
@@ -42,7 +43,13 @@ from neurosim.pipeline import (
 from neurosim.report.summary import per_core_table, per_layer_table
 from neurosim.report.table import Table, flatten
 from neurosim.snn.functional import simulate_stream
-from neurosim.stats import accuracy_interval, discordant_counts, format_accuracy, mcnemar_exact
+from neurosim.stats import (
+    accuracy_interval,
+    discordant_counts,
+    format_accuracy,
+    mcnemar_exact,
+    output_fidelity,
+)
 from neurosim.workload import Workload, load_workload
 
 ISO_ACCURACY_ALPHA = 0.05
@@ -63,6 +70,9 @@ class Comparison:
     workload: Workload
     ratios: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    fidelity: list[dict[str, float]] = field(default_factory=list)
+    """Per row, :func:`neurosim.stats.output_fidelity` of its functional outputs against
+    the ANN's on the same test images (top-1 agreement, relative output error)."""
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -179,8 +189,37 @@ def compare(workload: Workload | str | Path = "digits-cnn",
     correct = [r.functional.predictions == workload.y_test[:len(r.functional.predictions)]
                for r in results]
     comparison.ratios = iso_accuracy_ratios(comparison.rows, correct)
+    comparison.fidelity = _fidelity(workload, results)
     comparison.seconds = time.perf_counter() - started
     return comparison
+
+
+def _fidelity(workload: Workload, results: Sequence[RunResult]) -> list[dict[str, float]]:
+    """Each row's agreement with the ANN on its accuracy images (one ANN pass per split size)."""
+    ann: dict[int, np.ndarray] = {}
+    fidelity = []
+    for result in results:
+        outputs = result.functional.outputs
+        n = len(outputs)
+        if n == 0:
+            fidelity.append({})
+            continue
+        if n not in ann:
+            ann[n] = forward(workload.model, workload.x_test[:n])
+        fidelity.append(output_fidelity(ann[n], outputs))
+    return fidelity
+
+
+def format_fidelity(comparison: Comparison) -> str:
+    """One line: each row's top-1 agreement with the ANN and relative output error."""
+    parts = [f"{plots.row_label(row)} {100 * f['top1_agreement']:.1f} % / "
+             f"{f['relative_output_error']:.3f}"
+             for row, f in zip(comparison.rows, comparison.fidelity) if f]
+    if not parts:
+        return ""
+    images = comparison.rows[0]["accuracy_images"]
+    return (f"Fidelity to the ANN on the same {images} test images (top-1 agreement / relative "
+            f"output error ‖y_snn − y_ann‖ / ‖y_ann‖): " + "; ".join(parts))
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -236,7 +275,9 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
              if (r.get("potential_bits_needed") or 0) > r.get("potential_bits_chip", 64)]
     notes += [f"note: {plots.row_label(r)}: {_describe_k_choice(r['k_choice'])}"
               for r in comparison.rows if r.get("k_choice")]
-    return "\n\n".join([head, table, format_ratios(comparison.ratios), *notes])
+    fidelity = format_fidelity(comparison)
+    return "\n\n".join([head, table, format_ratios(comparison.ratios),
+                        *([fidelity] if fidelity else []), *notes])
 
 
 def dataset_text(comparison: Comparison) -> str:

@@ -17,6 +17,10 @@
     60,000 training and 10,000 test images. Read from the IDX files that the Debian package
     ``dataset-fashion-mnist`` installs in :data:`FASHION_MNIST_DIR`;
     ``"fashion-mnist:DIR"`` reads the same four files from another directory.
+``"synthetic:NAME"``
+    The label-less synthetic images of the synthetic zoo model ``NAME`` (smooth random
+    textures, :func:`neurosim.ann.zoo.synthetic.synthetic_images`), labelled with the
+    ANN's own top-1 classes, so accuracy is top-1 agreement with the ANN.
 ``"mnist:PATH"`` or ``PATH``
     MNIST (or any data set in its format) that a user has: a directory with the four
     standard IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -370,7 +374,28 @@ def load_dataset(name_or_path: str | Path) -> Dataset:
         return _fashion_mnist(Path(text[len("fashion-mnist:"):]), text)
     if text.startswith("mnist:"):
         return _load_path(Path(text[len("mnist:"):]))
+    if text.startswith("synthetic:"):
+        return _synthetic(text[len("synthetic:"):])
     return _load_path(Path(text))
+
+
+@functools.cache
+def _synthetic(model_name: str) -> Dataset:
+    # Imported here: the synthetic zoo sits above this module (it runs the ANN for labels).
+    from neurosim.ann.zoo import synthetic
+
+    if model_name not in synthetic.synthetic_names():
+        raise NeurosimError(f"no synthetic zoo model named {model_name!r}",
+                            where=f"synthetic:{model_name}",
+                            fix=f"use synthetic:NAME with NAME one of "
+                                f"{', '.join(synthetic.synthetic_names())}")
+    y_train, y_test = synthetic.synthetic_labels(model_name)
+    x_train = synthetic.synthetic_split(model_name, "train")
+    x_test = synthetic.synthetic_split(model_name, "test")
+    description = (f"synthetic images for {model_name} (smooth random textures of value-noise "
+                   f"octaves, seed {synthetic.SEED}), {len(y_train)} train / {len(y_test)} test; "
+                   "no ground truth: the labels are the ANN's own top-1 classes")
+    return _make(f"synthetic:{model_name}", x_train, y_train, x_test, y_test, description)
 
 
 def check_fits(dataset: Dataset, model: Model) -> None:

@@ -74,3 +74,22 @@ def discordant_counts(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[int
         raise NeurosimError(f"paired correctness needs the same images, found {a.size} and {b.size}",
                             where="McNemar test")
     return int(np.sum(a & ~b)), int(np.sum(~a & b))
+
+
+def output_fidelity(ann_outputs: np.ndarray, snn_outputs: np.ndarray) -> dict[str, float]:
+    """How closely a spiking network reproduces its ANN on the same inputs.
+
+    ``top1_agreement`` is the fraction of inputs whose arg-max class is the same;
+    ``relative_output_error`` is ``‖y_snn − y_ann‖₂ / ‖y_ann‖₂`` over all inputs and
+    outputs (both in ANN units), 0 for a perfect copy.
+    """
+    ann = np.asarray(ann_outputs, np.float64)
+    snn = np.asarray(snn_outputs, np.float64)
+    if ann.shape != snn.shape or ann.ndim != 2 or len(ann) == 0:
+        raise NeurosimError(f"outputs of shapes {ann.shape} and {snn.shape} cannot be compared",
+                            where="output fidelity",
+                            fix="give (images, classes) outputs of the same inputs")
+    agreement = float(np.mean(np.argmax(ann, axis=1) == np.argmax(snn, axis=1)))
+    norm = float(np.linalg.norm(ann))
+    error = float(np.linalg.norm(snn - ann)) / norm if norm > 0 else float(np.linalg.norm(snn))
+    return {"top1_agreement": agreement, "relative_output_error": error}

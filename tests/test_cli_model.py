@@ -85,7 +85,9 @@ def test_list():
     code, out, _ = _run("model", "list")
     assert code == 0 and [ln.split()[0] for ln in out.splitlines()] == [
         "digits-cnn", "digits-cnn-silu", "digits-mlp", "fashion-cnn", "fashion-mlp",
-        "fashion-resnet"]
+        "fashion-resnet", "resnet18-synthetic", "resnet20-synthetic", "resnet50-synthetic"]
+    # The synthetic models are counted from their graph, not generated, to be listed.
+    assert "9,608,704 spiking neurons" in out
 
 
 def test_corrupt_npz(model_file):

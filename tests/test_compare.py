@@ -146,3 +146,30 @@ def test_bad_input_is_one_line_exit_2(argv, needle, tmp_path, capsys) -> None:
     assert main(["compare", *argv, "--out", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle.lower() in err.lower()
+
+
+def test_fidelity_to_the_ann_is_agreement_and_relative_error_on_the_same_images() -> None:
+    import numpy as np
+
+    from neurosim.ann.forward import forward
+    from neurosim.coding.fs import FS
+    from neurosim.coding.rate import Rate
+    from neurosim.compare import compare, format_table
+    from neurosim.workload import load_workload
+
+    wl = load_workload("digits-mlp")
+    comparison = compare(wl, [FS(K=6), Rate(T=8)], "loihi", images=2, accuracy_images=40)
+    ann = forward(wl.model, wl.x_test[:40])
+    assert len(comparison.fidelity) == 2
+    for result, fidelity in zip(comparison.results, comparison.fidelity):
+        snn = result.functional.outputs
+        agree = np.mean(np.argmax(ann, axis=1) == np.argmax(snn, axis=1))
+        assert fidelity["top1_agreement"] == agree
+        error = np.sqrt(((snn - ann) ** 2).sum() / (ann ** 2).sum())
+        assert math.isclose(fidelity["relative_output_error"], error, rel_tol=1e-12)
+    # Rate at T = 8 resolves λ/8 per neuron, FS at K = 6 about λ/64: it copies the ANN worse.
+    assert comparison.fidelity[1]["relative_output_error"] > comparison.fidelity[0][
+        "relative_output_error"]
+    text = format_table(comparison)
+    assert "Fidelity to the ANN on the same 40 test images" in text
+    assert f"FS K=6 {100 * comparison.fidelity[0]['top1_agreement']:.1f} %" in text

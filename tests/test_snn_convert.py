@@ -45,7 +45,7 @@ def approximate_forward(model: Model, snn, x: np.ndarray) -> dict[str, np.ndarra
     pops = {p.ann_layer: p for p in snn.populations}
     for layer in model.layers:
         if isinstance(layer, Input):
-            values[layer.name] = fs_dynamics_value(x.reshape(len(x), -1), pops["in"]).reshape(x.shape)
+            values[layer.name] = fs_dynamics_value(x.reshape(len(x), -1), pops[layer.name]).reshape(x.shape)
             continue
         ins = [values[n] for n in layer.inputs]
         if isinstance(layer, Activation) and layer.name in pops:

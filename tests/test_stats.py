@@ -97,3 +97,17 @@ def test_discordant_counts_by_hand() -> None:
         discordant_counts(a, b[:3])
     with pytest.raises(NeurosimError):
         mcnemar_exact(-1, 2)
+
+
+def test_output_fidelity_by_hand():
+    from neurosim.stats import output_fidelity
+
+    ann = np.array([[3.0, 0.0], [0.0, 4.0]])        # ‖ann‖ = 5
+    snn = np.array([[3.0, 0.0], [0.0, 1.0]])        # the second image still picks class 1
+    assert output_fidelity(ann, snn) == {"top1_agreement": 1.0, "relative_output_error": 3.0 / 5.0}
+    flipped = np.array([[0.0, 3.0], [0.0, 4.0]])    # the first image changes class
+    result = output_fidelity(ann, flipped)
+    assert result["top1_agreement"] == 0.5
+    assert result["relative_output_error"] == pytest.approx(np.sqrt(18.0) / 5.0)
+    with pytest.raises(NeurosimError, match="cannot be compared"):
+        output_fidelity(ann, snn[:1])

@@ -26,7 +26,8 @@ from neurosim.ann.model import Model
 from neurosim.errors import NeurosimError
 
 
-def _apply(layer: Layer, ins: list[np.ndarray]) -> np.ndarray:
+def apply_layer(layer: Layer, ins: list[np.ndarray]) -> np.ndarray:
+    """The output of one layer for the batches ``ins`` of its inputs."""
     if isinstance(layer, Add):
         return np.sum(ins, axis=0)
     (x,) = ins
@@ -63,7 +64,7 @@ def forward_all(model: Model, x: np.ndarray) -> dict[str, np.ndarray]:
         if isinstance(layer, Input):
             values[layer.name] = x
         else:
-            values[layer.name] = _apply(layer, [values[n] for n in layer.inputs])
+            values[layer.name] = apply_layer(layer, [values[n] for n in layer.inputs])
     return values
 
 

@@ -24,6 +24,7 @@ from neurosim.ann.io import save_model
 from neurosim.ann.model import Model
 from neurosim.ann.summary import summarize
 from neurosim.ann.zoo import load_zoo_model, resolve_model, zoo_names
+from neurosim.ann.zoo.synthetic import architecture, model_path, synthetic_names
 from neurosim.datasets import as_model_input, load_dataset
 from neurosim.errors import NeurosimError
 
@@ -69,7 +70,13 @@ def run_list(args: argparse.Namespace) -> int:
         meta = model.metadata
         acc = meta.get("test_accuracy")
         acc_text = f"{100 * float(acc):.2f}% on {meta.get('dataset', '?')} test" if acc else ""
-        print(f"{name:<18} {model.parameter_count():>7,} parameters  {acc_text}")
+        print(f"{name:<19}{model.parameter_count():>11,} parameters  {acc_text}")
+    for name in synthetic_names():  # counted from the graph: listing generates nothing
+        model = architecture(name)
+        spiking = sum(r.neurons for r in summarize(model) if r.role == "spiking")
+        state = "cached" if model_path(name).exists() else "generated on first use"
+        print(f"{name:<19}{model.parameter_count():>11,} parameters  {spiking:,} spiking "
+              f"neurons, seeded weights, synthetic inputs ({state})")
     return 0
 
 

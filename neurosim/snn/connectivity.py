@@ -30,33 +30,84 @@ def conv_output_shape(proj: Projection, source_shape: tuple[int, ...]) -> tuple[
 # Below this fraction of non-zero source values, scattering each one's synapses beats a
 # dense matrix product (spike trains of the rate code are mostly zeros).
 _SPARSE_DENSITY = 0.35
-_tables: weakref.WeakKeyDictionary[Projection, tuple[np.ndarray, np.ndarray, np.ndarray]] = (
+# Per projection: conv taps (conv_taps) or the transposed dense matrix, as float64.
+_prepared: weakref.WeakKeyDictionary[Projection, tuple[np.ndarray, ...]] = (
     weakref.WeakKeyDictionary())
 
 
-def _synapse_table(proj: Projection, source_shape: tuple[int, ...]
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The projection's synapses sorted by source: (indptr, targets, weights as float64)."""
-    table = _tables.get(proj)
-    if table is None:
-        src, tgt, wgt = synapses(proj, source_shape)
-        order = np.argsort(src, kind="stable")
-        indptr = np.zeros(int(np.prod(source_shape)) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(src, minlength=len(indptr) - 1), out=indptr[1:])
-        table = (indptr, tgt[order], wgt[order].astype(np.float64))
-        _tables[proj] = table
-    return table
+def conv_taps(proj: Projection, source_shape: tuple[int, ...]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each source pixel, the (kernel tap, output pixel) pairs it reaches, sorted by pixel.
+
+    Returns ``(start, kernel, target)``: source pixel ``p`` (``y·W + x``) reaches output
+    pixel ``target[s]`` through kernel tap ``kernel[s]`` (``ky·kw + kx``) for each ``s``
+    in ``start[p]:start[p+1]``. A source pixel reaches an output pixel through one tap at
+    most, so these pairs and a channel pair name each synapse once.
+    """
+    _, height, width = source_shape
+    _, out_h, out_w = conv_output_shape(proj, source_shape)
+    kh, kw = proj.kernel_size
+    oy, ox, ky, kx = np.meshgrid(np.arange(out_h), np.arange(out_w), np.arange(kh),
+                                 np.arange(kw), indexing="ij")
+    y = oy * proj.stride[0] - proj.padding[0] + ky
+    x = ox * proj.stride[1] - proj.padding[1] + kx
+    keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+    pixel = (y * width + x)[keep]
+    order = np.argsort(pixel, kind="stable")
+    start = np.zeros(height * width + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pixel, minlength=height * width), out=start[1:])
+    kernel = (ky * kw + kx)[keep][order].astype(np.int64)
+    target = (oy * out_w + ox)[keep][order].astype(np.int64)
+    return start, kernel, target
 
 
-@numba.njit(cache=True)
-def _scatter(indptr: np.ndarray, targets: np.ndarray, weights: np.ndarray,
-             values: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
+def _prepare(proj: Projection, source_shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    prepared = _prepared.get(proj)
+    if prepared is None:
+        if proj.kind == "conv":
+            c_out, c_in, kh, kw = proj.weight.shape
+            weight = np.ascontiguousarray(proj.weight.astype(np.float64)
+                                          .transpose(1, 2, 3, 0).reshape(c_in, kh * kw, c_out))
+            prepared = (*conv_taps(proj, source_shape), weight)
+        else:
+            prepared = (np.ascontiguousarray(proj.weight.astype(np.float64).T),)
+        _prepared[proj] = prepared
+    return prepared
+
+
+@numba.njit(nogil=True, cache=True)
+def _scatter_dense(weight_t: np.ndarray, values: np.ndarray,
+                   out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out[b, j] += w_ji · values[b, i]`` over the non-zero values and weights, sources
+    in ascending order (each target's float sum is taken in that order)."""
     for b in range(values.shape[0]):
         for i in range(values.shape[1]):
             v = values[b, i]
             if v != 0.0:
-                for s in range(indptr[i], indptr[i + 1]):
-                    out[b, targets[s]] += weights[s] * v
+                row = weight_t[i]
+                for j in range(row.shape[0]):
+                    if row[j] != 0.0:
+                        out[b, j] += row[j] * v
+
+
+@numba.njit(nogil=True, cache=True)
+def _scatter_conv(start: np.ndarray, kernel: np.ndarray, target: np.ndarray, weight: np.ndarray,
+                  pixels_in: int, pixels_out: int, values: np.ndarray,
+                  out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """A convolution of (B, C_in·H·W) values through the shared kernel ``weight``
+    (C_in, kh·kw, C_out), non-zero values and weights only, sources in ascending order."""
+    for b in range(values.shape[0]):
+        for i in range(values.shape[1]):
+            v = values[b, i]
+            if v == 0.0:
+                continue
+            c = i // pixels_in
+            pixel = i - c * pixels_in
+            for s in range(start[pixel], start[pixel + 1]):
+                taps = weight[c, kernel[s]]
+                for o in range(taps.shape[0]):
+                    if taps[o] != 0.0:
+                        out[b, o * pixels_out + target[s]] += taps[o] * v
 
 
 def propagate(proj: Projection, values: np.ndarray, source_shape: tuple[int, ...]) -> np.ndarray:
@@ -64,15 +115,21 @@ def propagate(proj: Projection, values: np.ndarray, source_shape: tuple[int, ...
 
     For a spike train this is ``Σ_i w_ji · values_i``; computed in float64, which is exact
     for the integers the converter produces (their sums stay below 2**53). Sparse inputs are
-    scattered synapse by synapse, dense ones go through a matrix product.
+    scattered source by source through the projection's own weights (a convolution's shared
+    kernel, never an expanded synapse list), dense ones go through a matrix product.
     """
     batch = values.shape[0]
     if values.size and np.count_nonzero(values) < _SPARSE_DENSITY * values.size:
-        indptr, targets, weights = _synapse_table(proj, source_shape)
-        n_target = (proj.weight.shape[0] if proj.kind == "dense"
-                    else int(np.prod(conv_output_shape(proj, source_shape))))
-        out = np.zeros((batch, n_target))
-        _scatter(indptr, targets, weights, np.ascontiguousarray(values, dtype=np.float64), out)
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        prepared = _prepare(proj, source_shape)
+        if proj.kind == "dense":
+            out = np.zeros((batch, proj.weight.shape[0]))
+            _scatter_dense(prepared[0], values, out)
+        else:
+            shape = conv_output_shape(proj, source_shape)
+            out = np.zeros((batch, int(np.prod(shape))))
+            _scatter_conv(*prepared, int(np.prod(source_shape[1:])), shape[1] * shape[2],
+                          values, out)
         return out
     if proj.kind == "dense":
         return values @ proj.weight.T.astype(np.float64)

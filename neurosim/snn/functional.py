@@ -3,7 +3,11 @@
 Two ways to run the same equations (:mod:`neurosim.snn.network`):
 
 * :func:`simulate` runs each image alone, vectorised over a batch of images and over
-  neurons, layer by layer. It is the fast path for accuracy and spike counts.
+  neurons, layer by layer. It is the fast path for accuracy and spike counts. Integer
+  networks of the FS, TTFS and rate codes run in :mod:`neurosim.snn.integer_run` (numba,
+  both cores, memory independent of T); ideal (float) mode, and any network mixing the
+  two dynamics, runs in numpy here (:func:`simulate_numpy`), which keeps each rate
+  population's spike train of a window.
 * :func:`simulate_stream` steps the whole pipeline in global time with images back to
   back (layer ``l`` fires image ``n`` while it collects image ``n + 1``), and records every
   spike with its step. It is the reference the event engine must match spike for spike.
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neurosim.snn import integer_run
 from neurosim.snn.connectivity import propagate
 from neurosim.snn.network import SNN, Population
 from neurosim.snn.neuron import fs_step, integrate_step, lif_step, poisson_step
@@ -152,8 +157,44 @@ def simulate(snn: SNN, images: np.ndarray, *, record_values: bool = False,
     """Run every image alone (vectorised over the batch); outputs are in ANN units.
 
     ``record_values`` keeps each spiking population's decoded output ``Σ_k d(k)·z(k)``
-    (in ANN units) per image, for comparison with the ANN. A network with a
+    (in ANN units) per image, for comparison with the ANN. ``progress(done, total)`` hears
+    after each chunk of images. Integer FS/TTFS and rate networks run in
+    :mod:`neurosim.snn.integer_run`; the results are those of :func:`simulate_numpy`
+    exactly (the same integers), only faster and without per-step arrays. A network with a
     ``persistent`` population carries state from image to image, so it runs as one stream.
+    """
+    images = np.asarray(images)
+    if integer_run.is_fs_network(snn):
+        run = integer_run.fs_run(snn, images, record_values=record_values,
+                                 progress=progress)  # type: ignore[arg-type]
+    elif integer_run.is_rate_network(snn):
+        run = integer_run.rate_run(snn, images, record_values=record_values,
+                                   progress=progress)[snn.window]  # type: ignore[arg-type]
+    else:
+        return simulate_numpy(snn, images, record_values=record_values, progress=progress)
+    return from_integer_run(snn, run)
+
+
+def from_integer_run(snn: SNN, run: integer_run.IntegerRun) -> FunctionalResult:
+    """The result of an integer run in ANN units: outputs ``v · unit``, values ``· out_unit``."""
+    return FunctionalResult(
+        outputs=run.output.astype(np.float64) * snn.output.unit,
+        spike_counts=run.counts,
+        window=snn.window,
+        latency_steps=snn.latency_steps,
+        values={n: v.astype(np.float64) * snn.population(n).out_unit
+                for n, v in run.values.items()},
+    )
+
+
+def simulate_numpy(snn: SNN, images: np.ndarray, *, record_values: bool = False,
+                   progress: object | None = None) -> FunctionalResult:
+    """:func:`simulate` in numpy, for any network (the path of ideal mode).
+
+    Each rate population holds its spike train of a window, (chunk, window, neurons), and
+    sparse inputs go through the expanded synapse tables of
+    :func:`~neurosim.snn.connectivity.propagate`: fine for small networks, slow and large
+    for big ones.
     """
     images = np.asarray(images)
     if any(p.persistent for p in snn.populations):

@@ -32,6 +32,10 @@ Their training times were measured on a shared two-core machine with other jobs 
     BatchNorm folded into them on import, no max pooling. 120,938 parameters,
     65,856 spiking neurons (12,544 in each of the three ReLU layers at 28×28, 6,272 at
     14×14, 3,136 at 7×7); 92.35 % (6 epochs, 1,577 s).
+
+Besides the shipped files, the synthetic scale zoo (:mod:`neurosim.ann.zoo.synthetic`:
+``resnet20-synthetic``, ``resnet18-synthetic``, ``resnet50-synthetic``) is generated on
+demand from a seed and cached; :func:`resolve_model` and ``neurosim model list`` know both.
 """
 
 from __future__ import annotations
@@ -66,17 +70,28 @@ def load_zoo_model(name: str) -> Model:
     return load_model(zoo_path(name))
 
 
+def all_model_names() -> list[str]:
+    """The shipped zoo models, then the synthetic ones (generated on demand)."""
+    from neurosim.ann.zoo.synthetic import synthetic_names
+
+    return zoo_names() + synthetic_names()
+
+
 def resolve_model(name_or_path: str | Path) -> Model:
     """A model from a zoo name or from the path of a ``.npz`` model file.
 
     A string that names no zoo model and looks like no path (no ``.npz`` suffix, no
     directory part, no existing file) is reported as an unknown zoo name.
     """
+    from neurosim.ann.zoo.synthetic import load_synthetic_model, synthetic_names
+
     text = str(name_or_path)
     if text in zoo_names():
         return load_zoo_model(text)
+    if text in synthetic_names():
+        return load_synthetic_model(text)
     path = Path(text)
     if path.exists() or path.suffix == ".npz" or len(path.parts) > 1:
         return load_model(path)
     raise NeurosimError(f"{text!r} is neither a zoo model nor a file", where=text,
-                        fix=f"use one of: {', '.join(zoo_names())}, or the path of a .npz")
+                        fix=f"use one of: {', '.join(all_model_names())}, or the path of a .npz")
