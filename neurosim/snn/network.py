@@ -15,6 +15,17 @@ takes in ``e``, the synaptic input that arrived during the previous step, then:
 ``if``  (rate code: integrate-and-fire, reset by subtraction)
     at the first step of a window ``v ← 0``; then ``v ← v + e + b``;
     ``z = [v ≥ T(k)]`` and ``v ← v − h(k)·z`` (``T`` and ``h`` constant: the threshold θ).
+    The neuron-model fields generalise it (defaults give exactly the rule above; they
+    apply to ``if`` populations only, see :data:`NEURON_DEFAULTS` and
+    :func:`neurosim.dynamics.lif_fire`): unless ``persistent``, ``v ← 0`` and ``r ← 0`` at
+    the first step of a window; then, if the refractory count ``r > 0``, ``r ← r − 1``
+    and the step's input is dropped (``v`` held, no spike); otherwise
+    ``v ← λ(v) + e + b`` with the Loihi decay ``λ(v) = trunc(v·(4096 − leak) / 4096)``
+    (toward zero; ``v·(4096 − leak)/4096`` in ideal mode), ``z = [v ≥ T(k)]``, and on a
+    spike ``v ← v − h(k)`` (``reset_mode`` "subtract"), ``v ← reset_value`` ("value") or
+    ``v`` unchanged ("none"), and ``r ← refractory``. The bias ``b`` is added at every
+    step (always on). A ``persistent`` population never resets at a window's start: it
+    integrates across the whole run, so images are no longer independent.
 
 A spike sent at step ``k`` of the sender's window reaches each target neuron as
 ``w · d(k)``, where ``d`` is the sender's ``out_weight`` sequence; a projection with
@@ -43,6 +54,12 @@ from neurosim.snn.connectivity import conv_synapse_count
 
 DYNAMICS = ("fs", "if", "poisson")
 ROLES = ("input", "hidden", "output")
+RESET_MODES = ("subtract", "value", "none")
+LEAK_ONE = 4096
+"""``leak`` is the decay of ``v`` per step in units of 1/4096, as Loihi's 12-bit ``dv``."""
+NEURON_DEFAULTS = {"leak": 0, "reset_mode": "subtract", "reset_value": 0, "refractory": 0,
+                   "persistent": False}
+"""The neuron-model fields of a Population and the values that give plain IF (today's rule)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +67,9 @@ class Population:
     """A layer of neurons with shared dynamics, sequences and timing.
 
     ``threshold``, ``reset`` and ``out_weight`` are the sequences ``T(k)``, ``h(k)``,
-    ``d(k)`` over the ``window`` steps; ``bias`` has one value per neuron.
+    ``d(k)`` over the ``window`` steps; ``bias`` has one value per neuron. ``leak``,
+    ``reset_mode``, ``reset_value``, ``refractory`` and ``persistent`` are the neuron
+    model of an ``if`` population (module docstring); their defaults are plain IF.
     """
 
     name: str
@@ -66,6 +85,11 @@ class Population:
     out_unit: float = 1.0
     activation: str = "identity"
     ann_layer: str = ""
+    leak: int = 0
+    reset_mode: str = "subtract"
+    reset_value: float = 0
+    refractory: int = 0
+    persistent: bool = False
 
     @property
     def size(self) -> int:
@@ -78,6 +102,16 @@ class Population:
     @property
     def spiking(self) -> bool:
         return self.role != "output"
+
+    @property
+    def plain_if(self) -> bool:
+        """Whether the neuron-model fields are all at their defaults (plain IF)."""
+        return all(getattr(self, k) == v for k, v in NEURON_DEFAULTS.items())
+
+    @property
+    def reset_code(self) -> int:
+        """``reset_mode`` as its index in :data:`RESET_MODES` (the engine tables' form)."""
+        return RESET_MODES.index(self.reset_mode)
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,6 +233,40 @@ class SNN:
         return total
 
 
+def neuron_model_problem(dynamics: str, role: str, leak: Any, reset_mode: Any, reset_value: Any,
+                         refractory: Any, persistent: Any, integer: bool) -> str:
+    """What is wrong with a population's neuron-model fields, or "" if nothing.
+
+    The fields belong to ``if`` dynamics; an output (which never fires) may only leak and
+    persist, and an input (its drive is the image) may have none.
+    """
+    def whole(x: Any) -> bool:
+        return isinstance(x, int | np.integer) and not isinstance(x, bool)
+
+    if not whole(leak) or not 0 <= leak <= LEAK_ONE:
+        return f"leak is {leak!r}, expected a whole number in [0, {LEAK_ONE}] (1/4096 per step)"
+    if reset_mode not in RESET_MODES:
+        return f"reset_mode is {reset_mode!r}, expected one of {', '.join(RESET_MODES)}"
+    number = whole(reset_value) or (not integer and isinstance(reset_value, float | np.floating)
+                                    and bool(np.isfinite(reset_value)))
+    if not number or abs(reset_value) > (1 << 31):
+        return (f"reset_value is {reset_value!r}, expected a "
+                f"{'whole number' if integer else 'finite number'} within ±2^31")
+    if not whole(refractory) or not 0 <= refractory <= (1 << 20):
+        return f"refractory is {refractory!r}, expected a whole number of steps in [0, 2^20]"
+    if not isinstance(persistent, bool | np.bool_):
+        return f"persistent is {persistent!r}, expected true or false"
+    given = [k for k, v in zip(NEURON_DEFAULTS, (leak, reset_mode, reset_value, refractory,
+                                                   persistent)) if v != NEURON_DEFAULTS[k]]
+    if given and (dynamics != "if" or role == "input"):
+        return f"{', '.join(given)} set on a {dynamics} {role} population; only 'if' hidden " \
+               "and output populations have a neuron model"
+    firing = [k for k in given if k in ("reset_mode", "reset_value", "refractory")]
+    if firing and role == "output":
+        return f"{', '.join(firing)} set on the output, which never fires"
+    return ""
+
+
 def _check(snn: SNN) -> None:
     where = f"SNN {snn.name!r}"
     names = [p.name for p in snn.populations]
@@ -220,6 +288,13 @@ def _check(snn: SNN) -> None:
         if np.shape(pop.bias) != (pop.size,):
             raise NeurosimError(f"population {pop.name!r}: bias has shape {np.shape(pop.bias)}",
                                 where=where)
+        problem = neuron_model_problem(pop.dynamics, pop.role, pop.leak, pop.reset_mode,
+                                       pop.reset_value, pop.refractory, pop.persistent,
+                                       snn.integer)
+        if problem:
+            raise NeurosimError(f"population {pop.name!r}: {problem}", where=where,
+                                fix="use leak in [0, 4096], reset_mode subtract|value|none, "
+                                    "refractory >= 0, and these fields on 'if' populations only")
     order = {n: i for i, n in enumerate(names)}
     for proj in snn.projections:
         if proj.source not in order or proj.target not in order:

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from neurosim.errors import NeurosimError
-from neurosim.snn.network import DYNAMICS, ROLES
+from neurosim.snn.network import DYNAMICS, NEURON_DEFAULTS, ROLES, neuron_model_problem
 
 CODES = ("fs", "rate", "ttfs")
 POP_ARRAYS = ("threshold", "reset", "out_weight", "bias")
 POP_FIELDS = {"name", "shape", "role", "dynamics", "offset", "unit", "out_unit", "activation",
-              "ann_layer"}
+              "ann_layer", *NEURON_DEFAULTS}
 POP_REQUIRED = ("name", "shape", "role", "dynamics", "offset")
 PROJ_FIELDS = {"name", "source", "target", "kind", "stride", "padding", "delay"}
 PROJ_REQUIRED = ("name", "source", "target", "kind")
@@ -184,6 +184,10 @@ def check_population(rec: dict[str, Any], arrays: dict[str, np.ndarray], integer
     for key in ("activation", "ann_layer"):
         if key in rec and not isinstance(rec[key], str):
             raise ch.fail(f"{key} is {rec[key]!r}, expected a string", part)
+    model = {k: rec.get(k, default) for k, default in NEURON_DEFAULTS.items()}
+    problem = neuron_model_problem(rec["dynamics"], rec["role"], integer=integer, **model)
+    if problem:
+        raise ch.fail(problem, part)
     for key in POP_ARRAYS:
         out[key] = ch.array(arrays, f"pop/{name}/{key}", part, integer, 1)
     window = len(out["threshold"])
