@@ -14,7 +14,8 @@ before it, in this order, and nothing imports in a cycle (tests/test_layout.py c
    reader), ``npzio`` (bounded .npz reads), ``limits`` (memory estimates), ``options``
    (ranges of numeric options); then ``datasets``;
 2. ``ann/``, ``coding/``, ``snn/`` (with ``workload``, ``choose_k``), ``hardware/``,
-   ``compiler/`` (``compile_network``; XY routing in ``compiler/xy``), ``engine/``,
+   ``compiler/`` (``compile_network``; XY routing in ``compiler/xy``), ``interop/`` (NIR
+   and SANA-FE network files in and out), ``engine/``,
    ``energy/`` (prices a run and measures latency, throughput and energy per inference),
    ``report/`` (summary block and tables; ``plots``);
 3. the job layer, above every stage: ``pipeline`` (one configuration end to end),
@@ -34,6 +35,8 @@ only this module:
   point, failed ones included, and ``.errors``);
 * :func:`compare` → :class:`Comparison` (``.to_frame()``, ``.write_report(dir)``): codes
   side by side on one chip, FS against the cheapest rate row of equal accuracy;
+* :func:`import_network` (a NIR graph or a SANA-FE network file as an SNN, and its
+  mapping) and :func:`export_network` (an SNN as either), from :mod:`neurosim.interop`;
 * :mod:`neurosim.plots`, whose functions draw into a given ``ax``.
 """
 
@@ -45,6 +48,7 @@ from neurosim.compare import Comparison, compare
 from neurosim.datasets import Dataset, load_dataset
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
+from neurosim.interop import export_network, import_network
 from neurosim.pipeline import RunResult
 from neurosim.report.table import Table
 from neurosim.sweep import Sweep, load_sweep, run_sweep
@@ -53,6 +57,6 @@ from neurosim.workload import Workload, load_workload
 
 __all__ = [
     "FS", "TTFS", "Comparison", "Dataset", "Hardware", "Rate", "RunResult", "Sweep", "Table",
-    "Workload", "__version__", "compare", "load_dataset", "load_hardware", "load_model", "load_sweep", "load_workload",
+    "Workload", "__version__", "compare", "export_network", "import_network", "load_dataset", "load_hardware", "load_model", "load_sweep", "load_workload",
     "run", "run_sweep",
 ]
