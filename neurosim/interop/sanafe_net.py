@@ -70,6 +70,7 @@ CONV_KEYS = {"input_width", "input_height", "input_channels", "kernel_width", "k
              "kernel_count", "stride_width", "stride_height"}
 _RANGE = re.compile(r"^(\d+)\.\.(\d+)$")
 LIF_SOMA = "loihi_lif"
+WINDOW_PREFIX = "window:"
 INPUT_SOMA = "loihi_inputs"
 OFF_THRESHOLD = 1e30
 """The threshold of the output group in a written file: it never fires, as in neurosim."""
@@ -219,13 +220,20 @@ def _layer(group: _Group, role: str, notes: list[str]) -> Layer:
     if str(group.uniform("reverse_reset_mode", "none")) != "none":
         raise NeurosimError("a reverse threshold (reverse_reset_mode) is not supported",
                             where=group.where, fix="use reverse_reset_mode: none")
-    if group.number("potential", 0.0) != 0.0:
-        raise NeurosimError("a non-zero initial potential is not supported", where=group.where,
-                            fix="start from potential 0")
+    start = group.number("potential", 0.0)
+    if start:
+        # v' = v + start: with soft reset and no leak, v' > θ' is v ≥ θ'' − start, the
+        # subtraction unchanged (how neurosim writes its own rule, module docstring).
+        if mode != "soft" or layer.leak or start != np.floor(start) or not integral:
+            raise NeurosimError("a non-zero initial potential is only read with soft reset, "
+                                "no leak and whole numbers", where=group.where,
+                                fix="start from potential 0")
+        layer.threshold -= start
     layer.refractory = int(group.number("refractory_delay", 0.0))
     if role == "output":
         notes.append(f"output group {group.name!r} is read out as its potential; it never fires")
         layer.reset_mode, layer.reset_value, layer.refractory = "subtract", 0, 0
+        layer.threshold = layer.reset = 0.0  # it never fires: no threshold to keep
     return layer
 
 
@@ -354,14 +362,18 @@ def read_sanafe_network(path: str | Path, *, steps: int | None = None,
             raise NeurosimError(f"two groups are named {group.name!r}", where=where, fix=FIX)
         groups[group.name] = group
     edges = _edges(net.get("edges", []), groups, where)
+    drivers = {name[len(WINDOW_PREFIX):]: name for name in groups
+               if name.startswith(WINDOW_PREFIX) and name[len(WINDOW_PREFIX):] in groups}
+    driver_edges = [e for e in edges if e.source in drivers.values()]
+    edges = [e for e in edges if e.source not in drivers.values()]
     for edge in edges:
         if edge.source == edge.target:
             raise NeurosimError(f"edge {edge.origin!r} is recurrent; neurosim networks are "
                                 "feed-forward", where=where, fix="remove the recurrent edges")
     fed = {e.target for e in edges}
     feeding = {e.source for e in edges}
-    sources = [g for g in groups if g not in fed]
-    sinks = [g for g in groups if g not in feeding]
+    sources = [g for g in groups if g not in fed and g not in drivers.values()]
+    sinks = [g for g in groups if g not in feeding and g not in drivers.values()]
     if len(sources) != 1 or len(sinks) != 1:
         raise NeurosimError(f"groups without inputs {sources}, without outputs {sinks}; neurosim "
                             "needs one input group and one output group", where=where,
@@ -369,6 +381,8 @@ def read_sanafe_network(path: str | Path, *, steps: int | None = None,
     notes: list[str] = ["neurons follow SANA-FE's Loihi LIF soma (v > threshold fires)"]
     layers = []
     for name, group in groups.items():
+        if name in drivers.values():
+            continue
         role = "input" if name == sources[0] else "output" if name == sinks[0] else "hidden"
         if role != "input" and group.is_input_model():
             raise NeurosimError("an input-model group (spikes, poisson or rate) that receives "
@@ -377,6 +391,9 @@ def read_sanafe_network(path: str | Path, *, steps: int | None = None,
         layer = _layer(group, role, notes)
         layer.shape = group.shape
         layers.append(layer)
+    if drivers:
+        steps = _fold_drivers(drivers, driver_edges, groups, layers, edges, steps, where)
+        notes.append("window groups written by neurosim folded back into biases and windows")
     desc = Description(name=str(net.get("name") or Path(where).stem), layers=layers,
                        edges=edges, notes=notes)
     snn = if_network(desc, steps, where, metadata={"format": "sanafe"})
@@ -384,6 +401,40 @@ def read_sanafe_network(path: str | Path, *, steps: int | None = None,
     if data.get("mappings") is not None and hardware is not None:
         mapping = _mapping(data["mappings"], groups, snn, hardware, where)
     return snn, mapping
+
+
+def _fold_drivers(drivers: dict[str, str], driver_edges: list[Edge], groups: dict[str, _Group],
+                  layers: list[Layer], edges: list[Edge], steps: int | None, where: str
+                  ) -> int | None:
+    """neurosim's own window groups (``window:POP``, written by :func:`write_sanafe_network`)
+    back into biases; the window length from a silencing spike when ``steps`` is not given."""
+    by_name = {layer.name: layer for layer in layers}
+    depth = {layer.name: 0 for layer in layers if layer.role == "input"}
+    for _ in range(len(layers)):
+        for e in edges:
+            if e.source in depth:
+                depth[e.target] = max(depth.get(e.target, 0), depth[e.source] + 1)
+    for target, name in drivers.items():
+        layer = by_name.get(target)
+        if layer is None or layer.role == "input":
+            raise NeurosimError(f"window group {name!r} drives {target!r}, not a hidden or output "
+                                "group", where=where, fix=FIX)
+        mine = [e for e in driver_edges if e.source == name]
+        if any(e.target != target for e in mine) or not mine:
+            raise NeurosimError(f"window group {name!r} must feed only {target!r}", where=where)
+        weight = sum(e.weight for e in mine)  # (target size, driver size)
+        size = groups[name].size
+        has_stop = layer.role != "output"
+        if size != int(has_stop) + 1 and not (has_stop and size == 1):
+            raise NeurosimError(f"window group {name!r} has {size} neurons", where=where, fix=FIX)
+        if size == int(has_stop) + 1 or not has_stop:
+            layer.bias = weight[:, 0] + (0 if layer.bias is None else layer.bias)
+        if has_stop and steps is None:
+            train = groups[name].attrs[size - 1].get("spikes")
+            if isinstance(train, list) and sum(bool(v) for v in train) == 1:
+                stop = [bool(v) for v in train].index(True)
+                steps = stop - depth.get(target, 0) + 1
+    return steps
 
 
 def sanafe_tile_to_neurosim(tile: int, hw: Hardware) -> int:
@@ -406,6 +457,7 @@ def _mapping(raw: Any, groups: dict[str, _Group], snn: SNN, hw: Hardware, where:
     if not isinstance(raw, list):
         raise NeurosimError("'mappings' is not a list", where=where, fix=FIX)
     core_of = {name: np.full(g.size, -1, np.int64) for name, g in groups.items()}
+    kept = {p.name for p in snn.populations}
     tiles, per_tile = hw.chip.tiles, hw.chip.cores_per_tile
     for n, entry in enumerate(raw):
         key, attrs_raw = _single(entry, f"{where}: mapping {n}")
@@ -426,6 +478,8 @@ def _mapping(raw: Any, groups: dict[str, _Group], snn: SNN, hw: Hardware, where:
         core_of[name][ids] = sanafe_tile_to_neurosim(tile, hw) * per_tile + slot
     blocks = []
     for name, cores in core_of.items():
+        if name not in kept:  # neurosim's own window groups
+            continue
         if np.any(cores < 0):
             raise NeurosimError(f"neuron {name}.{int(np.flatnonzero(cores < 0)[0])} has no mapping",
                                 where=where, fix="map every neuron, or leave out --mapping-out "
@@ -534,7 +588,7 @@ def write_sanafe_network(snn: SNN, path: str | Path, *, image: np.ndarray | None
             raise NeurosimError(f"population {pop.name!r} starts at step 0", where=where)
         drivers.append((pop.name, _window_driver(snn, pop, steps)))
     for pop_name, (trains_d, _) in drivers:
-        name = f"window:{pop_name}"
+        name = f"{WINDOW_PREFIX}{pop_name}"
         lines += [f"    - name: {_quote(name)}", "      attributes: [log_spikes: true]",
                   "      neurons:"]
         core = int(cores[first_in])
@@ -569,7 +623,7 @@ def write_sanafe_network(snn: SNN, path: str | Path, *, image: np.ndarray | None
             lines.append(f"    - {key}: [type: sparse, source_target_pairs: [{pairs}], "
                          f"weight: {_list(wv)}]")
     for pop_name, (_, weights_d) in drivers:
-        name = f"window:{pop_name}"
+        name = f"{WINDOW_PREFIX}{pop_name}"
         for j, w in enumerate(weights_d):
             lines.append(f"    - {_quote(f'{name} -> {pop_name}')}: [type: sparse, "
                          f"source_target_pairs: "
