@@ -13,6 +13,7 @@ The module sits below every stage (it imports nothing of neurosim) because the s
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 # Dynamics of a population, as the engine tables store them (Population.dynamics).
 DYNAMICS_FS = 0
@@ -52,3 +53,49 @@ def if_fire(v, drive, threshold, reset):
 def poisson_fire(uniform, drive, threshold):
     """Poisson firing at one step: fire with probability ``drive / T`` given ``uniform`` in [0, 1)."""
     return uniform * threshold < drive
+
+
+# Reset modes of a leaky neuron (Population.reset_mode), indexed as snn.network.RESET_MODES.
+RESET_SUBTRACT = 0
+RESET_VALUE = 1
+RESET_NONE = 2
+
+
+@numba.njit(inline="always", cache=True)
+def leak_decay(v, leak):
+    """Loihi's decay of an integer ``v`` by ``leak``/4096 per step: ``trunc(v·(4096 − leak)/4096)``.
+
+    The decayed value is rounded toward zero, ``sign(p)·(|p| >> 12)`` with
+    ``p = v·(4096 − leak)``, as in Lava's bit-accurate Loihi LIF. (An integer network
+    simulated in float64 holding integers gets the same numbers.)
+    """
+    p = v * (4096 - leak)
+    return np.sign(p) * (np.abs(p) // 4096)
+
+
+def leak_decay_ideal(v, leak):  # type: ignore[no-untyped-def]
+    """The decay of an ideal (float) ``v``: ``v·(4096 − leak)/4096``, exact."""
+    return v * ((4096 - leak) / 4096.0)
+
+
+@numba.njit(inline="always", cache=True)
+def lif_fire(v, decayed, r, drive, threshold, reset, reset_mode, reset_value, refractory):
+    """Leaky integrate-and-fire at one step; returns (v, r, z).
+
+    ``decayed`` is ``λ(v)``, :func:`leak_decay` (integer) or :func:`leak_decay_ideal`. A
+    neuron whose refractory count ``r > 0`` counts down and drops ``drive`` (``v`` held, no
+    spike). Otherwise ``v ← λ(v) + drive``, ``z = [v ≥ θ]`` and on a spike
+    ``v ← v − reset`` (RESET_SUBTRACT), ``reset_value`` (RESET_VALUE) or ``v``
+    (RESET_NONE), and ``r ← refractory``. The caller zeroes ``v`` and ``r`` at a window's
+    start unless the population is persistent. Works on scalars and on arrays.
+    """
+    free = r <= 0
+    u = decayed + drive
+    z = (u >= threshold) & free
+    if reset_mode == RESET_SUBTRACT:
+        u = u - reset * z
+    elif reset_mode == RESET_VALUE:
+        u = u - (u - reset_value) * z
+    v = v + (u - v) * free
+    r = refractory * z + (r - 1) * (1 - free)
+    return v, r, z

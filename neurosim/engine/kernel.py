@@ -5,7 +5,10 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
 1. **Cores.** Every core in use walks its neurons in order. A neuron's update takes the
    active or the inactive update latency (active = it changed ``v`` or ``pending``, or
    fired; on a core without native FS neurons, every update of an FS or TTFS neuron in
-   its window is active, because the core rewrites its threshold and reset each step). A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
+   its window is active, because the core rewrites its threshold and reset each step);
+   a chip with ``core.active_update: nonzero`` charges SANA-FE's rule instead (active when
+   the potential before the update, the arrived input or the bias is non-zero, also outside
+   the windows: :func:`_charged_active`). A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
    the packet leaves when its ``packet_out`` is done. So a core's packets leave while it
    still updates its later neurons. Its own work ends at ``U_c``.
 2. **Synaptic effects.** A spike of step ``t`` adds ``w · d(k)`` into the ring slot of
@@ -19,7 +22,9 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
    number (cores in order, neurons in order, destinations ascending). A multicast packet
    forks along the XY tree (the union of the XY paths to its destination tiles).
 4. **Service.** A packet delivered to a core at ``a`` is served at
-   ``max(a, core_free)`` for ``packet_in + n_syn · synop``; ``core_free`` starts at ``U_c``;
+   ``max(a, core_free)`` for ``packet_in + n_syn · synop``; ``core_free`` starts at ``U_c``
+   (or at ``S_t`` on a chip with ``core.service: overlapped``, whose core serves packets
+   while it updates its neurons, so its work in the step ends at ``max(U_c, core_free)``);
    a core serves in order of arrival, ties by packet number.
 5. **Partial sums** (fan-in split over cores, :mod:`neurosim.compiler.fanin`). When a
    core has served its packets (``core_free``), each of its partial compartments whose
@@ -62,6 +67,8 @@ from neurosim.dynamics import (
     ROLE_OUTPUT,
     fs_fire,
     if_fire,
+    leak_decay,
+    lif_fire,
 )
 from neurosim.engine.synapses import accumulate
 
@@ -115,6 +122,7 @@ class NeuronTables(NamedTuple):
     seq_out_weight: Any
     pop_out_ptr: Any
     pop_out_proj: Any
+    pop_model: Any  # (populations, 6): plain, leak, reset mode, reset value, refractory, persistent
 
 
 class SynapseTables(NamedTuple):
@@ -186,6 +194,8 @@ class ChipBehaviour(NamedTuple):
     barrier_s: Any
     buffer_depth: Any
     emulate_fs: Any
+    active_nonzero: Any  # core.active_update == "nonzero" (SANA-FE's charging rule)
+    overlapped: Any      # core.service == "overlapped"
 
 
 class StreamInput(NamedTuple):
@@ -538,7 +548,28 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pa
 
 
 @numba.njit(inline="always", cache=True)
-def _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream, out_v,
+def _charged_active(active_nonzero, fired, emulated, n, p, img, in_window, v, v_before, pending,
+                    pending_before, e, neurons, encoded):  # pragma: no cover - compiled
+    """Whether neuron ``n``'s update of this step is charged as active (``core.active_update``).
+
+    ``changed`` (neurosim): it fired, was an emulated FS update, or changed ``v`` or
+    ``pending``. ``nonzero`` (SANA-FE): it fired, or its potential before the update, its
+    arrived input ``e`` or its bias is non-zero — at every step, inside a window or not
+    (an input population's bias is the image inside its windows, its own bias outside).
+    """
+    if fired or emulated:
+        return True
+    if not active_nonzero:
+        return v[n] != v_before or pending[n] != pending_before
+    if neurons.pop_role[p] == ROLE_INPUT and in_window:
+        b = encoded[img, n - neurons.pop_first[p]]
+    else:
+        b = neurons.bias[n]
+    return v_before != 0 or e != 0 or b != 0
+
+
+@numba.njit(inline="always", cache=True)
+def _neuron_step(n, p, t, e, img, k, in_window, v, pending, refr, neurons, stream, out_v,
                  readout_step):  # pragma: no cover - compiled
     """Step neuron ``n`` (population ``p``) at global step ``t``, window step ``k``.
 
@@ -566,17 +597,24 @@ def _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream, out
                 v[n], fired = fs_fire(v[n], threshold, reset)
     elif dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
         fired = in_window and stream.poisson_spikes[img, k, src]
-    elif in_window:  # DYNAMICS_IF
-        if k == 0:
+    elif in_window:  # DYNAMICS_IF; the neuron model's columns as in tables.MODEL_COLUMNS
+        model = neurons.pop_model[p]
+        if k == 0 and model[5] == 0:  # not persistent: a window starts afresh
             v[n] = 0
+            refr[n] = 0
         b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
         if role == ROLE_OUTPUT:
+            if model[1] != 0:
+                v[n] = leak_decay(v[n], model[1])
             v[n] += e + b
             if k == stream.window - 1:
                 out_v[img, src] = v[n]
                 readout_step[img] = t
-        else:
+        elif model[0]:
             v[n], fired = if_fire(v[n], e + b, threshold, reset)
+        else:
+            v[n], refr[n], fired = lif_fire(v[n], leak_decay(v[n], model[1]), refr[n], e + b,
+                                            threshold, reset, model[2], model[3], model[4])
     return fired
 
 
@@ -637,7 +675,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
      src_row) = compartments
     size_x, link_next = links.size_x, links.link_next
-    latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs = chip
+    (latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs, active_nonzero,
+     overlapped) = chip
     encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
     record_spikes, record_packets = stream.record_spikes, stream.record_packets
     packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
@@ -656,9 +695,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
 
     v = np.zeros(n_neurons, np.int64)
     pending = np.zeros(n_neurons, np.int64)
+    refr = np.zeros(n_neurons, np.int64)  # refractory steps left (leaky IF neurons)
     slots = np.zeros((ring, n_neurons), np.int64)
     link_free = np.zeros(len(link_next), np.float64)
     core_free = np.zeros(n_cores, np.float64)
+    updates_end = np.zeros(n_cores, np.float64)  # U_c of the step
     # Multicast packets (and traced ones) keep a row: destination pairs, source, core.
     packet = np.zeros((packet_capacity if multicast or record_packets else 1, 4), np.int64)
     tile_x = np.arange(n_tiles) % size_x
@@ -721,13 +762,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 dynamics = pop_dynamics[p]
                 v_before = v[n]
                 pending_before = pending[n]
-                fired = _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream,
-                                     out_v, readout_step)
+                fired = _neuron_step(n, p, t, e, img, k, in_window, v, pending, refr, neurons,
+                                     stream, out_v, readout_step)
                 bucket = img if in_window else n_images
                 # A core without native FS neurons rewrites the threshold of each FS neuron
                 # at every step of its window: every such update is active.
                 emulated = emulate_fs and dynamics == DYNAMICS_FS and in_window and role != ROLE_OUTPUT
-                if fired or emulated or v[n] != v_before or pending[n] != pending_before:
+                if _charged_active(active_nonzero, fired, emulated, n, p, img, in_window, v,
+                                   v_before, pending, pending_before, e, neurons, encoded):
                     tau += lat_active
                     core_counts[c, UPD_ACTIVE] += 1
                     pop_counts[p, UPD_ACTIVE] += 1
@@ -803,7 +845,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 pop_counts[p, PK_OUT] += n_sent
                 image_counts[img, PK_OUT] += n_sent
             core_busy[c] += tau - start
-            core_free[c] = tau
+            updates_end[c] = tau
+            core_free[c] = start if overlapped else tau
             core_pk_hi[c] = n_packets
         # ---- 2. the network and the receiving cores ----------------------------------
         ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
@@ -814,6 +857,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             n_packets = np.int64(0)
             for c in range(n_cores):
                 core_pk_lo[c] = n_packets
+                core_free[c] = max(core_free[c], updates_end[c])
                 tau = core_free[c]
                 here = core_tile[c]
                 for j in range(comp_ptr[c], comp_ptr[c + 1]):
@@ -849,6 +893,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         for c in range(n_cores):
             if core_free[c] > last:
                 last = core_free[c]
+            if updates_end[c] > last:
+                last = updates_end[c]
         work = last - start
         step_work[t] = work
         if tick_mode:

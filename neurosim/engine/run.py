@@ -372,7 +372,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     spikes, trace = run_stream(
         NeuronTables(t.pop_of, t.bias, t.pop_dynamics, t.pop_role, t.pop_offset, t.pop_first,
                      t.seq_threshold, t.seq_reset, t.seq_out_weight, t.pop_out_ptr,
-                     t.pop_out_proj),
+                     t.pop_out_proj, t.pop_model),
         SynapseTables(t.proj_kind, t.proj_geom, t.proj_w_off, t.proj_ptr_off, t.proj_tgt_first,
                       t.proj_tgt_size, t.proj_delay, t.weights, t.csr_ptr, t.csr_idx, t.csr_w,
                       t.ring),
@@ -384,7 +384,8 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         LinkTables(t.mesh.size_x, t.mesh.next_tile, t.mesh.latency_s, t.mesh.serialisation_s),
         ChipBehaviour(_latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
                       float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
-                      not chip.core.fs_neurons),
+                      not chip.core.fs_neurons, chip.core.active_update == "nonzero",
+                      chip.core.service == "overlapped"),
         StreamInput(encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
                     packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY)),
         StreamCounts(core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,

@@ -39,7 +39,7 @@ from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import conv_output_shape
-from neurosim.snn.network import SNN
+from neurosim.snn.network import SNN, Population
 
 # A dense projection at least this full is stored as rows of its transposed matrix
 # (4 bytes per stored weight); a sparser one as compressed rows (8 bytes per synapse).
@@ -65,6 +65,7 @@ class EngineTables:
     seq_out_weight: np.ndarray
     pop_out_ptr: np.ndarray
     pop_out_proj: np.ndarray
+    pop_model: np.ndarray       # (populations, MODEL_COLUMNS) the neuron model of IF populations
     # projections
     proj_kind: np.ndarray
     proj_geom: np.ndarray
@@ -202,6 +203,15 @@ def _projection_tables(snn: SNN) -> dict[str, np.ndarray]:
     }
 
 
+MODEL_COLUMNS = ("plain", "leak", "reset_mode", "reset_value", "refractory", "persistent")
+"""Columns of ``pop_model``: Population's neuron-model fields, ``plain`` = all defaults."""
+
+
+def _model_row(pop: Population) -> list[int]:
+    return [int(pop.plain_if), int(pop.leak), pop.reset_code, int(pop.reset_value),
+            int(pop.refractory), int(pop.persistent)]
+
+
 def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
     pops = snn.populations
     window = snn.window
@@ -230,6 +240,7 @@ def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
         "seq_threshold": seq("threshold"), "seq_reset": seq("reset"),
         "seq_out_weight": seq("out_weight"),
         "pop_out_ptr": out_ptr, "pop_out_proj": np.array(out_proj, np.int64),
+        "pop_model": np.array([_model_row(p) for p in pops], np.int64).reshape(len(pops), -1),
     }
 
 

@@ -631,6 +631,8 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
         weight_sharing=g("core.weight_sharing"),
         graded_spike_bits=graded_bits,
         fanin_split=bool(g("core.fanin_split")),
+        active_update=g("core.active_update") or "changed",
+        service=g("core.service") or "after_updates",
     )
     costs = EventCosts(**{KEYS_BY_PATH[k].field: g(k) for k in _section_paths("costs")})
     noc = NoC(
@@ -652,7 +654,8 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
         core=core,
         costs=costs,
         noc=noc,
-        sync=Sync(mode=mode, barrier_s_by_tiles=barrier or (), tick_s=tick),
+        sync=Sync(mode=mode, barrier_s_by_tiles=barrier or (), tick_s=tick,
+                  barrier_lookup=g("sync.barrier_lookup") or "interpolate"),
         static_power_chip_w=g("chip.static_power_chip"),
         static_power_core_w=g("chip.static_power_core"),
     )

@@ -88,6 +88,8 @@ class CoreLimits:
     weight_sharing: bool  # conv kernels stored once per core
     graded_spike_bits: int = 0
     fanin_split: bool = False
+    active_update: str = "changed"  # or "nonzero" (SANA-FE); see neurosim.hardware.schema
+    service: str = "after_updates"  # or "overlapped" (SANA-FE)
 
 
 @dataclass(frozen=True)
@@ -139,24 +141,29 @@ class Sync:
 
     ``barrier``: a step ends when the last core and packet are done, plus
     :meth:`barrier_s` for the tiles in use. ``tick``: every step lasts ``tick_s``.
-    The barrier table is piecewise linear in the number of tiles and flat beyond its ends.
+    With ``barrier_lookup == "interpolate"`` the barrier table is piecewise linear in the
+    number of tiles and flat beyond its ends; with ``"step"`` (SANA-FE's reading) it is the
+    entry of the largest tile count ≤ the tiles in use (the first entry below the table).
     """
 
     mode: SyncMode
     barrier_s_by_tiles: tuple[tuple[int, float], ...] = ()
     tick_s: float | None = None
+    barrier_lookup: str = "interpolate"
 
     def barrier_s(self, tiles_in_use: int) -> float:
-        """Barrier time for ``tiles_in_use`` tiles, interpolated in the table (0 if empty)."""
+        """Barrier time for ``tiles_in_use`` tiles, read from the table (0 if empty)."""
         table = self.barrier_s_by_tiles
         if not table:
             return 0.0
         tiles = [t for t, _ in table]
         if tiles_in_use <= tiles[0]:
             return table[0][1]
+        i = bisect_right(tiles, tiles_in_use)
+        if self.barrier_lookup == "step":
+            return table[i - 1][1]
         if tiles_in_use >= tiles[-1]:
             return table[-1][1]
-        i = bisect_right(tiles, tiles_in_use)
         (t0, s0), (t1, s1) = table[i - 1], table[i]
         return s0 + (s1 - s0) * (tiles_in_use - t0) / (t1 - t0)
 

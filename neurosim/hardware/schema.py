@@ -6,12 +6,29 @@ A file has two top-level texts (``name``, ``description``) and six sections::
     chip:   mesh_x, mesh_y, cores_per_tile, clock, static_power_chip, static_power_core
     core:   neurons, synapse_memory, input_axons, output_routes, routing_table_entries,
             weight_bits, potential_bits, fs_neurons, graded_spikes, graded_spike_bits,
-            multicast, weight_sharing, fanin_split
+            multicast, weight_sharing, fanin_split, active_update, service
     costs:  energy_/latency_ × synop, neuron_update_active, neuron_update_inactive,
             spike_gen, packet_out, packet_in
     noc:    energy_hop_ew, energy_hop_ns, latency_hop_ew, latency_hop_ns, router_delay,
             link_bandwidth, packet_bits, buffer_depth, routing
-    sync:   mode, barrier, tick
+    sync:   mode, barrier, barrier_lookup, tick
+
+Three optional keys are *rules* rather than numbers (absent = neurosim's own rule, which
+every shipped chip uses, so their results are unchanged):
+
+``core.active_update``
+    which neuron updates are charged as active: ``changed`` (the update changed the
+    potential or the pending input, or the neuron fired; a neuron is only visited inside
+    its population's windows) or ``nonzero`` (SANA-FE's rule: the potential is non-zero,
+    input arrived or the bias is non-zero, and this is charged at every step, also outside
+    the windows, where the neuron is still visited and charged as active or inactive).
+``core.service``
+    ``after_updates`` (a core serves arriving packets only after all its own neuron
+    updates of the step) or ``overlapped`` (SANA-FE: a core serves packets while it updates
+    its neurons, so its time in a step is the larger of the two, not their sum).
+``sync.barrier_lookup``
+    ``interpolate`` (linear between table entries, flat beyond) or ``step`` (SANA-FE: the
+    entry with the largest tile count ≤ the tiles in use; the first entry below it).
 
 A key path (``costs.energy_synop``) is also the name of an override (``--set``). The
 dataclass field is the key plus its SI unit (``energy_synop_j``). Each value is either
@@ -151,6 +168,22 @@ KEYS: tuple[Key, ...] = (
         "a neuron's inputs may be split over partial compartments on other cores (default false)",
         required=False,
     ),
+    Key(
+        "core.active_update",
+        "active_update",
+        CHOICE,
+        "which neuron updates count as active (default changed)",
+        required=False,
+        choices=("changed", "nonzero"),
+    ),
+    Key(
+        "core.service",
+        "service",
+        CHOICE,
+        "packets served after the neuron updates, or overlapped with them (default after_updates)",
+        required=False,
+        choices=("after_updates", "overlapped"),
+    ),
     # costs
     _q("costs.energy_synop", E, "per synapse touched by an arriving packet"),
     _q("costs.latency_synop", T, "per synapse touched by an arriving packet"),
@@ -178,6 +211,14 @@ KEYS: tuple[Key, ...] = (
     Key("sync.mode", "mode", CHOICE, "how steps are separated", choices=("barrier", "tick")),
     Key(
         "sync.barrier", "barrier_s_by_tiles", TABLE, "barrier time by tiles in use", required=False
+    ),
+    Key(
+        "sync.barrier_lookup",
+        "barrier_lookup",
+        CHOICE,
+        "how the barrier table is read (default interpolate)",
+        required=False,
+        choices=("interpolate", "step"),
     ),
     Key("sync.tick", "tick_s", OPTIONAL_TIME, "fixed step length", "positive", required=False),
 )

@@ -20,7 +20,7 @@ import numpy as np
 
 from neurosim.snn.connectivity import propagate
 from neurosim.snn.network import SNN, Population
-from neurosim.snn.neuron import fs_step, if_step, poisson_step
+from neurosim.snn.neuron import fs_step, integrate_step, lif_step, poisson_step
 
 # Images per chunk of the batched simulator; the rate code holds (chunk, window, neurons).
 _CHUNK_VALUES = 1 << 23
@@ -69,14 +69,25 @@ def _run_fs(pop: Population, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return value, count
 
 
-def _run_if(pop: Population, drive: np.ndarray) -> np.ndarray:
+def _run_if(pop: Population, drive: np.ndarray, integer: bool) -> np.ndarray:
     """A whole IF window; ``drive`` is (B, window, n). Returns spikes (B, window, n) as 0/1."""
     v = np.zeros((drive.shape[0], drive.shape[2]), dtype=drive.dtype)
+    r = np.zeros(v.shape, dtype=np.int64)
     spikes = np.zeros(drive.shape, dtype=drive.dtype)
     for k in range(pop.window):
-        v, z = if_step(v, drive[:, k], k, pop)
+        v, r, z = lif_step(v, r, drive[:, k], k, pop, integer)
         spikes[:, k] = z
     return spikes
+
+
+def _integrate(pop: Population, drive: np.ndarray, integer: bool) -> np.ndarray:
+    """An IF output's potential at the end of its window; ``drive`` is (B, window, n)."""
+    if pop.leak == 0:
+        return drive.sum(axis=1)
+    v = np.zeros((drive.shape[0], drive.shape[2]), dtype=drive.dtype)
+    for k in range(pop.window):
+        v = integrate_step(v, drive[:, k], pop, integer)
+    return v
 
 
 def _run_poisson(pop: Population, drive: np.ndarray, image_ids: np.ndarray, seed: int
@@ -122,13 +133,13 @@ def _simulate_chunk(snn: SNN, images: np.ndarray, record_values: bool, first_ima
         else:
             drive = total_in + (bias[:, None, :] if bias.ndim == 2 else bias)
             if pop.role == "output":
-                outputs = drive.sum(axis=1) * pop.unit
+                outputs = _integrate(pop, drive, snn.integer) * pop.unit
                 continue
             if pop.dynamics == "poisson":
                 ids = np.arange(first_image, first_image + batch)
                 spikes = _run_poisson(pop, encoded, ids, int(snn.params.get("seed", 0)))
             else:
-                spikes = _run_if(pop, drive)
+                spikes = _run_if(pop, drive, snn.integer)
             carried[pop.name] = spikes * pop.out_weight[None, :, None]
             counts[pop.name] = spikes.sum(axis=1).astype(np.int32)
             if record_values:
@@ -141,9 +152,12 @@ def simulate(snn: SNN, images: np.ndarray, *, record_values: bool = False,
     """Run every image alone (vectorised over the batch); outputs are in ANN units.
 
     ``record_values`` keeps each spiking population's decoded output ``Σ_k d(k)·z(k)``
-    (in ANN units) per image, for comparison with the ANN.
+    (in ANN units) per image, for comparison with the ANN. A network with a
+    ``persistent`` population carries state from image to image, so it runs as one stream.
     """
     images = np.asarray(images)
+    if any(p.persistent for p in snn.populations):
+        return _simulate_persistent(snn, images, record_values)
     per_image = max(p.size * (1 if p.dynamics == "fs" else p.window) for p in snn.populations)
     chunk = max(1, _CHUNK_VALUES // per_image)
     outs, counts, values = [], [], []
@@ -162,6 +176,29 @@ def simulate(snn: SNN, images: np.ndarray, *, record_values: bool = False,
         latency_steps=snn.latency_steps,
         values={n: np.concatenate([v[n] for v in values]) for n in names} if record_values else {},
     )
+
+
+def _simulate_persistent(snn: SNN, images: np.ndarray, record_values: bool) -> FunctionalResult:
+    """:func:`simulate` of a network whose state crosses images: one stream, spikes by image."""
+    ref = simulate_stream(snn, images)
+    counts: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
+    for pop in snn.populations:
+        if not pop.spiking:
+            continue
+        first = snn.first_neuron(pop.name)
+        mine = (ref.spike_neurons >= first) & (ref.spike_neurons < first + pop.size)
+        image, k = np.divmod(ref.spike_steps[mine] - pop.offset, pop.window)
+        local = ref.spike_neurons[mine] - first
+        count = np.zeros((len(images), pop.size), dtype=np.int32)
+        np.add.at(count, (image, local), 1)
+        counts[pop.name] = count
+        if record_values:
+            value = np.zeros((len(images), pop.size))
+            np.add.at(value, (image, local), pop.out_weight[k])
+            values[pop.name] = value * pop.out_unit
+    return FunctionalResult(outputs=ref.outputs, spike_counts=counts, window=snn.window,
+                            latency_steps=snn.latency_steps, values=values)
 
 
 @dataclass
@@ -193,6 +230,7 @@ def simulate_stream(snn: SNN, images: np.ndarray, first_image: int = 0) -> Strea
             for p in snn.populations}
     slots = {p.name: np.zeros((ring[p.name], p.size), dtype=dtype) for p in snn.populations}
     v = {p.name: np.zeros(p.size, dtype=dtype) for p in snn.populations}
+    refractory = {p.name: np.zeros(p.size, dtype=np.int64) for p in snn.populations}
     pending = {p.name: np.zeros(p.size, dtype=dtype) for p in snn.populations}
     outputs = np.zeros((n_images, snn.output.size))
     readout = np.zeros(n_images, dtype=np.int64)
@@ -224,10 +262,11 @@ def simulate_stream(snn: SNN, images: np.ndarray, first_image: int = 0) -> Strea
             else:
                 if not active:
                     continue
-                if k == 0:
+                if k == 0 and not pop.persistent:
                     v[name][:] = 0
+                    refractory[name][:] = 0
                 if pop.role == "output":
-                    v[name] = v[name] + e + bias
+                    v[name] = integrate_step(v[name], e + bias, pop, snn.integer)
                     if k == pop.window - 1:
                         outputs[image] = v[name] * pop.unit
                         readout[image] = t
@@ -235,7 +274,8 @@ def simulate_stream(snn: SNN, images: np.ndarray, first_image: int = 0) -> Strea
                     z = poisson_step(bias[None, :], k, pop, np.array([first_image + image]),
                                      int(snn.params.get("seed", 0)))[0]
                 else:
-                    v[name], z = if_step(v[name], e + bias, k, pop)
+                    v[name], refractory[name], z = lif_step(v[name], refractory[name], e + bias,
+                                                            k, pop, snn.integer)
             if z is None or not z.any():
                 continue
             fired = np.flatnonzero(z)

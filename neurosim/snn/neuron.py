@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurosim.dynamics import fs_fire, if_fire, poisson_fire
+from neurosim.dynamics import fs_fire, if_fire, leak_decay, leak_decay_ideal, lif_fire, poisson_fire
 from neurosim.snn.network import Population
 
 
@@ -26,6 +26,34 @@ def if_step(v: np.ndarray, drive: np.ndarray, k: int, pop: Population
     ``drive`` is the synaptic input plus the bias; the caller zeroes ``v`` at ``k == 0``.
     """
     return if_fire.py_func(v, drive, pop.threshold[k], pop.reset[k])
+
+
+def lif_step(v: np.ndarray, r: np.ndarray, drive: np.ndarray, k: int, pop: Population,
+             integer: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The neuron-model IF step (leak, reset mode, refractory) at window step ``k``.
+
+    Returns (v, r, z); see :func:`neurosim.dynamics.lif_fire`. With the default fields it
+    equals :func:`if_step`. The caller zeroes ``v`` and ``r`` at ``k == 0`` unless
+    ``pop.persistent``.
+    """
+    if pop.plain_if:
+        v, z = if_step(v, drive, k, pop)
+        return v, r, z
+    return lif_fire.py_func(v, decay(v, pop, integer), r, drive, pop.threshold[k],
+                            pop.reset[k], pop.reset_code, pop.reset_value, pop.refractory)
+
+
+def decay(v: np.ndarray, pop: Population, integer: bool) -> np.ndarray:
+    """``λ(v)``: the population's leak, Loihi's integer rule or the exact ideal one."""
+    if pop.leak == 0:
+        return v
+    return leak_decay.py_func(v, pop.leak) if integer else leak_decay_ideal(v, pop.leak)
+
+
+def integrate_step(v: np.ndarray, drive: np.ndarray, pop: Population, integer: bool
+                   ) -> np.ndarray:
+    """A non-firing (output) IF neuron at one step: ``v ← λ(v) + drive`` (a leaky integrator)."""
+    return decay(v, pop, integer) + drive
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

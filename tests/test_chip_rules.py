@@ -1,0 +1,131 @@
+"""Timing and charging rules as chip keys: worked by hand, read from files, defaults unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_hw import NS, PJ, US, loihi_like, random_mapping
+from engine_nets import converted, random_images, random_model
+from test_engine_agreement import assert_same_spikes
+from test_engine_hand import _mapping, _one_layer
+
+from neurosim.energy import run_energy
+from neurosim.engine import simulate_hardware
+from neurosim.errors import NeurosimError
+from neurosim.hardware import load_hardware
+from neurosim.hardware.model import Sync
+from neurosim.hardware.writer import dump_hardware
+from neurosim.snn.network import SNN, Population, Projection
+
+TABLE = ((1, 0.6 * US), (2, 1.0 * US), (4, 1.4 * US), (29, 1.8 * US))
+
+
+def test_barrier_lookup_step_and_interpolated() -> None:
+    step = Sync("barrier", TABLE, barrier_lookup="step")
+    line = Sync("barrier", TABLE)
+    # 13 tiles: SANA-FE's step reading takes the 4-tile entry; interpolation goes 1/25 of
+    # the way... 9/25 of the way from 1.4 to 1.8 us.
+    assert step.barrier_s(13) == pytest.approx(1.4 * US)
+    assert line.barrier_s(13) == pytest.approx((1.4 + 0.4 * 9 / 25) * US)
+    assert line.barrier_s(13) == pytest.approx(1.544 * US)
+    for tiles, want in ((1, 0.6), (3, 1.0), (4, 1.4), (28, 1.4), (29, 1.8), (400, 1.8)):
+        assert step.barrier_s(tiles) == pytest.approx(want * US), tiles
+    assert step.barrier_s(0) == line.barrier_s(0) == pytest.approx(0.6 * US)
+
+
+def test_shipped_chips_keep_neurosims_rules() -> None:
+    for name in ("loihi", "loihi2", "loihi-davies2018", "truenorth", "spinnaker", "spinnaker2"):
+        hw = load_hardware(name)
+        assert hw.chip.core.active_update == "changed", name
+        assert hw.chip.core.service == "after_updates", name
+        assert hw.chip.sync.barrier_lookup == "interpolate", name
+        # Written back out, a file at the defaults gains no rule keys.
+        text = dump_hardware(hw)
+        assert "active_update" not in text and "barrier_lookup" not in text, name
+
+
+def test_rule_keys_load_and_refuse_bad_values() -> None:
+    hw = load_hardware("loihi", {"core.active_update": "nonzero", "core.service": "overlapped",
+                                 "sync.barrier_lookup": "step"})
+    assert (hw.chip.core.active_update, hw.chip.core.service, hw.chip.sync.barrier_lookup) == (
+        "nonzero", "overlapped", "step")
+    assert "active_update: nonzero" in dump_hardware(hw, with_sources=False)
+    for key, bad in (("core.active_update", "always"), ("core.service", "parallel"),
+                     ("sync.barrier_lookup", "nearest")):
+        with pytest.raises(NeurosimError) as info:
+            load_hardware("loihi", {key: bad})
+        line = str(info.value)
+        assert key.split(".")[1] in line and bad in line and "\n" not in line
+
+
+def test_nonzero_rule_charges_leftover_potential_by_hand() -> None:
+    # The hand example of test_engine_hand: the input fires at step 0 (v = 5 − 1 = 4 left),
+    # the output takes the input at step 1. neurosim's rule: 2 active, 2 inactive updates.
+    # SANA-FE's: the input at step 1 still holds v = 4 ≠ 0 (outside its window): active.
+    snn = _one_layer(1, [[3]])
+    for rule, active, inactive in (("changed", 2, 2), ("nonzero", 3, 1)):
+        hw = loihi_like(router_delay_s=1 * NS, active_update=rule)
+        mapping = _mapping(snn, hw, [("in", [0], 0), ("out", [0], 40)])
+        run = simulate_hardware(snn, mapping, hw, np.array([[5.0]]))
+        totals = run.totals()
+        assert (totals["updates_active"], totals["updates_inactive"]) == (active, inactive), rule
+        neuron = run_energy(run, hw).breakdown_j["neuron"]
+        assert neuron == pytest.approx((active * 72.8 + inactive * 51.2) * PJ, rel=1e-12)
+        # Step 1: core 0 (the input) takes 9.7 ns active or 6.0 ns inactive; core 40 9.7 ns.
+        step_1 = run.streams[0].step_end_s[1] - run.streams[0].step_end_s[0]
+        assert step_1 == pytest.approx((9.7 + 1000) * NS, rel=1e-12)
+
+
+def _fan_out(n_out: int) -> SNN:
+    """One "fs" input neuron (window 1, fires when v > 0) → ``n_out`` output neurons, weight 1."""
+    w1 = np.ones(1, np.int64)
+    inp = Population("in", (1,), "input", "fs", threshold=0 * w1, reset=w1, out_weight=w1,
+                     bias=np.zeros(1, np.int64), offset=0)
+    out = Population("out", (n_out,), "output", "fs", threshold=0 * w1, reset=0 * w1,
+                     out_weight=0 * w1, bias=np.zeros(n_out, np.int64), offset=1)
+    proj = Projection("in->out", "in", "out", "dense", weight=np.ones((n_out, 1), np.int64))
+    return SNN(name="fan-out", code="ttfs", populations=(inp, out), projections=(proj,))
+
+
+def test_overlapped_service_by_hand() -> None:
+    # One input neuron on core 0 → 20 output neurons on core 40 (tile (2, 1)).
+    # Step 0, core 40: 20 inactive updates = 120 ns. The packet arrives at 62.5 ns.
+    # After updates: served from 120 ns for 16 + 20·3.8 = 92 ns → 212 ns.
+    # Overlapped: served from its arrival, 62.5 → 154.5 ns; the core is done at
+    # max(120, 154.5) = 154.5 ns.
+    snn = _fan_out(20)
+    arrive = 9.7 + 30.0 + 5.1 + (1 + 4.1) * 2 + (1 + 6.5)
+    for service, end in (("after_updates", 120 + 92), ("overlapped", arrive + 92)):
+        hw = loihi_like(router_delay_s=1 * NS, service=service)
+        mapping = _mapping(snn, hw, [("in", [0], 0), ("out", list(range(20)), 40)])
+        run = simulate_hardware(snn, mapping, hw, np.array([[5.0]]))
+        assert run.streams[0].step_end_s[0] == pytest.approx((end + 1000) * NS, rel=1e-12)
+    # Overlap never makes a core's step longer than its updates alone or its service alone.
+    hw = loihi_like(router_delay_s=1 * NS, service="overlapped")
+    snn = _fan_out(400)
+    mapping = _mapping(snn, hw, [("in", [0], 0), ("out", list(range(400)), 40)])
+    run = simulate_hardware(snn, mapping, hw, np.array([[5.0]]))
+    assert run.streams[0].step_end_s[0] == pytest.approx((400 * 6.0 + 1000) * NS, rel=1e-12)
+
+
+@pytest.mark.parametrize("code", ["rate", "fs"])
+def test_rules_change_costs_not_spikes(code: str) -> None:
+    model = random_model(17, residual=True)
+    images = random_images(17, model, 3)
+    snn = converted(model, code, images)
+    base = loihi_like()
+    runs = {}
+    for name, hw in (("base", base),
+                     ("sanafe", loihi_like(active_update="nonzero", service="overlapped",
+                                           sync=Sync("barrier", TABLE, barrier_lookup="step")))):
+        mapping = random_mapping(snn, hw, seed=4, neurons_per_core=11)
+        assert_same_spikes(snn, mapping, hw, images)
+        runs[name] = simulate_hardware(snn, mapping, hw, images)
+    a, b = runs["base"].totals(), runs["sanafe"].totals()
+    for key in ("spikes", "packets_out", "hops_ew", "hops_ns", "synaptic_events"):
+        if key in a:
+            assert a[key] == b[key], key
+    assert a["updates_active"] + a["updates_inactive"] == b["updates_active"] + b["updates_inactive"]
+    assert b["updates_active"] >= a["updates_active"]
+    # Overlap can only shorten the steps (same events, service may start earlier).
+    assert runs["sanafe"].streams[0].step_work_s.sum() <= runs["base"].streams[0].step_work_s.sum()
