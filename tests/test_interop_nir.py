@@ -206,3 +206,59 @@ def test_unsupported_graphs_are_refused_by_node(case: str, message: str, tmp_pat
     with pytest.raises(NeurosimError, match=message) as info:
         import_network(path, steps=steps)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def _decay(v: np.ndarray, leak: int) -> np.ndarray:
+    """Loihi's integer decay: trunc(v·(4096 − leak)/4096) toward zero."""
+    p = v * (4096 - leak)
+    return np.sign(p) * (np.abs(p) >> 12)
+
+
+def test_a_leaky_hard_reset_graph_runs_as_the_nir_equations_say(tmp_path: Path) -> None:
+    # Input(3) → Linear → LIF (β = 3/4, v > 5 fires, reset to 0) → Linear → LI (β = 1/2).
+    rng = np.random.default_rng(3)
+    w1 = rng.integers(-2, 6, size=(4, 3)).astype(float)
+    w2 = rng.integers(-3, 4, size=(2, 4)).astype(float)
+    graph = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type={"input": np.array([3])}),
+        "l1": nir.Linear(weight=w1),
+        "lif": nir.LIF(tau=np.full(4, 4.0), r=np.full(4, 4.0), v_leak=np.zeros(4),
+                       v_threshold=np.full(4, 5.0), v_reset=np.zeros(4)),
+        "l2": nir.Linear(weight=w2),
+        "li": nir.LI(tau=np.full(2, 2.0), r=np.full(2, 2.0), v_leak=np.zeros(2)),
+        "out": nir.Output(output_type={"output": np.array([2])})},
+        edges=[("in", "l1"), ("l1", "lif"), ("lif", "l2"), ("l2", "li"), ("li", "out")])
+    snn, _ = import_network(_write(graph, tmp_path), steps=10)
+    images = rng.uniform(0, 1, size=(4, 3))
+    stream = simulate_stream(snn, images)
+    # The engine and the functional simulator agree on the leaky network.
+    hw = loihi_like()
+    run = simulate_hardware(snn, sequential_mapping(snn, hw), hw, images, record_spikes=True)
+    assert np.array_equal(run.streams[0].spikes[:, 0], stream.spike_steps)
+    assert np.array_equal(run.streams[0].spikes[:, 1], stream.spike_neurons)
+    assert np.array_equal(run.outputs, stream.outputs)
+    # Independent truth: step the NIR equations (dt = 1, integer decay) on the input's spikes.
+    T, lif_first = 10, snn.first_neuron("lif")
+    fired = 0
+    for n in range(len(images)):
+        s_in = np.zeros((T, 3), np.int64)
+        z_lif = np.zeros((T, 4), np.int64)
+        base = n * T
+        for t, neuron in zip(stream.spike_steps, stream.spike_neurons):
+            if neuron < 3 and base <= t < base + T:
+                s_in[t - base, neuron] = 1
+            if lif_first <= neuron < lif_first + 4 and base + 1 <= t < base + 1 + T:
+                z_lif[t - base - 1, neuron - lif_first] = 1
+        v = np.zeros(4, np.int64)
+        want = np.zeros((T, 4), np.int64)
+        for k in range(T):   # LIF's window: one step after the input's
+            v = _decay(v, 1024) + (w1.astype(np.int64) @ s_in[k])
+            want[k] = v > 5
+            v = np.where(want[k] == 1, 0, v)
+        assert np.array_equal(z_lif, want)
+        fired += int(want.sum())
+        u = np.zeros(2, np.int64)
+        for k in range(T):
+            u = _decay(u, 2048) + (w2.astype(np.int64) @ want[k])
+        assert np.array_equal(stream.outputs[n], u)
+    assert fired > 5  # the hard reset and the leak were exercised
