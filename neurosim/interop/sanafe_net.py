@@ -586,7 +586,9 @@ def write_sanafe_network(snn: SNN, path: str | Path, *, image: np.ndarray | None
                 mappings.append(f"  - {_quote(f'{pop.name}.{lo}..{hi}')}: [core: {address[int(core)]}]")
         if pop.offset == 0:
             raise NeurosimError(f"population {pop.name!r} starts at step 0", where=where)
-        drivers.append((pop.name, _window_driver(snn, pop, steps)))
+        trains_d, weights_d = _window_driver(snn, pop, steps)
+        if trains_d:
+            drivers.append((pop.name, (trains_d, weights_d)))
     for pop_name, (trains_d, _) in drivers:
         name = f"{WINDOW_PREFIX}{pop_name}"
         lines += [f"    - name: {_quote(name)}", "      attributes: [log_spikes: true]",
