@@ -17,6 +17,7 @@ from engine_nets import converted, random_images, random_model
 from neurosim import FS, export_network, import_network
 from neurosim.engine import simulate_hardware
 from neurosim.errors import NeurosimError
+from neurosim.interop.nir import snn_from_graph
 from neurosim.snn.connectivity import propagate
 from neurosim.snn.convert import convert
 from neurosim.snn.functional import simulate, simulate_stream
@@ -262,3 +263,15 @@ def test_a_leaky_hard_reset_graph_runs_as_the_nir_equations_say(tmp_path: Path) 
             u = _decay(u, 2048) + (w2.astype(np.int64) @ want[k])
         assert np.array_equal(stream.outputs[n], u)
     assert fired > 5  # the hard reset and the leak were exercised
+
+
+def test_a_node_off_every_path_is_refused() -> None:
+    eye = np.eye(2)
+    graph = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type={"input": np.array([2])}), "a": nir.Linear(weight=eye),
+        "if": nir.IF(r=np.ones(2), v_threshold=np.ones(2), v_reset=np.zeros(2)),
+        "lost": nir.Linear(weight=eye),
+        "out": nir.Output(output_type={"output": np.array([2])})},
+        edges=[("in", "a"), ("a", "if"), ("if", "out")], type_check=False)
+    with pytest.raises(NeurosimError, match=r"\['lost'\] are not reached from the Input"):
+        snn_from_graph(graph, "memory", steps=4)

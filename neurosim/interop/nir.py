@@ -153,6 +153,7 @@ class _GraphReader:
                     f"node {name!r} is a {kind}, which neurosim cannot import",
                     where=where, fix=f"use only {', '.join(SUPPORTED)} nodes")
         self.notes: list[str] = []
+        self.visited: set[str] = set()                # linear nodes on a path
         self.gains: dict[str, float] = {}             # input × R·dt/τ, per layer
         self.leak_biases: dict[str, np.ndarray] = {}  # (dt/τ)·v_leak, per layer
 
@@ -208,6 +209,10 @@ class _GraphReader:
                         if layers[target].role != "output":
                             todo.append(target)
                     edges.append(self.edge(source, target, chain, shapes[source], layers))
+        unreached = sorted(set(self.nodes) - set(layers) - self.visited - {input_name, output_name})
+        if unreached:
+            raise NeurosimError(f"node(s) {unreached[:3]} are not reached from the Input",
+                                where=self.where, fix="connect them, or remove them from the graph")
         self.fold_resistance(layers, edges)
         desc = Description(name=str(self.meta.get("neurosim_name", Path(self.where).stem)),
                            layers=list(layers.values()), edges=edges, notes=self.notes)
@@ -225,6 +230,7 @@ class _GraphReader:
             raise NeurosimError(f"node {name!r} is on a loop of linear nodes", where=self.where)
         chain = self.apply(name, kind, _Chain(**vars(chain)))
         chain.names = (*chain.names, name)
+        self.visited.add(name)
         out = []
         for nxt in self.succ[name]:
             out.extend(self.walk(nxt, chain))
