@@ -39,9 +39,10 @@ def test_shipped_chips_keep_neurosims_rules() -> None:
         assert hw.chip.core.active_update == "changed", name
         assert hw.chip.core.service == "after_updates", name
         assert hw.chip.sync.barrier_lookup == "interpolate", name
-        # Written back out, a file at the defaults gains no rule keys.
+        # Written back out, a file without rule keys gains none (loihi states its own).
         text = dump_hardware(hw)
-        assert "active_update" not in text and "barrier_lookup" not in text, name
+        assert ("active_update" in text) == (name == "loihi"), name
+        assert ("barrier_lookup" in text) == (name == "loihi"), name
 
 
 def test_rule_keys_load_and_refuse_bad_values() -> None:
@@ -129,3 +130,44 @@ def test_rules_change_costs_not_spikes(code: str) -> None:
     assert b["updates_active"] >= a["updates_active"]
     # Overlap can only shorten the steps (same events, service may start earlier).
     assert runs["sanafe"].streams[0].step_work_s.sum() <= runs["base"].streams[0].step_work_s.sum()
+
+
+def test_sanafe_tile_numbering_is_translated() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from neurosim.hardware.sanafe import neurosim_core, sanafe_core
+
+    # 8 × 4 mesh, 4 cores per tile: SANA-FE core 5 is slot 1 of tile 1 = (x 0, y 1), which
+    # neurosim numbers tile 1·8 + 0 = 8: core 33. SANA-FE tile 4 is (1, 0): neurosim tile 1.
+    assert neurosim_core(5, 8, 4, 4) == 33
+    assert neurosim_core(16, 8, 4, 4) == 4
+    assert neurosim_core(127, 8, 4, 4) == 127  # the last tile (7, 3) is last in both
+    with pytest.raises(NeurosimError, match="beyond the 8×4 mesh"):
+        neurosim_core(128, 8, 4, 4)
+
+    @given(w=st.integers(1, 9), h=st.integers(1, 9), per=st.integers(1, 4), data=st.data())
+    def round_trip(w: int, h: int, per: int, data: st.DataObject) -> None:
+        core = data.draw(st.integers(0, w * h * per - 1))
+        assert sanafe_core(neurosim_core(core, w, h, per), w, h, per) == core
+        tile = neurosim_core(core, w, h, per) // per
+        assert (tile % w, tile // w) == divmod(core // per, h)  # (x, y) = (i ÷ h, i mod h)
+
+    round_trip()
+
+
+def test_import_sanafe_brings_its_rules_and_lists_what_it_assumes(tmp_path) -> None:
+    from test_hardware_sanafe import LOIHI_LIKE
+
+    from neurosim.hardware.sanafe import import_sanafe_file
+
+    source = tmp_path / "arch.yaml"
+    source.write_text(LOIHI_LIKE, "utf-8")
+    result = import_sanafe_file(source, tmp_path / "out.yaml")
+    core, sync = result.hardware.chip.core, result.hardware.chip.sync
+    assert (core.active_update, core.service, sync.barrier_lookup) == ("nonzero", "overlapped", "step")
+    assert sync.barrier_s(13) == pytest.approx(1.4 * US)
+    header = result.text.split("\n\n", 1)[0]
+    for said in ("noc.link_bandwidth", "core.weight_bits", "tile numbering", "v > θ",
+                 "synapse 'conv'"):
+        assert said in header, said

@@ -231,7 +231,7 @@ def test_bad_fields_in_a_file_are_one_clear_line(tmp_path, bad: dict) -> None:
     assert next(iter(bad)) in line
 
 
-@pytest.mark.parametrize(("role", "fields"), [("input", {"leak": 5}), ("output", {"refractory": 2}),
+@pytest.mark.parametrize(("role", "fields"), [("output", {"refractory": 2}),
                                               ("output", {"reset_mode": "value"})])
 def test_fields_where_they_mean_nothing_are_refused(role: str, fields: dict) -> None:
     model = random_model(2, conv=False)

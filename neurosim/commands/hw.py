@@ -105,7 +105,9 @@ def run_import_sanafe(args: argparse.Namespace) -> int:
     result = import_sanafe_file(args.file, args.out, evidence=args.evidence)
     hw = result.hardware
     print(f"wrote {args.out}: {hw.name}, {hw.chip.tiles} tiles × {hw.chip.cores_per_tile} cores")
-    print(f"mapped {len(result.mapped)} values; filled {len(result.assumed)} with assumptions")
+    print(f"mapped {len(result.mapped)} values; filled {len(result.assumed)} with assumptions:")
+    for path in result.assumed:
+        print(f"  {path}")
     if result.unmapped:
         print("not mapped:")
         for item in result.unmapped:

@@ -224,6 +224,7 @@ class StreamCounts(NamedTuple):
     link_overflows: Any
     step_end: Any
     step_work: Any
+    step_updates: Any  # (steps, 2): active and inactive neuron updates of each step
     out_v: Any
     readout_step: Any
     spike_count: Any
@@ -683,6 +684,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     core_counts, core_busy = counts.core_counts, counts.core_busy
     pop_counts, image_counts = counts.pop_counts, counts.image_counts
     step_end, step_work, out_v = counts.step_end, counts.step_work, counts.out_v
+    step_updates = counts.step_updates
     readout_step, spike_count = counts.readout_step, counts.spike_count
     n_images = encoded.shape[0]
     n_neurons = len(pop_of)
@@ -771,11 +773,13 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 if _charged_active(active_nonzero, fired, emulated, n, p, img, in_window, v,
                                    v_before, pending, pending_before, e, neurons, encoded):
                     tau += lat_active
+                    step_updates[t, 0] += 1
                     core_counts[c, UPD_ACTIVE] += 1
                     pop_counts[p, UPD_ACTIVE] += 1
                     image_counts[bucket, UPD_ACTIVE] += 1
                 else:
                     tau += lat_inactive
+                    step_updates[t, 1] += 1
                     core_counts[c, UPD_INACTIVE] += 1
                     pop_counts[p, UPD_INACTIVE] += 1
                     image_counts[bucket, UPD_INACTIVE] += 1

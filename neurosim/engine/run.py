@@ -64,6 +64,7 @@ class StreamRecord:
     readout_s: np.ndarray      # (n_images,) E_{L-1+nW}: when each image's output is complete
     spikes: np.ndarray | None = None   # (S, 2): step, network-wide neuron (record_spikes)
     packets: np.ndarray | None = None  # (D, 8): one row per delivery, kernel.TRACE_COLUMNS
+    step_updates: np.ndarray | None = None  # (steps, 2): active, inactive neuron updates
     step_counts: np.ndarray | None = None  # (steps, C, K): each step's counts per core (record_steps)
 
     @property
@@ -364,6 +365,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     link_overflows = np.zeros(n_links, np.int64)
     step_end = np.zeros(n_steps, np.float64)
     step_work = np.zeros(n_steps, np.float64)
+    step_updates = np.zeros((n_steps, 2), np.int64)
     out_v = np.zeros((n_images, snn.output.size), np.int64)
     readout_step = np.zeros(n_images, np.int64)
     spike_count = np.zeros(tables.n_neurons, np.int64)
@@ -389,14 +391,15 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         StreamInput(encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
                     packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY)),
         StreamCounts(core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
-                     link_max_queue, link_overflows, step_end, step_work, out_v, readout_step,
-                     spike_count, step_counts),
+                     link_max_queue, link_overflows, step_end, step_work, step_updates, out_v,
+                     readout_step, spike_count, step_counts),
     )
     readout_index = np.maximum(snn.latency_steps - 1 + np.arange(n_images) * snn.window, 0)
     stream = StreamRecord(
         first_image=first_image, n_images=n_images, step_end_s=step_end, step_work_s=step_work,
         readout_s=step_end[readout_index],
         spikes=spikes if record_spikes else None, packets=trace if record_packets else None,
+        step_updates=step_updates,
         step_counts=np.diff(step_counts, axis=0, prepend=0) if record_steps else None)
     return HardwareRun(
         snn_name=snn.name, hardware_name=hw.name, file_hash=hw.file_hash,

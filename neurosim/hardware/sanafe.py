@@ -26,10 +26,24 @@ tile ``latency_spike_within_tile``        ``noc.router_delay``
 ========================================  ================================================
 
 Older attribute spellings (``energy_spike``, ``energy_east``, ``energy_active`` …) are
-understood too. Where a core has several units of a kind (dense, sparse and conv synapses),
-the first is used. What SANA-FE does not describe (static power, memory and fan-in limits,
-the board, feature flags, link bandwidth) is filled with stated assumptions (evidence A),
-and every attribute that could not be mapped is listed.
+understood too. Where a core has several synapse units (dense, sparse and conv), the one
+named ``dense`` (else the first) gives ``costs.*_synop``: neurosim charges one synapse
+cost for every projection kind, so the others are listed as not mapped, with their
+values. What SANA-FE does not describe (static power, memory and fan-in limits, the board,
+feature flags, link bandwidth, weight and packet widths) is filled with stated assumptions
+(evidence A), and the written file's header lists, in one note, every assumption and every
+attribute that could not be mapped.
+
+SANA-FE's simulation rules become the chip's rule keys (:mod:`neurosim.hardware.schema`):
+``core.active_update: nonzero`` (it charges an update whenever the potential, the input
+or the bias is non-zero), ``core.service: overlapped`` (a core processes messages while it
+updates neurons) and, for a ``latency_sync`` table, ``sync.barrier_lookup: step``.
+
+Tile numbering differs: SANA-FE's tile ``i`` is at ``x = i ÷ height``, ``y = i mod
+height`` (column by column), neurosim's tile ``y · width + x`` (row by row);
+:func:`neurosim_core` translates a SANA-FE core number. Threshold comparison differs too:
+SANA-FE fires on ``v > θ``, neurosim's IF neurons on ``v ≥ θ``, so an integer SANA-FE
+threshold θ is neurosim threshold θ + 1 (with reset θ for its soft reset).
 """
 
 from __future__ import annotations
@@ -62,6 +76,28 @@ class SanafeImport:
     mapped: tuple[str, ...]  # "costs.energy_synop <- synapse 'x'.energy_process_spike"
     assumed: tuple[str, ...]  # schema keys filled by assumption
     unmapped: tuple[str, ...]  # SANA-FE attributes with no place in the neurosim model
+
+
+def neurosim_core(sanafe_core: int, width: int, height: int, cores_per_tile: int) -> int:
+    """The neurosim core number of SANA-FE's core ``sanafe_core`` (counted tile by tile).
+
+    SANA-FE tile ``i`` sits at ``(x, y) = (i ÷ height, i mod height)``; neurosim numbers the
+    same tile ``y · width + x``. The core's place within its tile is kept.
+    """
+    tile, slot = divmod(int(sanafe_core), cores_per_tile)
+    if not 0 <= tile < width * height:
+        raise NeurosimError(f"core {sanafe_core} is beyond the {width}×{height} mesh of "
+                            f"{cores_per_tile}-core tiles", where="SANA-FE mapping",
+                            fix="map neurons to cores the architecture has")
+    x, y = divmod(tile, height)
+    return (y * width + x) * cores_per_tile + slot
+
+
+def sanafe_core(neurosim_core_: int, width: int, height: int, cores_per_tile: int) -> int:
+    """The inverse of :func:`neurosim_core`: SANA-FE's number for a neurosim core."""
+    tile, slot = divmod(int(neurosim_core_), cores_per_tile)
+    y, x = divmod(tile, width)
+    return (x * height + y) * cores_per_tile + slot
 
 
 def count_in_name(name: object) -> int:
@@ -203,6 +239,20 @@ def _read_architecture(r: _Reader, data: object) -> None:
         )
     _read_sync(r, attributes)
     r.skip("architecture.attributes", attributes, used)
+    rules = "SANA-FE's simulation rules (Boyle et al., IEEE TCAD 2025)"
+    r.values["core.active_update"] = {
+        "value": "nonzero", "source": rules, "evidence": "D",
+        "note": "an update is charged when the potential, the input or the bias is non-zero"}
+    r.values["core.service"] = {
+        "value": "overlapped", "source": rules, "evidence": "D",
+        "note": "a core processes arriving messages while it updates its neurons"}
+    r.mapped.append("core.active_update, core.service <- SANA-FE's simulation rules")
+    r.unmapped.append(
+        "tile numbering: SANA-FE's tile i is at x = i ÷ height, y = i mod height; neurosim's "
+        "tile y·width + x (translated by neurosim.hardware.sanafe.neurosim_core)")
+    r.unmapped.append(
+        "threshold: SANA-FE fires on v > θ, neurosim's IF neurons on v ≥ θ; an integer "
+        "threshold θ there is θ + 1 here (reset θ)")
 
     # The first tile stands for all (neurosim's chips are homogeneous).
     first_tile = tiles[0]
@@ -259,6 +309,8 @@ def _read_sync(r: _Reader, attributes: dict[str, Any]) -> None:
             f"{where}.latency_sync (sync_model {model})",
             note,
         )
+        r.put("sync.barrier_lookup", "step", f"{where}.latency_sync (sync_model {model})",
+              "SANA-FE takes the entry of the largest tile count <= the tiles in use", "D")
     elif sync is not None:
         seconds = r.number(sync, units.TIME, f"{where}.latency_sync")
         r.put(
@@ -321,6 +373,9 @@ def _read_tile(r: _Reader, attributes: dict[str, Any], tile: dict[str, Any]) -> 
 def _first_unit(r: _Reader, units_: list[dict[str, Any]], kind: str, core: str) -> dict[str, Any]:
     """The unit neurosim maps (the first one, or for a soma the first that is not an input)."""
     chosen = units_[0] if units_ else {}
+    if kind == "synapse":
+        dense = [u for u in units_ if "dense" in str(u.get("name", ""))]
+        chosen = dense[0] if dense else chosen
     if kind == "soma":
         real = [u for u in units_ if r.mapping(u.get("attributes"), "soma").get("model") != "input"]
         chosen = real[0] if real else chosen
@@ -328,10 +383,10 @@ def _first_unit(r: _Reader, units_: list[dict[str, Any]], kind: str, core: str) 
         if unit is not chosen:
             attrs = r.mapping(unit.get("attributes"), f"{core}.{kind}")
             shown = ", ".join(f"{k}={v!r}" for k, v in attrs.items())
-            r.unmapped.append(
-                f"{core}.{kind} {unit.get('name')!r}: {shown} (neurosim uses one {kind} "
-                f"unit per core: {chosen.get('name')!r})"
-            )
+            why = (f"neurosim charges one synapse cost for every projection kind: "
+                   f"{chosen.get('name')!r}'s" if kind == "synapse"
+                   else f"neurosim uses one {kind} unit per core: {chosen.get('name')!r}")
+            r.unmapped.append(f"{core}.{kind} {unit.get('name')!r}: {shown} ({why})")
     return chosen
 
 
@@ -559,6 +614,9 @@ def import_sanafe_file(path: str | Path, out: str | Path, *, evidence: str = "U"
         f"Imported values carry evidence {evidence}; values SANA-FE's format lacks are",
         "assumptions (evidence A, each with a note). Review them before trusting results.",
     ]
+    if r.assumed:
+        header.append("Assumed (SANA-FE's format has no place for them; each has a note):")
+        header += [f"  - {path} = {r.values[path]['value']}" for path in r.assumed]
     if r.unmapped:
         header.append("Not mapped:")
         header += [f"  - {item}" for item in r.unmapped]

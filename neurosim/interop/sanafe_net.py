@@ -54,6 +54,7 @@ from neurosim.compiler.mapping import Block, CoreMapping, core_location, layout_
 from neurosim.errors import NeurosimError
 from neurosim.fileio import write_text
 from neurosim.hardware.model import Hardware
+from neurosim.hardware.sanafe import neurosim_core, sanafe_core
 from neurosim.interop.build import Description, Edge, Layer, if_network
 from neurosim.snn.network import LEAK_ONE, SNN
 from neurosim.yamlio import read_yaml
@@ -437,19 +438,17 @@ def _fold_drivers(drivers: dict[str, str], driver_edges: list[Edge], groups: dic
     return steps
 
 
-def sanafe_tile_to_neurosim(tile: int, hw: Hardware) -> int:
-    """neurosim's tile number (row by row) of SANA-FE tile ``tile`` (column by column)."""
-    x, y = divmod(int(tile), hw.chip.mesh_y)
-    return y * hw.chip.mesh_x + x
-
-
 def neurosim_core_to_sanafe(core: int, hw: Hardware) -> str:
-    """SANA-FE's ``tile.core`` address of a neurosim core (one chip)."""
+    """SANA-FE's ``tile.core`` address of a neurosim core (one chip; the tile numbering of
+    :func:`neurosim.hardware.sanafe.sanafe_core`)."""
     loc = core_location(hw, core)
     if loc.chip != (0, 0):
         raise NeurosimError(f"core {core} is on chip {loc.chip}; a SANA-FE file describes one chip",
                             where=hw.name, fix="map the network onto one chip")
-    return f"{loc.tile_x * hw.chip.mesh_y + loc.tile_y}.{loc.slot}"
+    chip = hw.chip
+    tile, slot = divmod(sanafe_core(core, chip.mesh_x, chip.mesh_y, chip.cores_per_tile),
+                        chip.cores_per_tile)
+    return f"{tile}.{slot}"
 
 
 def _mapping(raw: Any, groups: dict[str, _Group], snn: SNN, hw: Hardware, where: str
@@ -475,7 +474,8 @@ def _mapping(raw: Any, groups: dict[str, _Group], snn: SNN, hw: Hardware, where:
             raise NeurosimError(
                 f"core {address} is not on {hw.name!r} ({tiles} tiles of {per_tile} cores)",
                 where=here, fix="map onto cores the chip has, or choose a larger chip with --hw")
-        core_of[name][ids] = sanafe_tile_to_neurosim(tile, hw) * per_tile + slot
+        core_of[name][ids] = neurosim_core(tile * per_tile + slot, hw.chip.mesh_x, hw.chip.mesh_y,
+                                          per_tile)
     blocks = []
     for name, cores in core_of.items():
         if name not in kept:  # neurosim's own window groups

@@ -237,8 +237,8 @@ def neuron_model_problem(dynamics: str, role: str, leak: Any, reset_mode: Any, r
                          refractory: Any, persistent: Any, integer: bool) -> str:
     """What is wrong with a population's neuron-model fields, or "" if nothing.
 
-    The fields belong to ``if`` dynamics; an output (which never fires) may only leak and
-    persist, and an input (its drive is the image) may have none.
+    The fields belong to ``if`` dynamics (an ``if`` input integrates the image as its
+    bias); an output, which never fires, may only leak and persist.
     """
     def whole(x: Any) -> bool:
         return isinstance(x, int | np.integer) and not isinstance(x, bool)
@@ -258,9 +258,9 @@ def neuron_model_problem(dynamics: str, role: str, leak: Any, reset_mode: Any, r
         return f"persistent is {persistent!r}, expected true or false"
     given = [k for k, v in zip(NEURON_DEFAULTS, (leak, reset_mode, reset_value, refractory,
                                                    persistent)) if v != NEURON_DEFAULTS[k]]
-    if given and (dynamics != "if" or role == "input"):
-        return f"{', '.join(given)} set on a {dynamics} {role} population; only 'if' hidden " \
-               "and output populations have a neuron model"
+    if given and dynamics != "if":
+        return f"{', '.join(given)} set on a {dynamics} {role} population; only 'if' " \
+               "populations have a neuron model"
     firing = [k for k in given if k in ("reset_mode", "reset_value", "refractory")]
     if firing and role == "output":
         return f"{', '.join(firing)} set on the output, which never fires"
