@@ -264,10 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=64, help="T, the rate code's window")
     parser.add_argument("--rounds", type=int, default=3, help="timed runs per tool and turn")
     parser.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    parser.add_argument("--arch", help="SANA-FE architecture file (default: its loihi.yaml)")
     args = parser.parse_args(argv)
-    arch = subprocess.run([args.sanafe_python, "-c", "import sanafe; print(sanafe.__path__[0])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    arch = f"{arch}/examples/loihi.yaml"
+    arch = args.arch
+    if arch is None:
+        where = subprocess.run([args.sanafe_python, "-c", "import sanafe; print(sanafe.__path__[0])"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+        arch = f"{where}/examples/loihi.yaml"
     reports = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -267,7 +267,9 @@ def test_hypothesis_leaky_networks_agree(seed: int, conv: bool, residual: bool, 
     snn = converted(model, "rate", images, steps=5)
     pops, hidden = [], 0
     for pop in snn.populations:
-        if pop.role == "hidden":
+        if pop.role == "input":  # an IF input integrates the image as its bias
+            pop = replace(pop, **models[-1])
+        elif pop.role == "hidden":
             pop = replace(pop, **models[hidden % len(models)])
             hidden += 1
         elif pop.role == "output":
