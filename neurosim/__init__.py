@@ -14,7 +14,8 @@ before it, in this order, and nothing imports in a cycle (tests/test_layout.py c
    reader), ``npzio`` (bounded .npz reads), ``limits`` (memory estimates), ``options``
    (ranges of numeric options); then ``datasets``;
 2. ``ann/``, ``coding/``, ``snn/`` (with ``workload``, ``choose_k``), ``hardware/``,
-   ``compiler/`` (``compile_network``; XY routing in ``compiler/xy``), ``engine/``,
+   ``compiler/`` (``compile_network``; XY routing in ``compiler/xy``), ``interop/`` (NIR
+   and SANA-FE network files in and out), ``engine/``,
    ``energy/`` (prices a run and measures latency, throughput and energy per inference),
    ``report/`` (summary block and tables; ``plots``);
 3. the job layer, above every stage: ``pipeline`` (one configuration end to end),
@@ -35,6 +36,8 @@ only this module:
   :func:`run_sweep` (a table of every point, failed ones included, and ``.errors``);
 * :func:`compare` → :class:`Comparison` (``.to_frame()``, ``.write_report(dir)``): codes
   side by side on one chip, FS against the cheapest rate row of equal accuracy;
+* :func:`import_network` (a NIR graph or a SANA-FE network file as an SNN, and its
+  mapping) and :func:`export_network` (an SNN as either), from :mod:`neurosim.interop`;
 * :mod:`neurosim.plots`, whose functions draw into a given ``ax``.
 """
 
@@ -46,6 +49,7 @@ from neurosim.compare import Comparison, compare
 from neurosim.datasets import Dataset, load_dataset
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
+from neurosim.interop import export_network, import_network
 from neurosim.pipeline import RunResult, precision_for
 from neurosim.report.table import Table
 from neurosim.snn.quantise import Precision
@@ -55,6 +59,7 @@ from neurosim.workload import Workload, load_workload
 
 __all__ = [
     "FS", "TTFS", "Comparison", "Dataset", "Hardware", "Precision", "Rate", "RunResult", "Sweep",
-    "Table", "Workload", "__version__", "compare", "load_dataset", "load_hardware", "load_model",
-    "load_sweep", "load_workload", "precision_for", "run", "run_sweep",
+    "Table", "Workload", "__version__", "compare", "export_network", "import_network",
+    "load_dataset", "load_hardware", "load_model", "load_sweep", "load_workload",
+    "precision_for", "run", "run_sweep",
 ]

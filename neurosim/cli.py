@@ -28,6 +28,8 @@ COMMANDS = (
     "compile",
     "simulate",
     "sweep",
+    "import_net",
+    "export",
 )
 
 

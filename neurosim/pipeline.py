@@ -108,6 +108,13 @@ class RunResult:
         """Per simulated step: its length and the time its work took."""
         return per_step_table(self.measurement.run)
 
+    def trace(self, level: str = "steps") -> Table:
+        """Per step and chip (``"steps"``) or core (``"cores"``): event counts, energy by
+        category and time (:mod:`neurosim.report.trace`); the run must have been measured
+        with ``record_steps=True``."""
+        from neurosim.report.trace import step_trace_table
+        return step_trace_table(self.measurement.run, self.hardware, level)
+
 
 def placement_traffic(snn: SNN, training_images: np.ndarray,
                       n: int = PLACEMENT_IMAGES) -> dict[str, np.ndarray]:

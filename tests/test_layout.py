@@ -27,6 +27,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("snn", ("neurosim.snn", "neurosim.workload", "neurosim.choose_k")),
     ("hardware", ("neurosim.hardware",)),
     ("compiler", ("neurosim.compiler",)),
+    ("interop", ("neurosim.interop",)),
     ("engine", ("neurosim.engine",)),
     ("energy", ("neurosim.energy",)),
     ("report", ("neurosim.report", "neurosim.plots")),

@@ -2,7 +2,10 @@
 
 Images come from the test split of the data set named in the SNN's metadata (or
 ``--dataset``). Without ``--mapping`` the network is compiled for the chip first. Writes
-``summary.json``, ``per_core.csv``, ``per_layer.csv`` and ``per_link.csv`` into DIR.
+``summary.json``, ``per_core.csv``, ``per_layer.csv`` and ``per_link.csv`` into DIR; with
+``--trace steps`` also ``trace_steps.csv`` (per step and chip: spikes, active and inactive
+updates, packets, hops, synaptic events, energy by category, step time), with
+``--trace cores`` ``trace_cores.csv`` (the same per step and core).
 
 With ``--executor local|dask`` the images' streams (``--images-per-stream`` each) run in
 parallel on a process pool or a Dask cluster (``--scheduler tcp://HOST:PORT`` to join a
@@ -41,6 +44,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--images-per-stream", type=options.whole(1, options.MAX_IMAGES), default=None, metavar="M",
                         help="images per back-to-back stream (default: the engine's)")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for the results")
+    parser.add_argument("--trace", choices=("steps", "cores"), default=None,
+                        help="also write per-step counts, energy and time per chip (steps) "
+                             "or per core (cores) as trace_steps.csv / trace_cores.csv")
     parser.add_argument("--executor", choices=("local", "dask"), default=None,
                         help="run the image streams in parallel: a local process pool or Dask "
                              "(default: serially, in this process)")
@@ -121,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 snn, snn_input(dataset, snn, "x_train")))
         measurement = measure_hardware(snn, mapping, hw, images,
                                        images_per_stream=images_per_stream,
+                                       record_steps=args.trace is not None,
                                        executor=pool.executor if pool is not None else None)
     block = summary_block(snn, hw, measurement, labels=labels,
                           ann_accuracy=_ann_accuracy(snn, images, labels))
@@ -133,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
         per_core_table(measurement.run, hw, energy).to_csv(out / "per_core.csv")
         per_layer_table(measurement.run, snn, energy).to_csv(out / "per_layer.csv")
         per_link_table(measurement.run, hw).to_csv(out / "per_link.csv")
+        written = "summary.json, per_core.csv, per_layer.csv, per_link.csv"
+        if args.trace is not None:
+            from neurosim.report.trace import step_trace_table
+            step_trace_table(measurement.run, hw, args.trace).to_csv(out / f"trace_{args.trace}.csv")
+            written += f", trace_{args.trace}.csv"
     print(text)
-    print(f"  written to {out}/ (summary.json, per_core.csv, per_layer.csv, per_link.csv)")
+    print(f"  written to {out}/ ({written})")
     return 0

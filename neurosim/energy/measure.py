@@ -69,21 +69,23 @@ def hardware_figures(run: HardwareRun, latency_run: HardwareRun, hw: Hardware) -
 
 
 def _one_stream(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray,
-                first_image: int) -> HardwareRun:
+                first_image: int, record_steps: bool = False) -> HardwareRun:
     """One stream from a reset chip, ``images[0]`` being image ``first_image`` (a task)."""
     return simulate_hardware(snn, mapping, hw, images, images_per_stream=len(images),
-                             first_image=first_image)
+                             first_image=first_image, record_steps=record_steps)
 
 
 def measure_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray, *,
                      images_per_stream: int = IMAGES_PER_STREAM, record_spikes: bool = False,
+                     record_steps: bool = False,
                      executor: cf.Executor | None = None) -> HardwareMeasurement:
     """Stream ``images``, run the first one alone, and compute the figures.
 
     With an ``executor`` (a process pool or a Dask cluster, :mod:`neurosim.executors`) each
     stream of ``images_per_stream`` images is one task; the streams merge in image order,
     exactly as the serial run merges them, so the result is the serial result bit for bit.
-    The one-image latency run stays in this process.
+    The one-image latency run stays in this process. ``record_steps`` keeps each step's
+    counts per core in the streamed run (for per-step traces).
     """
     images = np.asarray(images)
     if len(images) == 0:
@@ -91,10 +93,12 @@ def measure_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.nd
     tables = build_tables(snn, mapping, hw)
     if executor is None:
         run = simulate_hardware(snn, mapping, hw, images, record_spikes=record_spikes,
+                                record_steps=record_steps,
                                 images_per_stream=images_per_stream, tables=tables)
         alone = simulate_hardware(snn, mapping, hw, images[:1], tables=tables)
     else:
-        futures = [executor.submit(_one_stream, snn, mapping, hw, images[part], part.start)
+        futures = [executor.submit(_one_stream, snn, mapping, hw, images[part], part.start,
+                                   record_steps)
                    for part in stream_slices(len(images), images_per_stream)]
         alone = simulate_hardware(snn, mapping, hw, images[:1], tables=tables)
         try:

@@ -89,6 +89,14 @@ class RunEnergy:
     time_s: float
 
 
+def core_static_power_w(run: HardwareRun, hw: Hardware) -> list[float]:
+    """Static power of each core in use: its own, plus its share of its chip's."""
+    chip_keys = [core_location(hw, int(core)).chip for core in run.cores]
+    cores_on_chip = {key: chip_keys.count(key) for key in set(chip_keys)}
+    return [hw.chip.static_power_core_w + hw.chip.static_power_chip_w / cores_on_chip[key]
+            for key in chip_keys]
+
+
 def run_energy(run: HardwareRun, hw: Hardware) -> RunEnergy:
     """Energy of ``run`` by category, by population and by core."""
     counts = run.image_counts.sum(axis=0) + run.idle_counts
@@ -98,11 +106,7 @@ def run_energy(run: HardwareRun, hw: Hardware) -> RunEnergy:
     idle = dynamic_energy_j(run.idle_counts, hw)
     by_pop = dynamic_energy_j(run.population_counts, hw)
     by_core = dynamic_energy_j(run.core_counts, hw)
-    chips = np.array([core_location(hw, int(core)).chip for core in run.cores])
-    chip_keys = [tuple(ch) for ch in chips]
-    cores_on_chip = {key: chip_keys.count(key) for key in set(chip_keys)}
-    core_static_w = [hw.chip.static_power_core_w + hw.chip.static_power_chip_w / cores_on_chip[key]
-                     for key in chip_keys]
+    core_static_w = core_static_power_w(run, hw)
     return RunEnergy(
         total_j=total_j(breakdown),
         breakdown_j=breakdown,

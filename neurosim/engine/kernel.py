@@ -228,6 +228,7 @@ class StreamCounts(NamedTuple):
     out_v: Any
     readout_step: Any
     spike_count: Any
+    step_counts: Any  # (steps, C, K) core_counts after each step, or (0, C, K): not recorded
 
 
 class Board(NamedTuple):
@@ -905,4 +906,6 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         else:
             start = last + barrier_s
         step_end[t] = start
+        if counts.step_counts.shape[0] > 0:
+            counts.step_counts[t] = core_counts  # running totals; per-step counts are diffs
     return spikes[:n_spikes].copy(), trace[:n_trace].copy()

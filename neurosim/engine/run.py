@@ -65,6 +65,7 @@ class StreamRecord:
     spikes: np.ndarray | None = None   # (S, 2): step, network-wide neuron (record_spikes)
     packets: np.ndarray | None = None  # (D, 8): one row per delivery, kernel.TRACE_COLUMNS
     step_updates: np.ndarray | None = None  # (steps, 2): active, inactive neuron updates
+    step_counts: np.ndarray | None = None  # (steps, C, K): each step's counts per core (record_steps)
 
     @property
     def duration_s(self) -> float:
@@ -339,7 +340,7 @@ def _poisson_draws(snn: SNN, encoded: np.ndarray, first_image: int) -> np.ndarra
 
 
 def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, first_image: int,
-             record_spikes: bool, record_packets: bool) -> HardwareRun:
+             record_spikes: bool, record_packets: bool, record_steps: bool = False) -> HardwareRun:
     encoded = np.ascontiguousarray(snn.encode(images), dtype=np.int64)
     n_images = len(images)
     poisson_fire = _poisson_draws(snn, encoded, first_image)
@@ -368,6 +369,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     out_v = np.zeros((n_images, snn.output.size), np.int64)
     readout_step = np.zeros(n_images, np.int64)
     spike_count = np.zeros(tables.n_neurons, np.int64)
+    step_counts = np.zeros((n_steps if record_steps else 0, tables.n_cores, N_KINDS), np.int64)
     t = tables
     spikes, trace = run_stream(
         NeuronTables(t.pop_of, t.bias, t.pop_dynamics, t.pop_role, t.pop_offset, t.pop_first,
@@ -390,15 +392,15 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
                     packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY)),
         StreamCounts(core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,
                      link_max_queue, link_overflows, step_end, step_work, step_updates, out_v,
-                     readout_step,
-                     spike_count),
+                     readout_step, spike_count, step_counts),
     )
     readout_index = np.maximum(snn.latency_steps - 1 + np.arange(n_images) * snn.window, 0)
     stream = StreamRecord(
         first_image=first_image, n_images=n_images, step_end_s=step_end, step_work_s=step_work,
         readout_s=step_end[readout_index],
         spikes=spikes if record_spikes else None, packets=trace if record_packets else None,
-        step_updates=step_updates)
+        step_updates=step_updates,
+        step_counts=np.diff(step_counts, axis=0, prepend=0) if record_steps else None)
     return HardwareRun(
         snn_name=snn.name, hardware_name=hw.name, file_hash=hw.file_hash,
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
@@ -422,6 +424,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
 
 def simulate_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray, *,
                       record_spikes: bool = False, record_packets: bool = False,
+                      record_steps: bool = False,
                       images_per_stream: int = IMAGES_PER_STREAM, first_image: int = 0,
                       tables: EngineTables | None = None) -> HardwareRun:
     """Stream ``images`` back to back through ``snn`` placed by ``mapping`` on ``hw``.
@@ -430,7 +433,9 @@ def simulate_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.n
     result is their merge. ``first_image`` is the index of ``images[0]`` in a larger run
     that another worker splits (keep chunk boundaries at multiples of
     ``images_per_stream``). ``record_spikes`` keeps every spike's (step, neuron);
-    ``record_packets`` every delivery's timing (for tests and inspection). ``tables``
+    ``record_packets`` every delivery's timing (for tests and inspection);
+    ``record_steps`` each step's event counts per core (:attr:`StreamRecord.step_counts`,
+    for ``simulate --trace``). ``tables``
     reuses arrays already built by :func:`~neurosim.engine.tables.build_tables`.
     """
     images = np.asarray(images)
@@ -438,6 +443,6 @@ def simulate_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.n
         raise NeurosimError("no images to simulate", fix="pass at least one image")
     tables = tables or build_tables(snn, mapping, hw)
     runs = [_run_one(snn, hw, tables, images[part], first_image + part.start, record_spikes,
-                     record_packets)
+                     record_packets, record_steps)
             for part in stream_slices(len(images), images_per_stream)]
     return runs[0] if len(runs) == 1 else HardwareRun.merge(runs)
