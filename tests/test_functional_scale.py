@@ -86,7 +86,7 @@ def test_integer_run_equals_numpy_path_and_stream(model, code: str, weight_bits:
 def test_chunks_and_threads_do_not_change_results(code: str, monkeypatch) -> None:
     wl = load_workload("digits-cnn")
     x = wl.x_test[:23]
-    snn = wl.convert(CODES[code]())
+    snn = wl.convert(CODES[code](), Precision())
     whole = simulate(snn, x, record_values=True)
     monkeypatch.setattr(integer_run, "threads", lambda: 1)
     one_thread = simulate(snn, x, record_values=True)
@@ -113,7 +113,7 @@ def test_residual_network_drops_no_value_still_needed() -> None:
 def test_no_images() -> None:
     wl = load_workload("digits-mlp")
     for code in ("fs", "rate"):
-        result = simulate(wl.convert(CODES[code]()), wl.x_test[:0])
+        result = simulate(wl.convert(CODES[code](), Precision()), wl.x_test[:0])
         assert result.outputs.shape == (0, 10)
         assert all(c.shape[0] == 0 for c in result.spike_counts.values())
 
@@ -130,7 +130,7 @@ def _peak_bytes(snn: SNN, images: np.ndarray) -> int:
 def test_rate_memory_does_not_grow_with_t() -> None:
     wl = load_workload("digits-cnn")
     x = wl.x_test[:64]
-    short, long = (wl.convert(Rate(T=t)) for t in (16, 256))
+    short, long = (wl.convert(Rate(T=t), Precision()) for t in (16, 256))
     peak_short, peak_long = _peak_bytes(short, x), _peak_bytes(long, x)
     # 16× the steps; the state is the same size (a spike train of T = 256 would be 16×).
     assert peak_long < 1.25 * peak_short + 200_000
