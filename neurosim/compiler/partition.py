@@ -33,6 +33,7 @@ import numpy as np
 from neurosim.compiler.fanin import source_cuts, source_group
 from neurosim.compiler.keys import distinct, group_sum
 from neurosim.compiler.mapping import Block
+from neurosim.compiler.pairs import unit_pairs
 from neurosim.compiler.route import (
     Fanout,
     count_pairs,
@@ -85,7 +86,9 @@ class _Pop:
 
     pop: Population
     first: int
-    incoming: list[tuple[object, np.ndarray, np.ndarray]]  # (projection, source id, target)
+    # (projection, source id, target) per synapse; (projection, None, None) until a step
+    # needs the synapse list (see _expand): most populations are split without it.
+    incoming: list[tuple[object, np.ndarray | None, np.ndarray | None]]
     explicit_bits: np.ndarray    # weights stored per neuron, in bits (shared kernels apart)
     kernel_bits: int             # bits per output channel of shared kernels (weight sharing)
     fanin: np.ndarray            # distinct source neurons per neuron
@@ -93,6 +96,7 @@ class _Pop:
     set_hash: np.ndarray         # hash of each neuron's destination set (multicast)
     fan: Fanout                  # D(n) by block, population-local sources
     local: np.ndarray | None = None  # the neurons covered (partial compartments), else all
+    snn: SNN | None = None           # the network, to expand synapse lists on demand
 
     @property
     def size(self) -> int:
@@ -179,40 +183,68 @@ def _concat(parts: list[Usage]) -> Usage:
 
 # --- per-population facts -----------------------------------------------------------------
 
+def _expand(info: _Pop) -> list[tuple[object, np.ndarray, np.ndarray]]:
+    """``info.incoming`` with every synapse listed (network-wide source ids), kept."""
+    if any(src is None for _, src, _ in info.incoming):
+        snn = info.snn
+        assert snn is not None
+        listed = []
+        for proj, src, tgt in info.incoming:
+            if src is None:
+                src, tgt, _ = synapses(proj, snn.population(proj.source).shape)
+                src = src + snn.first_neuron(proj.source)
+            listed.append((proj, src, tgt))
+        info.incoming = listed
+    return info.incoming  # type: ignore[return-value]
+
+
+def _distinct_sources(incoming: list) -> bool:
+    """No two projections in read the same population, so their (source, target) and
+    (source, unit) pairs are disjoint."""
+    sources = [getattr(proj, "source", None) for proj, _, _ in incoming]
+    return None not in sources and len(set(sources)) == len(sources)
+
+
 def _describe(snn: SNN, hw: Hardware, pop: Population,
               pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> _Pop:
     core = hw.chip.core
     first = snn.first_neuron(pop.name)
-    incoming = []
+    incoming: list = []
     explicit = np.zeros(pop.size, dtype=np.int64)
+    synapses_in = np.zeros(pop.size, dtype=np.int64)
     kernel_weights = 0
     for proj in snn.incoming(pop.name):
-        src, tgt, _ = synapses(proj, snn.population(proj.source).shape)
-        incoming.append((proj, src + snn.first_neuron(proj.source), tgt))
+        incoming.append((proj, None, None))
+        if proj.kind == "conv":
+            # One tap joins a given source and target: non-zero synapses = distinct sources.
+            counts = conv_fanin_counts(proj, snn.population(proj.source).shape)
+        else:
+            counts = np.count_nonzero(proj.weight, axis=1).astype(np.int64)
+        synapses_in += counts
         if proj.kind == "conv" and core.weight_sharing:
             kernel_weights += kernel_slice_weights(proj)
-        elif proj.kind == "conv":
-            explicit += conv_fanin_counts(proj, snn.population(proj.source).shape)
         else:
-            explicit += np.count_nonzero(proj.weight, axis=1)
-    if incoming:
-        all_src = np.concatenate([s for _, s, _ in incoming])
-        all_tgt = np.concatenate([t for _, _, t in incoming])
-        if len({p.source for p, _, _ in incoming}) == len(incoming):
-            fanin = np.bincount(all_tgt, minlength=pop.size).astype(np.int64)
-        else:  # two projections from one population may share (source, target) pairs
-            pairs = distinct(all_tgt * snn.n_neurons + all_src)
-            fanin = np.bincount(pairs // snn.n_neurons, minlength=pop.size).astype(np.int64)
-    else:
-        fanin = np.zeros(pop.size, dtype=np.int64)
+            explicit += counts
+    info = _Pop(pop, first, incoming, np.zeros(0), 0, np.zeros(0), np.zeros(0), np.zeros(0),
+                Fanout(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)),
+                snn=snn)
+    if not incoming or _distinct_sources(incoming):
+        fanin = synapses_in
+    else:  # two projections from one population may share (source, target) pairs
+        listed = _expand(info)
+        all_src = np.concatenate([s for _, s, _ in listed])
+        all_tgt = np.concatenate([t for _, _, t in listed])
+        keys = distinct(all_tgt * snn.n_neurons + all_src)
+        fanin = np.bincount(keys // snn.n_neurons, minlength=pop.size).astype(np.int64)
     # Destinations: the targets are split already; their pairs carry global block ids.
     out = [pairs[q.name] for q in snn.outgoing(pop.name)]
     n_units = 1 + max((int(u.max(initial=-1)) for _, u, _ in out), default=0)
     fan = merge_pairs([(s - first, u, c) for s, u, c in out], pop.size, n_units)
     counts = fan.counts()
     routes = (counts > 0).astype(np.int64) if core.multicast else counts.astype(np.int64)
-    return _Pop(pop, first, incoming, explicit * core.weight_bits, kernel_weights * core.weight_bits,
-                fanin, routes, set_hashes(fan), fan)
+    return replace(info, explicit_bits=explicit * core.weight_bits,
+                   kernel_bits=kernel_weights * core.weight_bits, fanin=fanin, routes=routes,
+                   set_hash=set_hashes(fan), fan=fan)
 
 
 def _check_single_neurons(info: _Pop, core: CoreLimits, hw_name: str = "") -> None:
@@ -257,11 +289,23 @@ def _exact(info: _Pop, core: CoreLimits, local_block: np.ndarray, n_blocks: int,
            channels_per_block: np.ndarray | None
            ) -> tuple[Usage, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """Exact usage of the blocks, and the (source, block, synapses) pairs of each projection in."""
-    parts = {proj.name: count_pairs(src, local_block[tgt], n_blocks)
-             for proj, src, tgt in info.incoming}
-    # Two projections from one population may reach a block from the same source neuron.
-    keys = distinct(np.concatenate([s * n_blocks + u for s, u, _ in parts.values()]
-                                   or [np.zeros(0, dtype=np.int64)]))
+    parts = {}
+    for proj, src, tgt in info.incoming:
+        if src is None:  # counted from the projection itself, without a synapse list
+            snn = info.snn
+            assert snn is not None
+            s, u, c = unit_pairs(proj, snn.population(proj.source).shape, local_block, n_blocks)
+            parts[proj.name] = (s + snn.first_neuron(proj.source), u, c)
+        else:
+            parts[proj.name] = count_pairs(src, local_block[tgt], n_blocks)
+    if _distinct_sources(info.incoming):
+        axons = sum((np.bincount(u, minlength=n_blocks) for _, u, _ in parts.values()),
+                    np.zeros(n_blocks, dtype=np.int64))
+    else:
+        # Two projections from one population may reach a block from the same source neuron.
+        keys = distinct(np.concatenate([s * n_blocks + u for s, u, _ in parts.values()]
+                                       or [np.zeros(0, dtype=np.int64)]))
+        axons = np.bincount(keys % n_blocks, minlength=n_blocks)
     memory = np.bincount(local_block, weights=info.explicit_bits, minlength=n_blocks).astype(np.int64)
     if info.kernel_bits:
         memory += channels_per_block * info.kernel_bits
@@ -269,7 +313,7 @@ def _exact(info: _Pop, core: CoreLimits, local_block: np.ndarray, n_blocks: int,
     usage = Usage(
         neurons=np.bincount(local_block, minlength=n_blocks).astype(np.int64),
         synapse_memory_bits=memory,
-        input_axons=np.bincount(keys % n_blocks, minlength=n_blocks).astype(np.int64),
+        input_axons=np.asarray(axons, dtype=np.int64),
         output_routes=routes,
         routing_table_entries=entries,
     )
@@ -418,8 +462,9 @@ def _ranges(info: _Pop, core: CoreLimits):
     shape = info.shape
     per_channel = int(np.prod(shape[1:])) if len(shape) == 3 else n
     if info.incoming:
-        src = np.concatenate([s for _, s, _ in info.incoming])
-        tgt = np.concatenate([t for _, _, t in info.incoming])
+        listed = _expand(info)
+        src = np.concatenate([s for _, s, _ in listed])
+        tgt = np.concatenate([t for _, _, t in listed])
         order = np.argsort(tgt, kind="stable")
         src, tgt = src[order], tgt[order]
     else:
@@ -488,9 +533,10 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     """
     core = hw.chip.core
     where = f"population {info.name!r}"
-    lengths = [len(s) for _, s, _ in info.incoming]
-    all_src = np.concatenate([s for _, s, _ in info.incoming])
-    all_tgt = np.concatenate([t for _, _, t in info.incoming])
+    listed = _expand(info)
+    lengths = [len(s) for _, s, _ in listed]
+    all_src = np.concatenate([s for _, s, _ in listed])
+    all_tgt = np.concatenate([t for _, _, t in listed])
     sources = distinct(all_src)
     cuts = source_cuts(sources, core.input_axons)
     if cuts is None:

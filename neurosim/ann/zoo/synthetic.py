@@ -7,14 +7,19 @@ studied without ImageNet or CIFAR and without megabytes of weights in git:
     ResNet-20 of He et al. (2016, CIFAR variant) at 3×32×32: Conv 16 3×3 - BN - ReLU, then
     three stages of three basic blocks (16, 32, 64 channels at 32×32, 16×16, 8×8), a
     stage's first block striding by 2 with a 1×1 projection shortcut (option B) -
-    AvgPool 8 - Flatten - Dense 10.
+    AvgPool 8 - ReLU - Flatten - Dense 10.
 ``resnet18-synthetic``, ``resnet50-synthetic``
     ResNet-18 (basic blocks 2-2-2-2) and ResNet-50 (bottleneck blocks 3-4-6-3, expansion
     4, stride on the 3×3 convolution as in torchvision) at 3×224×224: Conv 64 7×7 s2 p3 -
     BN - ReLU - **AvgPool 2** (in place of the usual 3×3 max pooling, which no spike code
     converts; Stöckl & Maass (2021) did the same), four stages of 64, 128, 256, 512 base
-    channels, 1×1 projection shortcuts where the shape changes - AvgPool 7 - Flatten -
+    channels, 1×1 projection shortcuts where the shape changes - AvgPool 7 - ReLU - Flatten -
     Dense 1000.
+
+The ReLU after the global average pooling is the identity on its non-negative input (the
+mean of ReLU outputs), so the ANN computes what the torchvision layout computes; it makes
+the pooled features a spiking population, without which conversion would have to fold
+pooling, flattening and the read-out into one 1000 × 100,352 matrix for ResNet-50.
 
 A block is ``x ↦ ReLU(s(x) + BN(Conv(…ReLU(BN(Conv(x))))))`` with ``s`` the identity or
 ``BN(Conv1×1(x))``. Weights are drawn from one seeded generator (He normal,
@@ -64,7 +69,7 @@ from neurosim.ann.model import Model
 from neurosim.errors import NeurosimError
 from neurosim.fileio import atomic_write
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the architecture, the weights or the images of a given seed change, so a
 cached file of an older generator is never read."""
 
@@ -159,7 +164,12 @@ class _Graph:
         return self._add(AvgPool2d(name, (src,), kernel, kernel), self.channels[src])
 
     def readout(self, src: str, features: int, classes: int) -> str:
-        flat = self._add(Flatten("flatten", (src,)), features)
+        # ReLU of a mean of ReLU outputs is the identity, so the function is unchanged; it
+        # makes the pooled features a population, so that the read-out reads C neurons
+        # instead of folding pool - flatten - fc into a classes × C·side² matrix
+        # (1000 × 100,352 for ResNet-50, beyond what conversion stores).
+        pooled = self.relu("pool_relu", src)
+        flat = self._add(Flatten("flatten", (pooled,)), features)
         self._add(Dense("fc", (flat,), _placeholder((classes, features)),
                         _placeholder((classes,))), classes)
         return self._bn("fc_bn", "fc", classes)
