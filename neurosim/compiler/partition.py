@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from neurosim.compiler.fanin import source_cuts, source_group
+from neurosim.compiler.fanin import group_kernel_weights, source_cuts, source_group
 from neurosim.compiler.keys import distinct, group_sum
 from neurosim.compiler.mapping import Block
 from neurosim.compiler.pairs import unit_pairs
@@ -459,8 +459,11 @@ def _tiling_blocks(info: _Pop, core: CoreLimits, cg: int, rh: int, rw: int):
 def _ranges(info: _Pop, core: CoreLimits):
     """Contiguous index ranges, each as large as fits, then evened out if that still fits."""
     n = info.size
-    shape = info.shape
-    per_channel = int(np.prod(shape[1:])) if len(shape) == 3 else n
+    pop_shape = info.pop.shape
+    plane = int(np.prod(pop_shape[1:])) if len(pop_shape) == 3 else max(info.pop.size, 1)
+    channel = (np.arange(n) if info.local is None else np.asarray(info.local)) // plane
+    # Distinct channels of a range [a, b) of (ascending) neurons: new_channel[b] − new_channel[a + 1] + 1.
+    new_channel = np.concatenate([[0, 0], np.cumsum(np.diff(channel) != 0)])
     if info.incoming:
         listed = _expand(info)
         src = np.concatenate([s for _, s, _ in listed])
@@ -477,7 +480,7 @@ def _ranges(info: _Pop, core: CoreLimits):
     def fits(a: int, b: int) -> bool:
         if b - a > core.neurons:
             return False
-        channels = (b - 1) // per_channel - a // per_channel + 1
+        channels = new_channel[b] - new_channel[a + 1] + 1
         if bits[b] - bits[a] + channels * info.kernel_bits > core.synapse_memory_bits:
             return False
         r = routes[b] - routes[a]
@@ -505,7 +508,6 @@ def _ranges(info: _Pop, core: CoreLimits):
         cuts = list(even)
     local_block = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))
     n_blocks = len(cuts) - 1
-    channel = np.arange(n) // per_channel
     channels = np.bincount(distinct(local_block * (n + 1) + channel) // (n + 1), minlength=n_blocks)
     usage, parts = _exact(info, core, local_block, n_blocks, channels)
     labels = [f"neurons {a}-{b - 1}" for a, b in pairwise(cuts)]
@@ -559,10 +561,22 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     join_tgt = np.concatenate(members)
     home_tgt = np.concatenate([t for _, _, t in home_in] + [join_tgt])
     home_src = np.concatenate([s for _, s, _ in home_in] + [join_src])
+    # With weight sharing a block stores its group's kernel slices per output channel
+    # (fanin.group_kernel_weights) instead of the conv synapses one by one.
+    shared = [core.weight_sharing and getattr(proj, "kind", "") == "conv" for proj, _, _ in listed]
+    kernel = sum((group_kernel_weights(snn, proj, cuts)
+                  for (proj, _, _), sh in zip(listed, shared) if sh),
+                 np.zeros(n_groups, dtype=np.int64)) * core.weight_bits
+
+    def stored(entries: list, size: int) -> np.ndarray:
+        """Weight bits stored synapse by synapse, per (local) target."""
+        targets = [t for (_, _, t), sh in zip(entries, shared) if not sh]
+        return np.bincount(np.concatenate(targets) if targets else np.zeros(0, np.int64),
+                           minlength=size) * core.weight_bits
+
     home = replace(info, incoming=[*home_in, (_JOIN, join_src, join_tgt)],
-                   explicit_bits=np.bincount(np.concatenate([t for _, _, t in home_in]),
-                                             minlength=info.size) * core.weight_bits,
-                   kernel_bits=0, fanin=_pair_fanin(home_src, home_tgt, info.size, n_ids))
+                   explicit_bits=stored(home_in, info.size), kernel_bits=int(kernel[0]),
+                   fanin=_pair_fanin(home_src, home_tgt, info.size, n_ids))
     _check_single_neurons(home, core, hw.name)
     home_block, home_labels, home_usage, home_parts = _ranges(home, core)
     home_parts.pop(_JOIN.name)
@@ -579,8 +593,7 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
         g_src = np.concatenate([s for _, s, _ in inc])
         g_tgt = np.concatenate([t for _, _, t in inc])
         dest = home_block[nodes]
-        part = _Pop(info.pop, info.first, inc,
-                    np.bincount(g_tgt, minlength=len(nodes)) * core.weight_bits, 0,
+        part = _Pop(info.pop, info.first, inc, stored(inc, len(nodes)), int(kernel[g]),
                     _pair_fanin(g_src, g_tgt, len(nodes), snn.n_neurons),
                     np.ones(len(nodes), dtype=np.int64), dest + 1,
                     Fanout(np.arange(len(nodes) + 1, dtype=np.int64), dest,
