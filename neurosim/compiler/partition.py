@@ -128,10 +128,9 @@ def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Parti
     traffic: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for pop in reversed(snn.populations):
         info = _describe(snn, hw, pop, pairs)
+        split = None
         if core.fanin_split and len(info.fanin) and info.fanin.max() > core.input_axons:
-            entries, usage, parts, (t_src, t_dst, t_pk), cuts = _split(snn, hw, info, spikes)
-            cuts_of[pop.name] = tuple(int(c) for c in cuts)
-            traffic.append((t_src + next_id, t_dst + next_id, t_pk))
+            split = _split(snn, hw, info, spikes)
         else:
             _check_single_neurons(info, core, hw.name)
             result = None
@@ -141,6 +140,12 @@ def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Parti
                 result = _ranges(info, core)
             local_block, labels, usage, parts = result
             entries = [(neurons, label, 0) for neurons, label in _members(local_block, labels)]
+            if _crowded_by_axons(info, core, len(labels)):
+                split = _split_if_fewer(snn, hw, info, spikes, len(labels))
+        if split is not None:
+            entries, usage, parts, (t_src, t_dst, t_pk), cuts = split
+            cuts_of[pop.name] = tuple(int(c) for c in cuts)
+            traffic.append((t_src + next_id, t_dst + next_id, t_pk))
         found[pop.name] = entries
         base[pop.name] = next_id
         local_usage[pop.name] = usage
@@ -168,6 +173,30 @@ def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Parti
     else:
         partial_traffic = Partition.__dataclass_fields__["partial_traffic"].default
     return Partition(tuple(blocks), block_of_neuron, fan, usage, cuts_of, partial_traffic)
+
+
+# A population whose blocks are this many times more than its neurons need, because
+# neighbouring neurons' inputs together overflow the input axons, is also tried split.
+CROWDING = 4
+
+
+def _crowded_by_axons(info: _Pop, core: CoreLimits, n_blocks: int) -> bool:
+    """Fan-in near the axon limit packed the population into far more blocks than its
+    neurons need (in the limit one neuron per core): a fan-in split may pack it better."""
+    return bool(core.fanin_split and len(info.fanin) and 2 * info.fanin.max() > core.input_axons
+                and n_blocks > CROWDING * -(-info.size // core.neurons))
+
+
+def _split_if_fewer(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray, n_blocks: int):
+    """:func:`_split` of ``info`` if it needs fewer blocks than ``n_blocks``, else None."""
+    sources = distinct(np.concatenate([s for _, s, _ in _expand(info)]))
+    if len(sources) <= hw.chip.core.input_axons:
+        return None  # every block could read all the sources: nothing to split
+    try:
+        split = _split(snn, hw, info, spikes)
+    except NeurosimError:
+        return None
+    return split if len(split[0]) < n_blocks else None
 
 
 def _members(local_block: np.ndarray, labels: list[str]) -> list[tuple[np.ndarray, str]]:
