@@ -101,9 +101,9 @@ def tiny_zoo(tmp_path, monkeypatch):
     monkeypatch.setenv("NEUROSIM_CACHE_DIR", str(tmp_path))
     monkeypatch.setitem(zoo.CALIBRATION, "resnet20-synthetic", 16)
     monkeypatch.setitem(zoo.SPLITS, "resnet20-synthetic", (4, 12))
-    load_dataset.__globals__["_synthetic"].cache_clear()
+    zoo.synthetic_dataset.cache_clear()
     yield tmp_path
-    load_dataset.__globals__["_synthetic"].cache_clear()
+    zoo.synthetic_dataset.cache_clear()
 
 
 def test_generated_on_demand_cached_and_labelled_by_the_ann(tiny_zoo):

@@ -45,6 +45,7 @@ minute for ResNet-50) and kept in :func:`cache_dir` as ``NAME-v<GENERATOR_VERSIO
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -66,6 +67,7 @@ from neurosim.ann.layers import (
     Layer,
 )
 from neurosim.ann.model import Model
+from neurosim.datasets import Dataset, make_dataset, register_named_datasets
 from neurosim.errors import NeurosimError
 from neurosim.fileio import atomic_write
 
@@ -373,3 +375,23 @@ def synthetic_labels(name: str, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
     with atomic_write(path, "wb") as fh:
         np.savez(fh, y_train=labels[0], y_test=labels[1])
     return labels[0], labels[1]
+
+
+@functools.cache
+def synthetic_dataset(model_name: str) -> Dataset:
+    """The data set ``synthetic:model_name`` (module docstring), served by
+    :func:`neurosim.datasets.load_dataset`."""
+    if model_name not in SPECS:
+        raise NeurosimError(f"no synthetic zoo model named {model_name!r}",
+                            where=f"synthetic:{model_name}",
+                            fix=f"use synthetic:NAME with NAME one of {', '.join(synthetic_names())}")
+    y_train, y_test = synthetic_labels(model_name)
+    x_train = synthetic_split(model_name, "train")
+    x_test = synthetic_split(model_name, "test")
+    description = (f"synthetic images for {model_name} (smooth random textures of value-noise "
+                   f"octaves, seed {SEED}), {len(y_train)} train / {len(y_test)} test; "
+                   "no ground truth: the labels are the ANN's own top-1 classes")
+    return make_dataset(f"synthetic:{model_name}", x_train, y_train, x_test, y_test, description)
+
+
+register_named_datasets("synthetic", synthetic_dataset)
