@@ -20,7 +20,8 @@
 ``"synthetic:NAME"``
     The label-less synthetic images of the synthetic zoo model ``NAME`` (smooth random
     textures, :func:`neurosim.ann.zoo.synthetic.synthetic_images`), labelled with the
-    ANN's own top-1 classes, so accuracy is top-1 agreement with the ANN.
+    ANN's own top-1 classes, so accuracy is top-1 agreement with the ANN; served by the
+    zoo through :func:`register_named_datasets`.
 ``"mnist:PATH"`` or ``PATH``
     MNIST (or any data set in its format) that a user has: a directory with the four
     standard IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -37,6 +38,7 @@ from __future__ import annotations
 import functools
 import gzip
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,7 +121,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _make(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+def make_dataset(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
           y_test: np.ndarray, description: str) -> Dataset:
     for split, images in (("training", x_train), ("test", x_test)):
         if len(images) == 0:
@@ -137,7 +139,7 @@ def _split(name: str, images: np.ndarray, labels: np.ndarray, source: str) -> Da
     train, test = split_indices(labels)
     description = (f"{source}; {len(labels)} images of shape {images.shape[1:]}, "
                    f"{train.size} train / {test.size} test, split {SPLIT_RULE}")
-    return _make(name, images[train], labels[train], images[test], labels[test], description)
+    return make_dataset(name, images[train], labels[train], images[test], labels[test], description)
 
 
 @functools.cache
@@ -265,7 +267,7 @@ def _load_idx_dir(directory: Path, name: str | None = None, source: str | None =
             fix="use training and test files of the same data set")
     description = (f"{source or f'IDX files in {directory}'} (kept train/test split: "
                    f"{len(arrays['y_train'])} / {len(arrays['y_test'])}), pixels 0..255 scaled by 1/255")
-    return _make(name or f"mnist:{directory}",
+    return make_dataset(name or f"mnist:{directory}",
                  arrays["x_train"][:, None] / 255.0, arrays["y_train"],
                  arrays["x_test"][:, None] / 255.0, arrays["y_test"], description)
 
@@ -348,7 +350,7 @@ def _load_npz(path: Path) -> Dataset:
         raise NeurosimError(f"x_test images are {x_test.shape[1:]}, x_train {x_train.shape[1:]}",
                             where=where, fix="store images of one shape")
     description = (f"arrays in {path} (kept train/test split: {len(y_train)} / {len(y_test)})")
-    return _make(str(path), x_train, y_train, x_test, y_test, description)
+    return make_dataset(str(path), x_train, y_train, x_test, y_test, description)
 
 
 def _load_path(path: Path) -> Dataset:
@@ -374,28 +376,19 @@ def load_dataset(name_or_path: str | Path) -> Dataset:
         return _fashion_mnist(Path(text[len("fashion-mnist:"):]), text)
     if text.startswith("mnist:"):
         return _load_path(Path(text[len("mnist:"):]))
-    if text.startswith("synthetic:"):
-        return _synthetic(text[len("synthetic:"):])
+    for prefix, loader in _NAMED_LOADERS.items():
+        if text.startswith(f"{prefix}:"):
+            return loader(text[len(prefix) + 1:])
     return _load_path(Path(text))
 
 
-@functools.cache
-def _synthetic(model_name: str) -> Dataset:
-    # Imported here: the synthetic zoo sits above this module (it runs the ANN for labels).
-    from neurosim.ann.zoo import synthetic
+_NAMED_LOADERS: dict[str, Callable[[str], Dataset]] = {}
 
-    if model_name not in synthetic.synthetic_names():
-        raise NeurosimError(f"no synthetic zoo model named {model_name!r}",
-                            where=f"synthetic:{model_name}",
-                            fix=f"use synthetic:NAME with NAME one of "
-                                f"{', '.join(synthetic.synthetic_names())}")
-    y_train, y_test = synthetic.synthetic_labels(model_name)
-    x_train = synthetic.synthetic_split(model_name, "train")
-    x_test = synthetic.synthetic_split(model_name, "test")
-    description = (f"synthetic images for {model_name} (smooth random textures of value-noise "
-                   f"octaves, seed {synthetic.SEED}), {len(y_train)} train / {len(y_test)} test; "
-                   "no ground truth: the labels are the ANN's own top-1 classes")
-    return _make(f"synthetic:{model_name}", x_train, y_train, x_test, y_test, description)
+
+def register_named_datasets(prefix: str, loader: Callable[[str], Dataset]) -> None:
+    """Let a later stage serve the data sets ``"prefix:NAME"`` through :func:`load_dataset`
+    (the synthetic zoo registers ``synthetic``: its labels come from running the ANN)."""
+    _NAMED_LOADERS[prefix] = loader
 
 
 def check_fits(dataset: Dataset, model: Model) -> None:

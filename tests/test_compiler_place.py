@@ -166,3 +166,31 @@ def test_optimiser_finds_the_best_placement_of_a_tiny_case():
     best = min(placement_cost(hw, src, dst, packets, np.array(p))[0] for p in permutations(range(6)))
     mapping = compile_network(snn, hw, spikes, seed=0)
     assert np.isclose(mapping.stats["cost"]["optimised"]["packets_hops"], best)
+
+
+def test_placer_time_limit_bounds_the_annealing_and_keeps_its_guarantees():
+    snn = synthetic_snn([("input", (1, 16, 16)), ("conv", 4, 3, 1, 1), ("conv", 4, 3, 1, 1),
+                         ("dense", 10)])
+    hw = make_hardware(**{"core.neurons": 32})
+    free = compile_network(snn, hw, placer="optimised", seed=3)
+    assert free.stats["placer_run"]["time_limited"] is False
+    run = free.stats["placer_run"]
+    assert run["anneal_moves"] == run["anneal_moves_planned"]
+    # A budget far below what the planned moves take: fewer moves, same guarantees.
+    tight = compile_network(snn, hw, placer="optimised", seed=3, placer_time_s=1e-4)
+    run = tight.stats["placer_run"]
+    assert run["time_limited"] is True and 0 < run["anneal_moves"] < run["anneal_moves_planned"]
+    cost = tight.stats["cost"]
+    assert cost["optimised"]["packets_hops"] <= cost["baseline"]["packets_hops"] + 1e-9
+    assert sorted(b.core for b in tight.blocks) == sorted(set(b.core for b in tight.blocks))
+
+
+def test_placer_time_limit_must_be_positive():
+    snn = synthetic_snn([("input", (1, 6, 6)), ("dense", 3)])
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        try:
+            compile_network(snn, make_hardware(), placer_time_s=bad)
+        except NeurosimError as exc:
+            assert "placer time limit" in str(exc)
+        else:
+            raise AssertionError(f"placer_time_s={bad} was accepted")

@@ -349,3 +349,21 @@ def test_destination_cores_follow_the_compartments() -> None:
     np.testing.assert_array_equal(fan.indptr, tables.dest_ptr)
     np.testing.assert_array_equal(fan.units, tables.cores[tables.dest_core])
     np.testing.assert_array_equal(fan.synapses, tables.dest_nsyn)
+
+
+def test_fanin_near_the_axon_limit_is_split_when_that_packs_it_better() -> None:
+    # 4 channels × 3×3 taps = 36 inputs per neuron, 40 axons per core: two neighbouring
+    # neurons together read 48 sources, so unsplit every block holds about one neuron.
+    snn = synthetic_snn([("input", (4, 6, 6)), ("conv", 4, 3, 1, 1), ("dense", 3)], seed=1)
+    hw = load_hardware("loihi", {"core.input_axons": 40, "core.neurons": 64})
+    mapping = compile_network(snn, hw, placer="baseline")
+    conv = [p.name for p in snn.populations if p.shape == (4, 6, 6)][-1]
+    assert conv in mapping.fanin_groups
+    assert mapping.stats["blocks_per_population"][conv] < 144 / 4
+    cores, usage = mapping_usage(snn, hw, mapping)
+    assert not usage.violations(hw.chip.core)
+    for i, core in enumerate(cores):
+        (block,) = [b for b in mapping.blocks if b.core == core]
+        assert block.usage == usage.record(i)
+    images = np.random.default_rng(1).random((2, 144)) * 40
+    assert_same_as_functional(snn, mapping, hw, images)

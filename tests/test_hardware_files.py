@@ -11,7 +11,7 @@ from neurosim.hardware import hw_models_dir, list_hardware, load_hardware
 from neurosim.hardware.model import EVIDENCE_CODES
 from neurosim.hardware.writer import save_hardware
 
-SHIPPED = ["loihi", "loihi-davies2018", "loihi2", "spinnaker", "spinnaker2", "truenorth"]
+SHIPPED = ["loihi", "loihi-davies2018", "loihi-pohoiki-springs", "loihi2", "spinnaker", "spinnaker2", "truenorth"]
 
 
 def test_all_shipped_models_are_listed():
@@ -123,3 +123,17 @@ def test_spinnaker_family_uses_ticks_and_multicast():
         assert hw.chip.sync.mode == "tick" and hw.chip.sync.tick_s == 1e-3
         assert hw.chip.core.multicast
     assert load_hardware("spinnaker2").chip.cores == 152
+
+
+def test_pohoiki_springs_is_768_loihi_chips():
+    # Frady et al., NICE 2020: 768 Loihi chips (24 Nahuku boards of 32), ~100 M neurons;
+    # barrier 14.3 us for a 256-chip column and 16.2 us for all 768 chips (measured).
+    board, loihi = load_hardware("loihi-pohoiki-springs"), load_hardware("loihi")
+    assert board.total_chips == 768 and board.total_cores == 768 * 128
+    assert board.total_cores * board.chip.core.neurons == 100_663_296
+    assert board.chip.core == loihi.chip.core and board.chip.costs == loihi.chip.costs
+    assert board.chip.noc == loihi.chip.noc
+    tiles = board.chip.mesh_x * board.chip.mesh_y
+    assert board.chip.sync.barrier_s(256 * tiles) == pytest.approx(14.3e-6)
+    assert board.chip.sync.barrier_s(768 * tiles) == pytest.approx(16.2e-6)
+    assert board.chip.sync.barrier_s(4) == loihi.chip.sync.barrier_s(4)

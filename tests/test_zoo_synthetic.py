@@ -36,17 +36,18 @@ def test_weight_counts_match_the_published_networks():
 
 
 def test_neuron_counts_by_hand():
-    # ResNet-20: 7 ReLU maps of 16×32×32, 6 of 32×16×16, 6 of 64×8×8.
-    assert _spiking(zoo.architecture("resnet20-synthetic")) == 7 * 16384 + 6 * 8192 + 6 * 4096
+    # ResNet-20: 7 ReLU maps of 16×32×32, 6 of 32×16×16, 6 of 64×8×8, 64 pooled features.
+    assert (_spiking(zoo.architecture("resnet20-synthetic"))
+            == 7 * 16384 + 6 * 8192 + 6 * 4096 + 64)
     # ResNet-50: stem 64×112×112; per bottleneck (w + w + 4w) maps, the first block of a
-    # stage with its 1×1 conv at the previous resolution.
+    # stage with its 1×1 conv at the previous resolution; 2,048 pooled features.
     stem = 64 * 112 * 112
     stage1 = 3 * (64 + 64 + 256) * 56 * 56
     stage2 = 128 * 56 * 56 + (128 + 512) * 28 * 28 + 3 * (128 + 128 + 512) * 28 * 28
     stage3 = 256 * 28 * 28 + (256 + 1024) * 14 * 14 + 5 * (256 + 256 + 1024) * 14 * 14
     stage4 = 512 * 14 * 14 + (512 + 2048) * 7 * 7 + 2 * (512 + 512 + 2048) * 7 * 7
     r50 = zoo.architecture("resnet50-synthetic")
-    assert _spiking(r50) == stem + stage1 + stage2 + stage3 + stage4 == 9_608_704
+    assert _spiking(r50) == stem + stage1 + stage2 + stage3 + stage4 + 2048 == 9_610_752
     # 16 bottlenecks; 4 of them with a projection shortcut (the first of each stage).
     assert sum(isinstance(lyr, Add) for lyr in r50.layers) == 16
     assert sum(lyr.name.endswith("_proj") for lyr in r50.layers) == 4
@@ -100,9 +101,9 @@ def tiny_zoo(tmp_path, monkeypatch):
     monkeypatch.setenv("NEUROSIM_CACHE_DIR", str(tmp_path))
     monkeypatch.setitem(zoo.CALIBRATION, "resnet20-synthetic", 16)
     monkeypatch.setitem(zoo.SPLITS, "resnet20-synthetic", (4, 12))
-    load_dataset.__globals__["_synthetic"].cache_clear()
+    zoo.synthetic_dataset.cache_clear()
     yield tmp_path
-    load_dataset.__globals__["_synthetic"].cache_clear()
+    zoo.synthetic_dataset.cache_clear()
 
 
 def test_generated_on_demand_cached_and_labelled_by_the_ann(tiny_zoo):

@@ -20,6 +20,7 @@ from neurosim import options
 from neurosim.commands import add_dataset_option
 from neurosim.compiler import PLACERS, compile_network
 from neurosim.compiler.io import save_mapping
+from neurosim.compiler.place import PLACER_TIME_LIMIT_S
 from neurosim.compiler.usage import LIMIT_LABELS
 from neurosim.datasets import load_dataset, snn_input
 from neurosim.errors import NeurosimError
@@ -52,6 +53,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_dataset_option(parser, "the one the SNN names; its training images are the calibration")
     parser.add_argument("--effort", type=options.number(0, 1000, low_open=True), default=1.0,
                         help="scale of the annealing run (default 1)")
+    parser.add_argument("--placer-time", type=options.number(0, 86_400, low_open=True),
+                        default=PLACER_TIME_LIMIT_S, metavar="SECONDS",
+                        help="wall-time budget of the optimising placer; past it the annealing "
+                             f"cools faster (default {PLACER_TIME_LIMIT_S:g})")
     parser.add_argument("--out", required=True, metavar="FILE", help="the mapping YAML to write")
     parser.set_defaults(run=run)
 
@@ -93,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     hw = load_hardware_model(args.hw, args.overrides)
     start = time.perf_counter()
     counts, note = calibration_spikes(snn, args.images, args.dataset)
-    mapping = compile_network(snn, hw, counts, placer=args.placer, seed=args.seed, effort=args.effort)
+    mapping = compile_network(snn, hw, counts, placer=args.placer, seed=args.seed, effort=args.effort,
+                              placer_time_s=args.placer_time)
     mapping.stats["traffic_estimate"] = note
     elapsed = time.perf_counter() - start
     save_mapping(mapping, hw, args.out)

@@ -15,7 +15,13 @@ import numpy as np
 from neurosim.compiler.fanin import split_mapping_usage
 from neurosim.compiler.mapping import CoreMapping, layout_hash
 from neurosim.compiler.partition import Partition, partition
-from neurosim.compiler.place import PLACERS, layer_ordered, optimise, placement_cost
+from neurosim.compiler.place import (
+    PLACER_TIME_LIMIT_S,
+    PLACERS,
+    layer_ordered,
+    optimise,
+    placement_cost,
+)
 from neurosim.compiler.route import (
     TrafficCost,
     traffic_cost,
@@ -109,11 +115,14 @@ def check_fits_board(part: Partition, hw: Hardware) -> None:
 
 def compile_network(snn: SNN, hw: Hardware,
             spike_counts: MappingABC[str, np.ndarray] | np.ndarray | None = None,
-            placer: str = "optimised", seed: int = 0, effort: float = 1.0) -> CoreMapping:
+            placer: str = "optimised", seed: int = 0, effort: float = 1.0,
+            placer_time_s: float = PLACER_TIME_LIMIT_S) -> CoreMapping:
     """Map ``snn`` onto ``hw``: partition, place, route; figures in ``CoreMapping.stats``.
 
     ``spike_counts`` (see :func:`spike_estimate`) weigh the traffic; ``placer`` is
-    ``"baseline"`` (layer order) or ``"optimised"``; ``effort`` scales the annealing.
+    ``"baseline"`` (layer order) or ``"optimised"``; ``effort`` scales the annealing and
+    ``placer_time_s`` bounds the optimising placer's wall time
+    (:func:`~neurosim.compiler.place.optimise`).
     The stats give the expected packets × hops per image for the baseline and, with the
     optimised placer, for it too; the optimised placement is never worse than the baseline.
     """
@@ -121,6 +130,9 @@ def compile_network(snn: SNN, hw: Hardware,
         raise NeurosimError(f"unknown placer {placer!r}", fix=f"use one of {', '.join(PLACERS)}")
     if not (np.isfinite(effort) and 0 < effort <= 100):
         raise NeurosimError(f"effort {effort} is outside (0, 100]", fix="use e.g. 1 (the default)")
+    if not (np.isfinite(placer_time_s) and placer_time_s > 0):
+        raise NeurosimError(f"placer time limit {placer_time_s} s is not positive",
+                            fix=f"use e.g. {PLACER_TIME_LIMIT_S:g} (the default)")
     check_weights(snn, hw)
     spikes = spike_estimate(snn, spike_counts)
     part = partition(snn, hw, spikes)
@@ -130,8 +142,10 @@ def compile_network(snn: SNN, hw: Hardware,
     src, dst = np.concatenate([src, p_src]), np.concatenate([dst, p_dst])
     packets = np.concatenate([packets, p_packets])
     placements = {"baseline": layer_ordered(part.n_blocks)}
+    placer_details: dict = {}
     if placer == "optimised":
-        placements["optimised"] = optimise(hw, part.n_blocks, src, dst, packets, seed, effort)
+        placements["optimised"] = optimise(hw, part.n_blocks, src, dst, packets, seed, effort,
+                                           placer_time_s, placer_details)
     costs = {name: _with_partial_sums(
                  hw, traffic_cost(hw, part.fanout.relabel(cores), spikes,
                                   cores[part.block_of_neuron]), part, cores)
@@ -145,6 +159,10 @@ def compile_network(snn: SNN, hw: Hardware,
     blocks = tuple(replace(b, core=int(cores[i]), usage=part.usage.record(i))
                    for i, b in enumerate(part.blocks))
     stats = _stats(snn, hw, part, cores, costs, placer, chosen, spikes, spike_counts is None)
+    if placer_details:  # the moves, not the seconds: equal inputs give equal stats
+        stats["placer_run"] = {key: placer_details[key] for key in
+                               ("anneal_moves_planned", "anneal_moves", "time_limit_s",
+                                "time_limited")}
     return CoreMapping(snn_name=snn.name, hardware_name=hw.name, layout_hash=layout_hash(hw),
                        file_hash=hw.file_hash,
                    blocks=blocks, placer=placer, seed=int(seed), stats=stats,

@@ -10,9 +10,12 @@ compartment whose input sum is non-zero sends that sum in one packet to the home
 which adds it into the neuron's input (one packet in, one synaptic accumulate) before
 the step ends. The integer arithmetic is that of the unsplit neuron.
 
-Resources: a compartment counts as a neuron of its core and holds its group's synapses
-(weights stored explicitly: a partial compartment does not share a convolution kernel);
-it owns one output route (to the home core). At the home core every compartment that
+Resources: a compartment counts as a neuron of its core and holds its group's synapses;
+it owns one output route (to the home core). On a chip with ``core.weight_sharing`` a
+convolution's weights are shared per core as for unsplit populations, restricted to the
+group: a block (home or partial, group g) stores, per output channel it holds, the kernel
+slices of the source channels that reach into group g (:func:`group_kernel_weights`);
+dense projections and chips without weight sharing store each synapse. At the home core every compartment that
 feeds a neuron takes one input axon. The groups are sized so that one neuron always
 fits: group 0 leaves room for one axon per other group.
 """
@@ -27,7 +30,7 @@ from neurosim.compiler.route import Fanout, count_pairs, fanout, merge_pairs, ro
 from neurosim.compiler.usage import Usage, kernel_slice_weights
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import synapses
-from neurosim.snn.network import SNN
+from neurosim.snn.network import SNN, Projection
 
 
 def source_cuts(sources: np.ndarray, input_axons: int) -> np.ndarray | None:
@@ -60,6 +63,24 @@ def source_cuts(sources: np.ndarray, input_axons: int) -> np.ndarray | None:
 def source_group(cuts: np.ndarray | tuple[int, ...], sources: np.ndarray) -> np.ndarray:
     """The source group of each (network-wide) source neuron."""
     return np.searchsorted(np.asarray(cuts, dtype=np.int64), sources, side="right")
+
+
+def group_kernel_weights(snn: SNN, proj: Projection, cuts: np.ndarray | tuple[int, ...]
+                         ) -> np.ndarray:
+    """Shared weights per output channel of conv ``proj`` in each source group:
+    ``kh·kw × #{source channels with a neuron in the group}`` (zeros included, as for an
+    unsplit shared kernel), one value per group 0 … len(cuts)."""
+    shape = snn.population(proj.source).shape
+    plane = int(np.prod(shape[1:]))
+    first = snn.first_neuron(proj.source) + np.arange(shape[0]) * plane
+    lo = source_group(cuts, first)
+    hi = source_group(cuts, first + plane - 1)
+    # Channel c spans groups lo[c] … hi[c]: +1 at lo, −1 after hi.
+    change = np.zeros(len(cuts) + 2, dtype=np.int64)
+    np.add.at(change, lo, 1)
+    np.add.at(change, hi + 1, -1)
+    kh, kw = proj.kernel_size
+    return np.cumsum(change)[:len(cuts) + 1] * kh * kw
 
 
 def compartments(snn: SNN, mapping: CoreMapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,12 +134,29 @@ def split_mapping_usage(snn: SNN, hw: Hardware, mapping: CoreMapping) -> tuple[n
                + np.bincount(c_unit, minlength=n_units)).astype(np.int64)
     weights = np.zeros(n_units, dtype=np.int64)
     pair_parts = []
-    for proj, src, _, unit_core in synapse_cores(snn, mapping):
+    for proj, src, tgt, unit_core in synapse_cores(snn, mapping):
         unit = np.searchsorted(cores, unit_core)
         pair_parts.append(count_pairs(src, unit, n_units))
         pop = snn.population(proj.target)
         split = proj.target in mapping.fanin_groups
-        if proj.kind == "conv" and core.weight_sharing and not split:
+        if proj.kind == "conv" and core.weight_sharing and split:
+            # A shared slice of the group's kernel per (unit, output channel): group 0 on
+            # the home cores of all the population's neurons, group g >= 1 on the cores of
+            # the compartments (neurons with group-g synapses).
+            cuts = mapping.fanin_groups[proj.target]
+            per_group = group_kernel_weights(snn, proj, cuts)
+            first = snn.first_neuron(proj.target)
+            plane = int(np.prod(pop.shape[1:]))
+            span = pop.shape[0] + 1
+            keys = distinct(home[first:first + pop.size] * span + np.arange(pop.size) // plane)
+            weights += np.bincount(keys // span, minlength=n_units) * per_group[0]
+            group = source_group(cuts, src)
+            far = group > 0
+            keys = distinct((group[far] * n_units + unit[far]) * span + (tgt[far] - first) // plane)
+            weights += np.bincount((keys // span) % n_units,
+                                   weights=per_group[keys // span // n_units],
+                                   minlength=n_units).astype(np.int64)
+        elif proj.kind == "conv" and core.weight_sharing and not split:
             # A shared kernel slice per (core, output channel) held, as in usage.py.
             first = snn.first_neuron(proj.target)
             channel = np.arange(pop.size) // int(np.prod(pop.shape[1:]))

@@ -30,9 +30,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from neurosim.compiler.fanin import source_cuts, source_group
+from neurosim.compiler.fanin import group_kernel_weights, source_cuts, source_group
 from neurosim.compiler.keys import distinct, group_sum
 from neurosim.compiler.mapping import Block
+from neurosim.compiler.pairs import unit_pairs
 from neurosim.compiler.route import (
     Fanout,
     count_pairs,
@@ -85,7 +86,9 @@ class _Pop:
 
     pop: Population
     first: int
-    incoming: list[tuple[object, np.ndarray, np.ndarray]]  # (projection, source id, target)
+    # (projection, source id, target) per synapse; (projection, None, None) until a step
+    # needs the synapse list (see _expand): most populations are split without it.
+    incoming: list[tuple[object, np.ndarray | None, np.ndarray | None]]
     explicit_bits: np.ndarray    # weights stored per neuron, in bits (shared kernels apart)
     kernel_bits: int             # bits per output channel of shared kernels (weight sharing)
     fanin: np.ndarray            # distinct source neurons per neuron
@@ -93,6 +96,7 @@ class _Pop:
     set_hash: np.ndarray         # hash of each neuron's destination set (multicast)
     fan: Fanout                  # D(n) by block, population-local sources
     local: np.ndarray | None = None  # the neurons covered (partial compartments), else all
+    snn: SNN | None = None           # the network, to expand synapse lists on demand
 
     @property
     def size(self) -> int:
@@ -124,10 +128,9 @@ def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Parti
     traffic: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for pop in reversed(snn.populations):
         info = _describe(snn, hw, pop, pairs)
+        split = None
         if core.fanin_split and len(info.fanin) and info.fanin.max() > core.input_axons:
-            entries, usage, parts, (t_src, t_dst, t_pk), cuts = _split(snn, hw, info, spikes)
-            cuts_of[pop.name] = tuple(int(c) for c in cuts)
-            traffic.append((t_src + next_id, t_dst + next_id, t_pk))
+            split = _split(snn, hw, info, spikes)
         else:
             _check_single_neurons(info, core, hw.name)
             result = None
@@ -137,6 +140,12 @@ def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Parti
                 result = _ranges(info, core)
             local_block, labels, usage, parts = result
             entries = [(neurons, label, 0) for neurons, label in _members(local_block, labels)]
+            if _crowded_by_axons(info, core, len(labels)):
+                split = _split_if_fewer(snn, hw, info, spikes, len(labels))
+        if split is not None:
+            entries, usage, parts, (t_src, t_dst, t_pk), cuts = split
+            cuts_of[pop.name] = tuple(int(c) for c in cuts)
+            traffic.append((t_src + next_id, t_dst + next_id, t_pk))
         found[pop.name] = entries
         base[pop.name] = next_id
         local_usage[pop.name] = usage
@@ -166,6 +175,30 @@ def partition(snn: SNN, hw: Hardware, spikes: np.ndarray | None = None) -> Parti
     return Partition(tuple(blocks), block_of_neuron, fan, usage, cuts_of, partial_traffic)
 
 
+# A population whose blocks are this many times more than its neurons need, because
+# neighbouring neurons' inputs together overflow the input axons, is also tried split.
+CROWDING = 4
+
+
+def _crowded_by_axons(info: _Pop, core: CoreLimits, n_blocks: int) -> bool:
+    """Fan-in near the axon limit packed the population into far more blocks than its
+    neurons need (in the limit one neuron per core): a fan-in split may pack it better."""
+    return bool(core.fanin_split and len(info.fanin) and 2 * info.fanin.max() > core.input_axons
+                and n_blocks > CROWDING * -(-info.size // core.neurons))
+
+
+def _split_if_fewer(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray, n_blocks: int):
+    """:func:`_split` of ``info`` if it needs fewer blocks than ``n_blocks``, else None."""
+    sources = distinct(np.concatenate([s for _, s, _ in _expand(info)]))
+    if len(sources) <= hw.chip.core.input_axons:
+        return None  # every block could read all the sources: nothing to split
+    try:
+        split = _split(snn, hw, info, spikes)
+    except NeurosimError:
+        return None
+    return split if len(split[0]) < n_blocks else None
+
+
 def _members(local_block: np.ndarray, labels: list[str]) -> list[tuple[np.ndarray, str]]:
     """The neurons of each local block, with its label."""
     order = np.argsort(local_block, kind="stable")
@@ -179,40 +212,68 @@ def _concat(parts: list[Usage]) -> Usage:
 
 # --- per-population facts -----------------------------------------------------------------
 
+def _expand(info: _Pop) -> list[tuple[object, np.ndarray, np.ndarray]]:
+    """``info.incoming`` with every synapse listed (network-wide source ids), kept."""
+    if any(src is None for _, src, _ in info.incoming):
+        snn = info.snn
+        assert snn is not None
+        listed = []
+        for proj, src, tgt in info.incoming:
+            if src is None:
+                src, tgt, _ = synapses(proj, snn.population(proj.source).shape)
+                src = src + snn.first_neuron(proj.source)
+            listed.append((proj, src, tgt))
+        info.incoming = listed
+    return info.incoming  # type: ignore[return-value]
+
+
+def _distinct_sources(incoming: list) -> bool:
+    """No two projections in read the same population, so their (source, target) and
+    (source, unit) pairs are disjoint."""
+    sources = [getattr(proj, "source", None) for proj, _, _ in incoming]
+    return None not in sources and len(set(sources)) == len(sources)
+
+
 def _describe(snn: SNN, hw: Hardware, pop: Population,
               pairs: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> _Pop:
     core = hw.chip.core
     first = snn.first_neuron(pop.name)
-    incoming = []
+    incoming: list = []
     explicit = np.zeros(pop.size, dtype=np.int64)
+    synapses_in = np.zeros(pop.size, dtype=np.int64)
     kernel_weights = 0
     for proj in snn.incoming(pop.name):
-        src, tgt, _ = synapses(proj, snn.population(proj.source).shape)
-        incoming.append((proj, src + snn.first_neuron(proj.source), tgt))
+        incoming.append((proj, None, None))
+        if proj.kind == "conv":
+            # One tap joins a given source and target: non-zero synapses = distinct sources.
+            counts = conv_fanin_counts(proj, snn.population(proj.source).shape)
+        else:
+            counts = np.count_nonzero(proj.weight, axis=1).astype(np.int64)
+        synapses_in += counts
         if proj.kind == "conv" and core.weight_sharing:
             kernel_weights += kernel_slice_weights(proj)
-        elif proj.kind == "conv":
-            explicit += conv_fanin_counts(proj, snn.population(proj.source).shape)
         else:
-            explicit += np.count_nonzero(proj.weight, axis=1)
-    if incoming:
-        all_src = np.concatenate([s for _, s, _ in incoming])
-        all_tgt = np.concatenate([t for _, _, t in incoming])
-        if len({p.source for p, _, _ in incoming}) == len(incoming):
-            fanin = np.bincount(all_tgt, minlength=pop.size).astype(np.int64)
-        else:  # two projections from one population may share (source, target) pairs
-            pairs = distinct(all_tgt * snn.n_neurons + all_src)
-            fanin = np.bincount(pairs // snn.n_neurons, minlength=pop.size).astype(np.int64)
-    else:
-        fanin = np.zeros(pop.size, dtype=np.int64)
+            explicit += counts
+    info = _Pop(pop, first, incoming, np.zeros(0), 0, np.zeros(0), np.zeros(0), np.zeros(0),
+                Fanout(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)),
+                snn=snn)
+    if not incoming or _distinct_sources(incoming):
+        fanin = synapses_in
+    else:  # two projections from one population may share (source, target) pairs
+        listed = _expand(info)
+        all_src = np.concatenate([s for _, s, _ in listed])
+        all_tgt = np.concatenate([t for _, _, t in listed])
+        keys = distinct(all_tgt * snn.n_neurons + all_src)
+        fanin = np.bincount(keys // snn.n_neurons, minlength=pop.size).astype(np.int64)
     # Destinations: the targets are split already; their pairs carry global block ids.
     out = [pairs[q.name] for q in snn.outgoing(pop.name)]
     n_units = 1 + max((int(u.max(initial=-1)) for _, u, _ in out), default=0)
     fan = merge_pairs([(s - first, u, c) for s, u, c in out], pop.size, n_units)
     counts = fan.counts()
     routes = (counts > 0).astype(np.int64) if core.multicast else counts.astype(np.int64)
-    return _Pop(pop, first, incoming, explicit * core.weight_bits, kernel_weights * core.weight_bits,
-                fanin, routes, set_hashes(fan), fan)
+    return replace(info, explicit_bits=explicit * core.weight_bits,
+                   kernel_bits=kernel_weights * core.weight_bits, fanin=fanin, routes=routes,
+                   set_hash=set_hashes(fan), fan=fan)
 
 
 def _check_single_neurons(info: _Pop, core: CoreLimits, hw_name: str = "") -> None:
@@ -257,11 +318,23 @@ def _exact(info: _Pop, core: CoreLimits, local_block: np.ndarray, n_blocks: int,
            channels_per_block: np.ndarray | None
            ) -> tuple[Usage, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """Exact usage of the blocks, and the (source, block, synapses) pairs of each projection in."""
-    parts = {proj.name: count_pairs(src, local_block[tgt], n_blocks)
-             for proj, src, tgt in info.incoming}
-    # Two projections from one population may reach a block from the same source neuron.
-    keys = distinct(np.concatenate([s * n_blocks + u for s, u, _ in parts.values()]
-                                   or [np.zeros(0, dtype=np.int64)]))
+    parts = {}
+    for proj, src, tgt in info.incoming:
+        if src is None:  # counted from the projection itself, without a synapse list
+            snn = info.snn
+            assert snn is not None
+            s, u, c = unit_pairs(proj, snn.population(proj.source).shape, local_block, n_blocks)
+            parts[proj.name] = (s + snn.first_neuron(proj.source), u, c)
+        else:
+            parts[proj.name] = count_pairs(src, local_block[tgt], n_blocks)
+    if _distinct_sources(info.incoming):
+        axons = sum((np.bincount(u, minlength=n_blocks) for _, u, _ in parts.values()),
+                    np.zeros(n_blocks, dtype=np.int64))
+    else:
+        # Two projections from one population may reach a block from the same source neuron.
+        keys = distinct(np.concatenate([s * n_blocks + u for s, u, _ in parts.values()]
+                                       or [np.zeros(0, dtype=np.int64)]))
+        axons = np.bincount(keys % n_blocks, minlength=n_blocks)
     memory = np.bincount(local_block, weights=info.explicit_bits, minlength=n_blocks).astype(np.int64)
     if info.kernel_bits:
         memory += channels_per_block * info.kernel_bits
@@ -269,7 +342,7 @@ def _exact(info: _Pop, core: CoreLimits, local_block: np.ndarray, n_blocks: int,
     usage = Usage(
         neurons=np.bincount(local_block, minlength=n_blocks).astype(np.int64),
         synapse_memory_bits=memory,
-        input_axons=np.bincount(keys % n_blocks, minlength=n_blocks).astype(np.int64),
+        input_axons=np.asarray(axons, dtype=np.int64),
         output_routes=routes,
         routing_table_entries=entries,
     )
@@ -415,11 +488,15 @@ def _tiling_blocks(info: _Pop, core: CoreLimits, cg: int, rh: int, rw: int):
 def _ranges(info: _Pop, core: CoreLimits):
     """Contiguous index ranges, each as large as fits, then evened out if that still fits."""
     n = info.size
-    shape = info.shape
-    per_channel = int(np.prod(shape[1:])) if len(shape) == 3 else n
+    pop_shape = info.pop.shape
+    plane = int(np.prod(pop_shape[1:])) if len(pop_shape) == 3 else max(info.pop.size, 1)
+    channel = (np.arange(n) if info.local is None else np.asarray(info.local)) // plane
+    # Distinct channels of a range [a, b) of (ascending) neurons: new_channel[b] − new_channel[a + 1] + 1.
+    new_channel = np.concatenate([[0, 0], np.cumsum(np.diff(channel) != 0)])
     if info.incoming:
-        src = np.concatenate([s for _, s, _ in info.incoming])
-        tgt = np.concatenate([t for _, _, t in info.incoming])
+        listed = _expand(info)
+        src = np.concatenate([s for _, s, _ in listed])
+        tgt = np.concatenate([t for _, _, t in listed])
         order = np.argsort(tgt, kind="stable")
         src, tgt = src[order], tgt[order]
     else:
@@ -432,7 +509,7 @@ def _ranges(info: _Pop, core: CoreLimits):
     def fits(a: int, b: int) -> bool:
         if b - a > core.neurons:
             return False
-        channels = (b - 1) // per_channel - a // per_channel + 1
+        channels = new_channel[b] - new_channel[a + 1] + 1
         if bits[b] - bits[a] + channels * info.kernel_bits > core.synapse_memory_bits:
             return False
         r = routes[b] - routes[a]
@@ -460,7 +537,6 @@ def _ranges(info: _Pop, core: CoreLimits):
         cuts = list(even)
     local_block = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))
     n_blocks = len(cuts) - 1
-    channel = np.arange(n) // per_channel
     channels = np.bincount(distinct(local_block * (n + 1) + channel) // (n + 1), minlength=n_blocks)
     usage, parts = _exact(info, core, local_block, n_blocks, channels)
     labels = [f"neurons {a}-{b - 1}" for a, b in pairwise(cuts)]
@@ -488,9 +564,10 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     """
     core = hw.chip.core
     where = f"population {info.name!r}"
-    lengths = [len(s) for _, s, _ in info.incoming]
-    all_src = np.concatenate([s for _, s, _ in info.incoming])
-    all_tgt = np.concatenate([t for _, _, t in info.incoming])
+    listed = _expand(info)
+    lengths = [len(s) for _, s, _ in listed]
+    all_src = np.concatenate([s for _, s, _ in listed])
+    all_tgt = np.concatenate([t for _, _, t in listed])
     sources = distinct(all_src)
     cuts = source_cuts(sources, core.input_axons)
     if cuts is None:
@@ -513,10 +590,22 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     join_tgt = np.concatenate(members)
     home_tgt = np.concatenate([t for _, _, t in home_in] + [join_tgt])
     home_src = np.concatenate([s for _, s, _ in home_in] + [join_src])
+    # With weight sharing a block stores its group's kernel slices per output channel
+    # (fanin.group_kernel_weights) instead of the conv synapses one by one.
+    shared = [core.weight_sharing and getattr(proj, "kind", "") == "conv" for proj, _, _ in listed]
+    kernel = sum((group_kernel_weights(snn, proj, cuts)
+                  for (proj, _, _), sh in zip(listed, shared) if sh),
+                 np.zeros(n_groups, dtype=np.int64)) * core.weight_bits
+
+    def stored(entries: list, size: int) -> np.ndarray:
+        """Weight bits stored synapse by synapse, per (local) target."""
+        targets = [t for (_, _, t), sh in zip(entries, shared) if not sh]
+        return np.bincount(np.concatenate(targets) if targets else np.zeros(0, np.int64),
+                           minlength=size) * core.weight_bits
+
     home = replace(info, incoming=[*home_in, (_JOIN, join_src, join_tgt)],
-                   explicit_bits=np.bincount(np.concatenate([t for _, _, t in home_in]),
-                                             minlength=info.size) * core.weight_bits,
-                   kernel_bits=0, fanin=_pair_fanin(home_src, home_tgt, info.size, n_ids))
+                   explicit_bits=stored(home_in, info.size), kernel_bits=int(kernel[0]),
+                   fanin=_pair_fanin(home_src, home_tgt, info.size, n_ids))
     _check_single_neurons(home, core, hw.name)
     home_block, home_labels, home_usage, home_parts = _ranges(home, core)
     home_parts.pop(_JOIN.name)
@@ -533,8 +622,7 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
         g_src = np.concatenate([s for _, s, _ in inc])
         g_tgt = np.concatenate([t for _, _, t in inc])
         dest = home_block[nodes]
-        part = _Pop(info.pop, info.first, inc,
-                    np.bincount(g_tgt, minlength=len(nodes)) * core.weight_bits, 0,
+        part = _Pop(info.pop, info.first, inc, stored(inc, len(nodes)), int(kernel[g]),
                     _pair_fanin(g_src, g_tgt, len(nodes), snn.n_neurons),
                     np.ones(len(nodes), dtype=np.int64), dest + 1,
                     Fanout(np.arange(len(nodes) + 1, dtype=np.int64), dest,

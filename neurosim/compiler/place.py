@@ -24,6 +24,7 @@ the true cost.
 from __future__ import annotations
 
 import math
+import time
 
 import numba
 import numpy as np
@@ -180,18 +181,12 @@ def _propose(rng, a, indptr, nbr, slot_of, slot_x, slot_y, tile_start, tile_coun
 
 
 @numba.njit(cache=True)
-def _anneal(indptr, nbr, weight, slot_x, slot_y, slot_of, tile_start, tile_count, x0, y0,
-            width, height, iterations, rng, t0_scale, final_ratio):
+def _start_temperature(indptr, nbr, weight, slot_x, slot_y, slot_of, block_of, tile_start,
+                       tile_count, x0, y0, width, height, rng, t0_scale):
+    """The typical cost increase of a proposed move, times ``t0_scale`` (0 if no move
+    worsens): the start then accepts about a third of the worsening moves."""
     n_blocks = len(slot_of)
     n_slots = len(slot_x)
-    block_of = np.full(n_slots, -1, dtype=np.int64)
-    for a in range(n_blocks):
-        block_of[slot_of[a]] = a
-    cost = _cost(indptr, nbr, weight, slot_x, slot_y, slot_of)
-    best_cost = cost
-    best = slot_of.copy()
-    # Initial temperature: the typical cost increase of a proposed move, so that the
-    # start accepts about a third of the worsening moves; it falls geometrically 1000-fold.
     ups = 0.0
     n_ups = 0
     for _ in range(200):
@@ -202,41 +197,99 @@ def _anneal(indptr, nbr, weight, slot_x, slot_y, slot_of, tile_start, tile_count
         if d > 0:
             ups += d
             n_ups += 1
-    if n_ups == 0:
-        return best, best_cost
-    t0 = t0_scale * ups / n_ups
-    stages = 100
-    per_stage = max(1, iterations // stages)
-    alpha = final_ratio ** (1.0 / stages)
-    temp = t0
-    for _ in range(stages):
-        for _ in range(per_stage):
-            a = rng.integers(0, n_blocks)
-            s = _propose(rng, a, indptr, nbr, slot_of, slot_x, slot_y, tile_start, tile_count, x0,
-                         y0, width, height, n_slots)
-            b = block_of[s]
-            if b == a:
-                continue
-            d = _delta(a, s, indptr, nbr, weight, slot_x, slot_y, slot_of, block_of)
-            if d <= 0 or rng.random() < math.exp(-d / temp):
-                pa = slot_of[a]
-                slot_of[a] = s
-                block_of[s] = a
-                block_of[pa] = b
-                if b >= 0:
-                    slot_of[b] = pa
-                cost += d
-                if cost < best_cost - 1e-9 * abs(best_cost):
-                    best_cost = cost
-                    best[:] = slot_of
+    return t0_scale * ups / n_ups if n_ups else 0.0
+
+
+@numba.njit(cache=True)
+def _anneal_stage(indptr, nbr, weight, slot_x, slot_y, slot_of, block_of, tile_start, tile_count,
+                  x0, y0, width, height, moves, temp, rng, cost, best_cost, best):
+    """``moves`` swap proposals at temperature ``temp`` (Metropolis rule); ``slot_of``,
+    ``block_of`` and ``best`` are updated in place. Returns (cost, best cost)."""
+    n_blocks = len(slot_of)
+    n_slots = len(slot_x)
+    for _ in range(moves):
+        a = rng.integers(0, n_blocks)
+        s = _propose(rng, a, indptr, nbr, slot_of, slot_x, slot_y, tile_start, tile_count, x0,
+                     y0, width, height, n_slots)
+        b = block_of[s]
+        if b == a:
+            continue
+        d = _delta(a, s, indptr, nbr, weight, slot_x, slot_y, slot_of, block_of)
+        if d <= 0 or rng.random() < math.exp(-d / temp):
+            pa = slot_of[a]
+            slot_of[a] = s
+            block_of[s] = a
+            block_of[pa] = b
+            if b >= 0:
+                slot_of[b] = pa
+            cost += d
+            if cost < best_cost - 1e-9 * abs(best_cost):
+                best_cost = cost
+                best[:] = slot_of
+    return cost, best_cost
+
+
+STAGES = 100
+"""Temperature stages of the annealing; the temperature falls by FINAL_RATIO over them."""
+
+
+def _anneal(indptr, nbr, weight, slot_x, slot_y, slot_of, tile_start, tile_count, x0, y0,
+            width, height, iterations, rng, t0_scale, final_ratio, deadline=math.inf):
+    """Simulated annealing from ``slot_of``: the best placement seen, its cost, the moves
+    made and whether the deadline shortened the stages.
+
+    ``iterations`` moves over :data:`STAGES` geometric temperature stages. If the stages
+    so far predict that the rest would end after ``deadline`` (a ``time.perf_counter()``
+    value), the remaining stages get fewer moves each, so the whole schedule (down to the
+    final temperature) still runs and ends about at the deadline.
+    """
+    n_slots = len(slot_x)
+    block_of = np.full(n_slots, -1, dtype=np.int64)
+    block_of[slot_of] = np.arange(len(slot_of))
+    cost = _cost(indptr, nbr, weight, slot_x, slot_y, slot_of)
+    best = slot_of.copy()
+    t0 = _start_temperature(indptr, nbr, weight, slot_x, slot_y, slot_of, block_of, tile_start,
+                            tile_count, x0, y0, width, height, rng, t0_scale)
+    done, limited = 0, False
+    if t0 == 0.0:
+        return best, cost, done, limited
+    alpha = final_ratio ** (1.0 / STAGES)
+    per_stage = max(1, iterations // STAGES)
+    temp, best_cost = t0, cost
+    begun = time.perf_counter()
+    for stage in range(STAGES):
+        cost, best_cost = _anneal_stage(indptr, nbr, weight, slot_x, slot_y, slot_of, block_of,
+                                        tile_start, tile_count, x0, y0, width, height, per_stage,
+                                        temp, rng, cost, best_cost, best)
+        done += per_stage
         temp *= alpha
-    return best, _cost(indptr, nbr, weight, slot_x, slot_y, best)
+        now = time.perf_counter()
+        left = STAGES - stage - 1
+        if left and now + left * per_stage * (now - begun) / done > deadline:
+            rate = done / max(now - begun, 1e-9)
+            per_stage = max(1, min(per_stage, int(rate * max(deadline - now, 0.0) / left)))
+            limited = True
+    return best, _cost(indptr, nbr, weight, slot_x, slot_y, best), done, limited
+
+
+PLACER_TIME_LIMIT_S = 60.0
+"""Default wall-time budget of the optimising placer (greedy growth and annealing)."""
 
 
 def optimise(hw: Hardware, n_blocks: int, src: np.ndarray, dst: np.ndarray, packets: np.ndarray,
-             seed: int = 0, effort: float = 1.0) -> np.ndarray:
+             seed: int = 0, effort: float = 1.0, time_limit_s: float = PLACER_TIME_LIMIT_S,
+             details: dict | None = None) -> np.ndarray:
     """The optimised core of every block (see the module docstring), before the comparison
-    with the baseline."""
+    with the baseline.
+
+    The annealing plans ``effort × min(max(2000·blocks, 300k), 5M)`` moves; if they would
+    end after ``time_limit_s`` (counted from the call), the remaining temperature stages get
+    fewer moves each (see :func:`_anneal`), so the placer ends in about that time. Within
+    the limit the result depends on the seed only; once the limit binds it also depends on
+    the machine's speed. ``details``, if given, receives what was done: the moves planned
+    and made, the seconds taken and whether the limit bound.
+    """
+    begun = time.perf_counter()
     if n_blocks == 0:
         return np.zeros(0, dtype=np.int64)
     chips = compact_chips(hw, chips_needed(hw, n_blocks))
@@ -254,9 +307,16 @@ def optimise(hw: Hardware, n_blocks: int, src: np.ndarray, dst: np.ndarray, pack
     centre_x, centre_y = float(np.median(slot_x)), float(np.median(slot_y))
     starts = [_greedy_growth(indptr, nbr, weight, slot_x, slot_y, n_blocks, centre_x, centre_y),
               np.arange(n_blocks, dtype=np.int64)]  # layer order on the chosen chips
+    greedy_s = time.perf_counter() - begun
     costs = [_cost(indptr, nbr, weight, slot_x, slot_y, s) for s in starts]
     start = starts[int(np.argmin(costs))].copy()
     iterations = int(effort * min(max(2000 * n_blocks, 300_000), 5_000_000))
-    best, _ = _anneal(indptr, nbr, weight, slot_x, slot_y, start, tile_start, tile_count, x0, y0,
-                      width, height, iterations, np.random.default_rng(seed), T0_SCALE, FINAL_RATIO)
+    best, _, moves, limited = _anneal(indptr, nbr, weight, slot_x, slot_y, start, tile_start, tile_count,
+                             x0, y0, width, height, iterations, np.random.default_rng(seed),
+                             T0_SCALE, FINAL_RATIO, deadline=begun + time_limit_s)
+    if details is not None:
+        details.update({"greedy_s": greedy_s, "anneal_moves_planned": iterations,
+                        "anneal_moves": int(moves), "time_s": time.perf_counter() - begun,
+                        "time_limit_s": float(time_limit_s),
+                        "time_limited": bool(limited)})
     return cores[best]

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from neurosim.ann.io import load_model
 from neurosim.ann.model import Model
+from neurosim.ann.zoo.synthetic import load_synthetic_model, synthetic_names
 from neurosim.errors import NeurosimError
 
 
@@ -72,8 +73,6 @@ def load_zoo_model(name: str) -> Model:
 
 def all_model_names() -> list[str]:
     """The shipped zoo models, then the synthetic ones (generated on demand)."""
-    from neurosim.ann.zoo.synthetic import synthetic_names
-
     return zoo_names() + synthetic_names()
 
 
@@ -83,8 +82,6 @@ def resolve_model(name_or_path: str | Path) -> Model:
     A string that names no zoo model and looks like no path (no ``.npz`` suffix, no
     directory part, no existing file) is reported as an unknown zoo name.
     """
-    from neurosim.ann.zoo.synthetic import load_synthetic_model, synthetic_names
-
     text = str(name_or_path)
     if text in zoo_names():
         return load_zoo_model(text)

@@ -7,14 +7,19 @@ studied without ImageNet or CIFAR and without megabytes of weights in git:
     ResNet-20 of He et al. (2016, CIFAR variant) at 3×32×32: Conv 16 3×3 - BN - ReLU, then
     three stages of three basic blocks (16, 32, 64 channels at 32×32, 16×16, 8×8), a
     stage's first block striding by 2 with a 1×1 projection shortcut (option B) -
-    AvgPool 8 - Flatten - Dense 10.
+    AvgPool 8 - ReLU - Flatten - Dense 10.
 ``resnet18-synthetic``, ``resnet50-synthetic``
     ResNet-18 (basic blocks 2-2-2-2) and ResNet-50 (bottleneck blocks 3-4-6-3, expansion
     4, stride on the 3×3 convolution as in torchvision) at 3×224×224: Conv 64 7×7 s2 p3 -
     BN - ReLU - **AvgPool 2** (in place of the usual 3×3 max pooling, which no spike code
     converts; Stöckl & Maass (2021) did the same), four stages of 64, 128, 256, 512 base
-    channels, 1×1 projection shortcuts where the shape changes - AvgPool 7 - Flatten -
+    channels, 1×1 projection shortcuts where the shape changes - AvgPool 7 - ReLU - Flatten -
     Dense 1000.
+
+The ReLU after the global average pooling is the identity on its non-negative input (the
+mean of ReLU outputs), so the ANN computes what the torchvision layout computes; it makes
+the pooled features a spiking population, without which conversion would have to fold
+pooling, flattening and the read-out into one 1000 × 100,352 matrix for ResNet-50.
 
 A block is ``x ↦ ReLU(s(x) + BN(Conv(…ReLU(BN(Conv(x))))))`` with ``s`` the identity or
 ``BN(Conv1×1(x))``. Weights are drawn from one seeded generator (He normal,
@@ -40,6 +45,7 @@ minute for ResNet-50) and kept in :func:`cache_dir` as ``NAME-v<GENERATOR_VERSIO
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -61,10 +67,11 @@ from neurosim.ann.layers import (
     Layer,
 )
 from neurosim.ann.model import Model
+from neurosim.datasets import Dataset, make_dataset, register_named_datasets
 from neurosim.errors import NeurosimError
 from neurosim.fileio import atomic_write
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the architecture, the weights or the images of a given seed change, so a
 cached file of an older generator is never read."""
 
@@ -159,7 +166,12 @@ class _Graph:
         return self._add(AvgPool2d(name, (src,), kernel, kernel), self.channels[src])
 
     def readout(self, src: str, features: int, classes: int) -> str:
-        flat = self._add(Flatten("flatten", (src,)), features)
+        # ReLU of a mean of ReLU outputs is the identity, so the function is unchanged; it
+        # makes the pooled features a population, so that the read-out reads C neurons
+        # instead of folding pool - flatten - fc into a classes × C·side² matrix
+        # (1000 × 100,352 for ResNet-50, beyond what conversion stores).
+        pooled = self.relu("pool_relu", src)
+        flat = self._add(Flatten("flatten", (pooled,)), features)
         self._add(Dense("fc", (flat,), _placeholder((classes, features)),
                         _placeholder((classes,))), classes)
         return self._bn("fc_bn", "fc", classes)
@@ -363,3 +375,23 @@ def synthetic_labels(name: str, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
     with atomic_write(path, "wb") as fh:
         np.savez(fh, y_train=labels[0], y_test=labels[1])
     return labels[0], labels[1]
+
+
+@functools.cache
+def synthetic_dataset(model_name: str) -> Dataset:
+    """The data set ``synthetic:model_name`` (module docstring), served by
+    :func:`neurosim.datasets.load_dataset`."""
+    if model_name not in SPECS:
+        raise NeurosimError(f"no synthetic zoo model named {model_name!r}",
+                            where=f"synthetic:{model_name}",
+                            fix=f"use synthetic:NAME with NAME one of {', '.join(synthetic_names())}")
+    y_train, y_test = synthetic_labels(model_name)
+    x_train = synthetic_split(model_name, "train")
+    x_test = synthetic_split(model_name, "test")
+    description = (f"synthetic images for {model_name} (smooth random textures of value-noise "
+                   f"octaves, seed {SEED}), {len(y_train)} train / {len(y_test)} test; "
+                   "no ground truth: the labels are the ANN's own top-1 classes")
+    return make_dataset(f"synthetic:{model_name}", x_train, y_train, x_test, y_test, description)
+
+
+register_named_datasets("synthetic", synthetic_dataset)
