@@ -57,11 +57,13 @@ import numpy as np
 from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
 from neurosim.dynamics import (
     DYNAMICS_FS,
+    DYNAMICS_IF,
     DYNAMICS_POISSON,
     ROLE_INPUT,
     ROLE_OUTPUT,
     fs_fire,
     if_fire,
+    window_position,
 )
 from neurosim.engine.synapses import accumulate
 
@@ -115,6 +117,7 @@ class NeuronTables(NamedTuple):
     seq_out_weight: Any
     pop_out_ptr: Any
     pop_out_proj: Any
+    pop_size: Any
 
 
 class SynapseTables(NamedTuple):
@@ -132,6 +135,8 @@ class SynapseTables(NamedTuple):
     csr_idx: Any
     csr_w: Any
     ring: Any
+    proj_tgt_pop: Any   # (projections,) target population
+    slot_of: Any        # (neurons,) where each neuron's input sits in a ring slot
 
 
 class RouteTables(NamedTuple):
@@ -151,6 +156,9 @@ class RouteTables(NamedTuple):
     tpop_ptr: Any
     tpop_id: Any
     tpop_syn: Any
+    seg_ptr: Any        # (cores + 1,) segments of each core: runs of one population ...
+    seg_start: Any      # (segments + 1,) ... from this index into core_neurons ...
+    seg_pop: Any        # (segments,) ... of this population
 
 
 class CompartmentTables(NamedTuple):
@@ -217,6 +225,41 @@ class StreamCounts(NamedTuple):
     out_v: Any
     readout_step: Any
     spike_count: Any
+
+
+class PopulationStep(NamedTuple):
+    """What all neurons of one population share at one step (scalars).
+
+    Where it is (:func:`~neurosim.dynamics.window_position`), its dynamics and role, and
+    its sequences at that step.
+    """
+
+    image: Any
+    k: Any
+    in_window: Any
+    last_step: Any      # k is the window's last step
+    dynamics: Any
+    role: Any
+    threshold: Any
+    reset: Any
+
+
+class Pairs(NamedTuple):
+    """Destination pairs a pass's packets point into: tile, core, synapse count."""
+
+    tile: Any
+    core: Any
+    nsyn: Any
+
+
+class Entries(NamedTuple):
+    """The routing entry lists (time, packet, actions, unicast destination data)."""
+
+    time: Any
+    pid: Any
+    bits: Any
+    data: Any
+
 
 
 class Board(NamedTuple):
@@ -537,69 +580,93 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pa
 
 
 @numba.njit(inline="always", cache=True)
-def _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream, out_v,
-                 readout_step):  # pragma: no cover - compiled
-    """Step neuron ``n`` (population ``p``) at global step ``t``, window step ``k``.
+def _neuron_step(v, pending, e, b, draw, ps):  # pragma: no cover - compiled
+    """One neuron's update at the :class:`PopulationStep` ``ps``, on scalars only.
 
-    ``e`` is the synaptic input that arrived for this step. The dynamics are those of
-    :mod:`neurosim.dynamics`; around them, what a window's start loads and what the
-    output population reads out. Returns whether the neuron fired.
+    ``v``, ``pending`` its state, ``e`` the synaptic input that arrived for this step,
+    ``b`` its bias (the encoded pixel for the input layer), ``draw`` its Poisson draw.
+    The dynamics are those of :mod:`neurosim.dynamics`; around them, what a window's
+    start loads. Returns (v, pending, fired, read): ``read`` says the output population's
+    value is complete and is to be read out. (Scalars only: array arguments to an inlined
+    helper cost numba a reference count per call, several times the update itself.)
     """
-    role = neurons.pop_role[p]
-    src = n - neurons.pop_first[p]
-    dynamics = neurons.pop_dynamics[p]
-    threshold = neurons.seq_threshold[p, k]
-    reset = neurons.seq_reset[p, k]
     fired = False
-    if dynamics == DYNAMICS_FS:
-        pending[n] += e
-        if in_window:
-            if k == 0:
-                b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
-                v[n] = pending[n] + b
-                pending[n] = 0
-                if role == ROLE_OUTPUT:
-                    out_v[img, src] = v[n]
-                    readout_step[img] = t
-            if role != ROLE_OUTPUT:
-                v[n], fired = fs_fire(v[n], threshold, reset)
-    elif dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
-        fired = in_window and stream.poisson_spikes[img, k, src]
-    elif in_window:  # DYNAMICS_IF
-        if k == 0:
-            v[n] = 0
-        b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
-        if role == ROLE_OUTPUT:
-            v[n] += e + b
-            if k == stream.window - 1:
-                out_v[img, src] = v[n]
-                readout_step[img] = t
+    read = False
+    if ps.dynamics == DYNAMICS_FS:
+        pending += e
+        if ps.in_window:
+            if ps.k == 0:
+                v = pending + b
+                pending = 0
+                read = ps.role == ROLE_OUTPUT
+            if ps.role != ROLE_OUTPUT:
+                v, fired = fs_fire(v, ps.threshold, ps.reset)
+    elif ps.dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
+        fired = ps.in_window and draw
+    elif ps.in_window:  # DYNAMICS_IF
+        if ps.k == 0:
+            v = 0
+        if ps.role == ROLE_OUTPUT:
+            v += e + b
+            read = ps.last_step
         else:
-            v[n], fired = if_fire(v[n], e + b, threshold, reset)
-    return fired
+            v, fired = if_fire(v, e + b, ps.threshold, ps.reset)
+    return v, pending, fired, read
 
 
 @numba.njit(inline="always", cache=True)
-def _inject(pid, tau, first, last, here, src, c, pair_tile, pair_core, pair_nsyn, multicast,
-            record_packets, ent_time, ent_pid, ent_bits, ent_data, packet, tile_x, tile_y
+def update_is_active(fired, emulated, v_changed, pending_changed):  # pragma: no cover
+    """The chip's charging rule: an update is *active* when the neuron fired, changed its
+    potential or its pending input, or is an emulated FS neuron in its window."""
+    return fired or emulated or v_changed or pending_changed
+
+
+@numba.njit(inline="always", cache=True)
+def idle_without_input(dynamics):  # pragma: no cover - compiled
+    """Whether a neuron of these dynamics, outside its window and with no input arriving,
+    changes nothing, so that its update is inactive and need not be visited.
+
+    True of FS (it adds a zero to its pending input), IF and Poisson (they do nothing
+    outside their window).
+    """
+    return dynamics == DYNAMICS_FS or dynamics == DYNAMICS_IF or dynamics == DYNAMICS_POISSON
+
+
+@numba.njit(inline="always", cache=True)
+def _inject(pid, tau, first, last, here, src, c, pairs, chip, ent, packet, board
             ):  # pragma: no cover - compiled
     """Packet ``pid`` leaves core ``c`` (tile ``here``) at ``tau`` for pairs first..last.
 
     A multicast packet carries all its destination pairs (its row in ``packet``); a
     unicast one the single pair ``first``, its destination in the entry itself.
     """
-    ent_pid[pid] = pid
-    ent_time[pid] = tau
-    if multicast:
-        ent_bits[pid] = _actions(first, last, here, here, pair_tile, tile_x, tile_y)
+    ent.pid[pid] = pid
+    ent.time[pid] = tau
+    if chip.multicast:
+        ent.bits[pid] = _actions(first, last, here, here, pairs.tile, board.tile_x,
+                                 board.tile_y)
     else:
-        ent_bits[pid] = _unicast_actions(here, pair_tile[first], tile_x, tile_y)
-        ent_data[pid] = (np.int64(pair_core[first]) << DATA_SHIFT) | pair_nsyn[first]
-    if multicast or record_packets:
+        ent.bits[pid] = _unicast_actions(here, pairs.tile[first], board.tile_x, board.tile_y)
+        ent.data[pid] = (np.int64(pairs.core[first]) << DATA_SHIFT) | pairs.nsyn[first]
+    if chip.multicast or chip.record_packets:
         packet[pid, P_FIRST] = first
         packet[pid, P_LAST] = last
         packet[pid, P_SRC] = src
         packet[pid, P_CORE] = c
+
+
+@numba.njit(inline="always", cache=True)
+def _count_spikes(row, spikes, syn, syn_caused, pk_in, pk_out, hop_ew, hop_ns, hop_ic
+                  ):  # pragma: no cover - compiled
+    """Add one segment's spikes and what they cause to a count row (:data:`COUNT_KINDS`)."""
+    row[SPIKES] += spikes
+    row[SYN] += syn
+    row[SYN_CAUSED] += syn_caused
+    row[PK_IN] += pk_in
+    row[PK_OUT] += pk_out
+    row[HOP_EW] += hop_ew
+    row[HOP_NS] += hop_ns
+    row[HOP_IC] += hop_ic
 
 
 @numba.njit(inline="always", cache=True)
@@ -629,10 +696,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     pop_of, pop_dynamics, pop_role, pop_offset, pop_first, seq_out_weight, pop_out_ptr, pop_out_proj = (
         neurons.pop_of, neurons.pop_dynamics, neurons.pop_role, neurons.pop_offset,
         neurons.pop_first, neurons.seq_out_weight, neurons.pop_out_ptr, neurons.pop_out_proj)
+    bias, pop_size = neurons.bias, neurons.pop_size
+    seq_threshold, seq_reset = neurons.seq_threshold, neurons.seq_reset
+    poisson_spikes = stream.poisson_spikes
     (proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
-     weights, csr_ptr, csr_idx, csr_w, ring) = synapses
-    (core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
-     dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn) = routes
+     weights, csr_ptr, csr_idx, csr_w, ring, proj_tgt_pop, slot_of) = synapses
+    (core_tile, _core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
+     dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn, seg_ptr,
+     seg_start, seg_pop) = routes
     (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
      src_row) = compartments
     size_x, link_next = links.size_x, links.link_next
@@ -653,9 +724,12 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     lat_gen = latency[L_SPIKE_GEN]
     lat_out = latency[L_PK_OUT]
 
+    # Neuron state in core order (indexed like core_neurons).
     v = np.zeros(n_neurons, np.int64)
     pending = np.zeros(n_neurons, np.int64)
-    slots = np.zeros((ring, n_neurons), np.int64)
+    slots = np.zeros((ring, n_neurons), np.int64)  # in slot order (slot_of)
+    # Whether anything was added into a population's part of a ring slot.
+    fed = np.zeros((ring, len(pop_dynamics)), np.bool_)
     link_free = np.zeros(len(link_next), np.float64)
     core_free = np.zeros(n_cores, np.float64)
     # Multicast packets (and traced ones) keep a row: destination pairs, source, core.
@@ -696,6 +770,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
     # cores and synapse counts), so _network and _deliver compile once.
     comp_home_core = comp_home.astype(dest_core.dtype)
+    pairs = Pairs(dest_tile, dest_core, dest_nsyn)
+    comp_pairs = Pairs(comp_tile, comp_home_core, comp_one)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
     n_trace = np.int64(0)
 
@@ -704,106 +780,143 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         prev = (t - 1) % ring
         n_packets = np.int64(0)
         # ---- 1. cores update their neurons and send packets --------------------------
+        incoming = slots[prev]
         for c in range(n_cores):
             tau = start
             core_pk_lo[c] = n_packets
-            for idx in range(core_ptr[c], core_ptr[c + 1]):
-                n = core_neurons[idx]
-                p = pop_of[n]
-                e = slots[prev, n]
-                slots[prev, n] = 0
-                rel = t - pop_offset[p]
-                img = rel // window
-                k = rel - img * window
-                in_window = img >= 0 and img < n_images
-                role = pop_role[p]
-                dynamics = pop_dynamics[p]
-                v_before = v[n]
-                pending_before = pending[n]
-                fired = _neuron_step(n, p, t, e, img, k, in_window, v, pending, neurons, stream,
-                                     out_v, readout_step)
+            here = core_tile[c]
+            # A core's neurons come as segments, each a run of one population: the
+            # window, the sequences and the count rows are the same for all of it.
+            for sg in range(seg_ptr[c], seg_ptr[c + 1]):
+                p = seg_pop[sg]
+                seg_lo = seg_start[sg]
+                seg_hi = seg_start[sg + 1]
+                img, k, in_window = window_position(t, pop_offset[p], window, n_images)
+                if not in_window and not fed[prev, p] and idle_without_input(pop_dynamics[p]):
+                    # Nothing can change: every update is inactive. Charge them by count;
+                    # the time is still added one update at a time, so it is bit-identical.
+                    m = seg_hi - seg_lo
+                    for _ in range(m):
+                        tau += lat_inactive
+                    core_counts[c, UPD_INACTIVE] += m
+                    pop_counts[p, UPD_INACTIVE] += m
+                    image_counts[n_images, UPD_INACTIVE] += m
+                    continue
                 bucket = img if in_window else n_images
                 # A core without native FS neurons rewrites the threshold of each FS neuron
                 # at every step of its window: every such update is active.
-                emulated = emulate_fs and dynamics == DYNAMICS_FS and in_window and role != ROLE_OUTPUT
-                if fired or emulated or v[n] != v_before or pending[n] != pending_before:
-                    tau += lat_active
-                    core_counts[c, UPD_ACTIVE] += 1
-                    pop_counts[p, UPD_ACTIVE] += 1
-                    image_counts[bucket, UPD_ACTIVE] += 1
+                emulated = (emulate_fs and pop_dynamics[p] == DYNAMICS_FS and in_window
+                            and pop_role[p] != ROLE_OUTPUT)
+                ps = PopulationStep(img, k, in_window, k == window - 1, pop_dynamics[p],
+                                    pop_role[p], seq_threshold[p, k], seq_reset[p, k])
+                # The bias of each neuron, or the encoded pixels for the input layer.
+                first = pop_first[p]
+                if pop_role[p] == ROLE_INPUT and in_window:
+                    drive = encoded[img]
                 else:
-                    tau += lat_inactive
-                    core_counts[c, UPD_INACTIVE] += 1
-                    pop_counts[p, UPD_INACTIVE] += 1
-                    image_counts[bucket, UPD_INACTIVE] += 1
-                if not fired:
-                    continue
-                # ---- a spike: effects now, packets out -------------------------------
-                spike_count[n] += 1
-                if record_spikes:
-                    if n_spikes == spikes.shape[0]:
-                        grown = np.empty((2 * n_spikes, 2), np.int64)
-                        grown[:n_spikes] = spikes
-                        spikes = grown
-                    spikes[n_spikes, 0] = t
-                    spikes[n_spikes, 1] = n
-                    n_spikes += 1
+                    drive = bias[first:first + pop_size[p]]
+                draws = pop_dynamics[p] == DYNAMICS_POISSON and in_window
                 d = seq_out_weight[p, k]
-                src = n - pop_first[p]
-                for j in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
-                    q = pop_out_proj[j]
-                    accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
-                               proj_tgt_first[q], proj_tgt_size[q], src, d, weights, csr_ptr,
-                               csr_idx, csr_w, slots[(t + proj_delay[q]) % ring])
-                    if n_rows > 0:
-                        r = src_row[proj_src_ptr[q] + src]
-                        if r >= 0:  # these synapses sit on partial compartments
-                            accumulate(proj_kind[q], proj_geom[q], proj_w_off[q],
-                                       proj_ptr_off[q], proj_tgt_first[q], proj_tgt_size[q],
-                                       src, d, weights, csr_ptr, csr_idx, csr_w, psum[r])
-                            row_img[r] = img
-                for j in range(tpop_ptr[n], tpop_ptr[n + 1]):
-                    pop_counts[tpop_id[j], SYN] += tpop_syn[j]
-                    pop_counts[p, SYN_CAUSED] += tpop_syn[j]
-                tau += lat_gen
-                # What the spike will cost downstream is known now: count it here
-                # (synapses and hops of its routes; deliveries, one per destination core).
-                deliveries = dest_ptr[n + 1] - dest_ptr[n]
-                n_syn = src_synapses[n]
-                core_counts[c, SPIKES] += 1
-                pop_counts[p, SPIKES] += 1
-                image_counts[img, SPIKES] += 1
-                core_counts[c, SYN_CAUSED] += n_syn
-                image_counts[img, SYN] += n_syn
-                image_counts[img, SYN_CAUSED] += n_syn
-                pop_counts[p, PK_IN] += deliveries
-                image_counts[img, PK_IN] += deliveries
-                for h in range(3):
-                    core_counts[c, HOP_EW + h] += src_hops[n, h]
-                    pop_counts[p, HOP_EW + h] += src_hops[n, h]
-                    image_counts[img, HOP_EW + h] += src_hops[n, h]
-                lo = dest_ptr[n]
-                hi = dest_ptr[n + 1]
-                if lo == hi:
+                n_active = 0
+                n_fired = 0
+                syn_caused = 0  # what this segment's spikes cause, summed, then counted once
+                deliveries = 0
+                sent = 0
+                hop_ew = 0
+                hop_ns = 0
+                hop_ic = 0
+                for i in range(seg_lo, seg_hi):
+                    n = core_neurons[i]
+                    src = n - first
+                    sp = slot_of[n]
+                    e = incoming[sp]
+                    incoming[sp] = 0
+                    v_before = v[i]
+                    pending_before = pending[i]
+                    v[i], pending[i], fired, read = _neuron_step(
+                        v_before, pending_before, e, drive[src],
+                        draws and poisson_spikes[img, k, src], ps)
+                    if read:
+                        out_v[img, src] = v[i]
+                        readout_step[img] = t
+                    if update_is_active(fired, emulated, v[i] != v_before,
+                                        pending[i] != pending_before):
+                        tau += lat_active
+                        n_active += 1
+                    else:
+                        tau += lat_inactive
+                    if not fired:
+                        continue
+                    # ---- a spike: effects now, packets out ---------------------------
+                    n_fired += 1
+                    spike_count[n] += 1
+                    if record_spikes:
+                        if n_spikes == spikes.shape[0]:
+                            grown = np.empty((2 * n_spikes, 2), np.int64)
+                            grown[:n_spikes] = spikes
+                            spikes = grown
+                        spikes[n_spikes, 0] = t
+                        spikes[n_spikes, 1] = n
+                        n_spikes += 1
+                    for j in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
+                        q = pop_out_proj[j]
+                        slot = (t + proj_delay[q]) % ring
+                        fed[slot, proj_tgt_pop[q]] = True
+                        accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
+                                   proj_tgt_first[q], proj_tgt_size[q], src, d, weights,
+                                   csr_ptr, csr_idx, csr_w, slots[slot])
+                        if n_rows > 0:
+                            r = src_row[proj_src_ptr[q] + src]
+                            if r >= 0:  # these synapses sit on partial compartments
+                                accumulate(proj_kind[q], proj_geom[q], proj_w_off[q],
+                                           proj_ptr_off[q], proj_tgt_first[q],
+                                           proj_tgt_size[q], src, d, weights, csr_ptr,
+                                           csr_idx, csr_w, psum[r])
+                                row_img[r] = img
+                    tau += lat_gen
+                    # What the spike will cost downstream is known now: sum it here
+                    # (synapses and hops of its routes; deliveries, one per destination
+                    # core); the synapses onto each target layer follow from spike_count.
+                    lo = dest_ptr[n]
+                    hi = dest_ptr[n + 1]
+                    syn_caused += src_synapses[n]
+                    deliveries += hi - lo
+                    hop_ew += src_hops[n, 0]
+                    hop_ns += src_hops[n, 1]
+                    hop_ic += src_hops[n, 2]
+                    if lo == hi:
+                        continue
+                    n_sent = 1 if multicast else hi - lo
+                    if n_packets + n_sent > len(ent_time):
+                        ent_time, ent_pid, ent_bits, ent_data = _grow(
+                            ent_time, ent_pid, ent_bits, ent_data, n_packets + n_sent)
+                    for j in range(n_sent):
+                        tau += lat_out
+                        _inject(n_packets, tau, lo if multicast else lo + j,
+                                hi if multicast else lo + j + 1, here, n, c, pairs,
+                                net_chip, Entries(ent_time, ent_pid, ent_bits, ent_data),
+                                packet, board)
+                        n_packets += 1
+                    sent += n_sent
+                n_idle = seg_hi - seg_lo - n_active
+                core_counts[c, UPD_ACTIVE] += n_active
+                pop_counts[p, UPD_ACTIVE] += n_active
+                image_counts[bucket, UPD_ACTIVE] += n_active
+                core_counts[c, UPD_INACTIVE] += n_idle
+                pop_counts[p, UPD_INACTIVE] += n_idle
+                image_counts[bucket, UPD_INACTIVE] += n_idle
+                if n_fired == 0:
                     continue
-                n_sent = 1 if multicast else hi - lo
-                if n_packets + n_sent > len(ent_time):
-                    ent_time, ent_pid, ent_bits, ent_data = _grow(
-                        ent_time, ent_pid, ent_bits, ent_data, n_packets + n_sent)
-                here = core_tile[c]
-                for j in range(n_sent):
-                    tau += lat_out
-                    _inject(n_packets, tau, lo if multicast else lo + j,
-                            hi if multicast else lo + j + 1, here, n, c, dest_tile, dest_core,
-                            dest_nsyn, multicast, record_packets, ent_time, ent_pid, ent_bits,
-                            ent_data, packet, tile_x, tile_y)
-                    n_packets += 1
-                core_counts[c, PK_OUT] += n_sent
-                pop_counts[p, PK_OUT] += n_sent
-                image_counts[img, PK_OUT] += n_sent
+                _count_spikes(core_counts[c], n_fired, 0, syn_caused, 0, sent,
+                              hop_ew, hop_ns, hop_ic)
+                _count_spikes(pop_counts[p], n_fired, 0, syn_caused, deliveries, sent,
+                              hop_ew, hop_ns, hop_ic)
+                _count_spikes(image_counts[img], n_fired, syn_caused, syn_caused, deliveries,
+                              sent, hop_ew, hop_ns, hop_ic)
             core_busy[c] += tau - start
             core_free[c] = tau
             core_pk_hi[c] = n_packets
+        fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
         ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
             n_packets, 2 * t, t, board, links, net_chip, net, counts, dest_core, dest_nsyn,
@@ -818,17 +931,16 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 for j in range(comp_ptr[c], comp_ptr[c + 1]):
                     r = comp_row[j]
                     n = comp_neuron[j]
-                    value = psum[r, n]
+                    value = psum[r, slot_of[n]]
                     if value == 0:
                         continue
-                    psum[r, n] = 0
+                    psum[r, slot_of[n]] = 0
                     if n_packets + 1 > len(ent_time):
                         ent_time, ent_pid, ent_bits, ent_data = _grow(
                             ent_time, ent_pid, ent_bits, ent_data, n_packets + 1)
                     tau += lat_out
-                    _inject(n_packets, tau, j, j + 1, here, n, c, comp_tile, comp_home_core,
-                            comp_one, multicast, record_packets, ent_time, ent_pid, ent_bits,
-                            ent_data, packet, tile_x, tile_y)
+                    _inject(n_packets, tau, j, j + 1, here, n, c, comp_pairs, net_chip,
+                            Entries(ent_time, ent_pid, ent_bits, ent_data), packet, board)
                     n_packets += 1
                     p = pop_of[n]
                     img = row_img[r]
@@ -855,4 +967,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         else:
             start = last + barrier_s
         step_end[t] = start
+    # Synaptic events onto each target layer: per neuron, its spikes × its synapses there.
+    for n in range(n_neurons):
+        if spike_count[n] != 0:
+            for j in range(tpop_ptr[n], tpop_ptr[n + 1]):
+                pop_counts[tpop_id[j], SYN] += spike_count[n] * tpop_syn[j]
     return spikes[:n_spikes].copy(), trace[:n_trace].copy()

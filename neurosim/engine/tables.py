@@ -78,6 +78,8 @@ class EngineTables:
     csr_idx: np.ndarray
     csr_w: np.ndarray
     ring: int
+    slot_of: np.ndarray  # (neurons,) position of each neuron's input in a ring slot
+    proj_tgt_pop: np.ndarray  # (projections,) target population
     # cores
     cores: np.ndarray
     core_tile: np.ndarray
@@ -87,6 +89,9 @@ class EngineTables:
     core_of_neuron: np.ndarray
     tile_core_ptr: np.ndarray   # (tiles + 1,) cores in use on each board tile ...
     tile_cores: np.ndarray      # ... listed here (indices into ``cores``)
+    seg_ptr: np.ndarray         # (cores + 1,) segments of each core (runs of one population) ...
+    seg_start: np.ndarray       # (segments + 1,) ... each from this index into core_neurons ...
+    seg_pop: np.ndarray         # (segments,) ... holding this population
     # destinations
     dest_ptr: np.ndarray
     dest_core: np.ndarray
@@ -202,6 +207,49 @@ def _projection_tables(snn: SNN) -> dict[str, np.ndarray]:
     }
 
 
+def slot_positions(snn: SNN) -> np.ndarray:
+    """(neurons,) where each neuron's input sits in a ring slot (its *slot order*).
+
+    A population that a convolution feeds is laid out channel-last inside its range:
+    natural ``c · H · W + y · W + x`` sits at ``(y · W + x) · C + c``, so that one kernel
+    tap writes ``C`` neighbouring slots (:func:`~neurosim.engine.synapses.accumulate`).
+    Every other population keeps its natural order.
+    """
+    slot_of = np.arange(snn.n_neurons, dtype=np.int64)
+    conv_fed = {p.target for p in snn.projections if p.kind == "conv"}
+    for pop in snn.populations:
+        if pop.name in conv_fed and len(pop.shape) == 3:
+            c, h, w = pop.shape
+            local = np.arange(pop.size).reshape(c, h, w)
+            channel_last = np.empty(pop.size, np.int64)
+            channel_last[local.transpose(1, 2, 0).ravel()] = np.arange(pop.size)
+            first = snn.first_neuron(pop.name)
+            slot_of[first:first + pop.size] = first + channel_last
+    return slot_of
+
+
+def _to_slot_order(snn: SNN, projs: dict[str, np.ndarray], slot_of: np.ndarray) -> None:
+    """Put the target columns of rows and compressed rows in slot order, in place."""
+    for q, proj in enumerate(snn.projections):
+        first = int(projs["proj_tgt_first"][q])
+        size = int(projs["proj_tgt_size"][q])
+        local = slot_of[first:first + size] - first  # natural local -> slot local
+        if np.array_equal(local, np.arange(size)) or projs["proj_kind"][q] == CONV:
+            continue
+        if projs["proj_kind"][q] == ROWS:
+            lo = int(projs["proj_w_off"][q])
+            n_src = snn.population(proj.source).size
+            rows = projs["weights"][lo:lo + n_src * size].reshape(n_src, size)
+            placed = np.empty_like(rows)
+            placed[:, local] = rows
+            projs["weights"][lo:lo + n_src * size] = placed.ravel()
+        else:
+            ptr = projs["csr_ptr"][projs["proj_ptr_off"][q]:]
+            n_src = snn.population(proj.source).size
+            lo, hi = int(ptr[0]), int(ptr[n_src])
+            projs["csr_idx"][lo:hi] = local[projs["csr_idx"][lo:hi]].astype(np.int32)
+
+
 def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
     pops = snn.populations
     window = snn.window
@@ -231,6 +279,27 @@ def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
         "seq_out_weight": seq("out_weight"),
         "pop_out_ptr": out_ptr, "pop_out_proj": np.array(out_proj, np.int64),
     }
+
+
+def core_segments(core_ptr: np.ndarray, core_neurons: np.ndarray, pop_of: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut each core's neuron list into runs of one population (segments).
+
+    Returns ``seg_ptr`` (cores + 1: the segments of core ``c`` are
+    ``seg_ptr[c]:seg_ptr[c + 1]``), ``seg_start`` (segments + 1: segment ``s`` holds
+    ``core_neurons[seg_start[s]:seg_start[s + 1]]``) and ``seg_pop``.
+    """
+    pops = pop_of[core_neurons]
+    core_start = np.zeros(len(core_neurons), np.bool_)
+    core_start[core_ptr[:-1][np.diff(core_ptr) > 0]] = True
+    new = core_start.copy()
+    new[1:] |= pops[1:] != pops[:-1]
+    if len(new):
+        new[0] = True
+    seg_first = np.flatnonzero(new)
+    seg_start = np.append(seg_first, len(core_neurons)).astype(np.int64)
+    seg_ptr = np.searchsorted(seg_first, core_ptr).astype(np.int64)
+    return seg_ptr, seg_start, pops[seg_first].astype(np.int64)
 
 
 def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.ndarray]:
@@ -286,11 +355,15 @@ def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.n
     core_neurons = np.concatenate(neurons).astype(np.int64)
     core_of = np.empty(snn.n_neurons, np.int64)
     core_of[core_neurons] = np.repeat(np.arange(len(cores)), np.diff(core_ptr))
+    seg_ptr, seg_start, seg_pop = core_segments(core_ptr, core_neurons,
+                                                np.repeat(np.arange(len(snn.populations)),
+                                                          [p.size for p in snn.populations]))
     x, y, chip = mesh_coordinates(hw, cores)
     size_x = hw.board.chips_x * hw.chip.mesh_x
     return {"cores": cores, "core_tile": (y * size_x + x).astype(np.int64),
             "core_chip": chip.astype(np.int64), "core_ptr": core_ptr,
-            "core_neurons": core_neurons, "core_of_neuron": core_of}
+            "core_neurons": core_neurons, "core_of_neuron": core_of,
+            "seg_ptr": seg_ptr, "seg_start": seg_start, "seg_pop": seg_pop}
 
 
 @numba.njit(cache=True)
@@ -485,6 +558,8 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
         len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]), comps["proj_src_ptr"],
         comps["src_off"], comps["tgt_core"])
+    slot_of = slot_positions(snn)
+    _to_slot_order(snn, projs, slot_of)  # after _destinations, which lists natural targets
     mesh = build_mesh(hw)
     dest_tile = cores["core_tile"][dest_core]
     src_tile = cores["core_tile"][cores["core_of_neuron"]]
@@ -504,7 +579,7 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     tile_core_ptr = np.zeros(mesh.tiles + 1, np.int64)
     np.cumsum(np.bincount(cores["core_tile"], minlength=mesh.tiles), out=tile_core_ptr[1:])
     return EngineTables(
-        **pops, **projs, **cores, **comps,
+        **pops, **projs, **cores, **comps, slot_of=slot_of, proj_tgt_pop=tgt_pop,
         comp_tile=comp_tile.astype(np.int32), comp_hops=comp_hops.reshape(-1, 3),
         ring=int(max((p.delay for p in snn.projections), default=0)) + 2,
         dest_ptr=dest_ptr, dest_core=dest_core, dest_nsyn=dest_nsyn,
