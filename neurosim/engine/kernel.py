@@ -322,34 +322,10 @@ def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma:
 
 
 @numba.njit(inline="always", cache=True)
-def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
-    """The XY step of a unicast packet at ``tile``, with its destination in the upper bits."""
-    d = xy_direction(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest])
+def _unicast_actions(x, y, dest_x, dest_y, dest):  # pragma: no cover - compiled
+    """The XY step of a unicast packet at tile (x, y), with its destination in the upper bits."""
+    d = xy_direction(x, y, dest_x, dest_y)
     return (DELIVER if d == ARRIVED else 1 << d) | (dest << DEST_SHIFT)
-
-
-@numba.njit(inline="always", cache=True)
-def _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit):  # pragma: no cover - compiled
-    """Index (into lo/hi) of the list whose next ``bit`` entry is first by (time, packet); −1 if none.
-
-    Skips, and so consumes, the entries that do not want ``bit``.
-    """
-    best = -1
-    best_t = 0.0
-    best_p = 0
-    for i in range(k):
-        j = lo[i]
-        while j < hi[i] and (ent_bits[j] & bit) == 0:
-            j += 1
-        lo[i] = j
-        if j < hi[i]:
-            tj = ent_time[j]
-            pj = ent_pid[j]
-            if best < 0 or tj < best_t or (tj == best_t and pj < best_p):
-                best = i
-                best_t = tj
-                best_p = pj
-    return best
 
 
 @numba.njit(inline="always", cache=True)
@@ -362,73 +338,93 @@ def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve_link(link, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, n_ent, packet,
-                core_tile,
-                dest_tile, tile_x, tile_y, multicast, router, link_next, link_free,
-                link_serialisation, link_latency, link_wait, link_max_queue, link_overflows,
-                link_packets, buffer_depth):  # pragma: no cover - compiled
-    """Send the requests for ``link`` first come, first served; append its output list."""
-    bit = 1 << (link & 3)
-    nxt = link_next[link]
-    ser = link_serialisation[link]
-    latency = link_latency[link]
-    free = link_free[link]
+def _serve_requests(bit, link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net,
+                    counts, trace, n_trace):  # pragma: no cover - compiled
+    """Serve the entries of the ``k`` request lists (``net.list_lo/hi``) that want ``bit``.
+
+    They are taken first come, first served: by time, ties by packet number (each list
+    is in that order already, so this is a k-way merge). A link bit sends each over
+    ``link``, appending its output list at ``n_ent``; ``DELIVER`` serves each on its
+    core at ``tile`` (:func:`_network` step 4). Returns (n_ent, trace, n_trace).
+
+    The merge and both actions are written out in this one loop, on local arrays: an
+    inlined helper taking arrays costs numba reference counting per packet.
+    """
+    lo, hi = net.list_lo, net.list_hi
+    ent_time, ent_pid, ent_bits, ent_data = ent
+    multicast, record_packets = chip.multicast, chip.record_packets
+    tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
+    pair_tile, pair_core, pair_nsyn = pairs
+    deliver = bit == DELIVER
+    lat_in = chip.latency[L_PK_IN]
+    lat_syn = chip.latency[L_SYNOP]
+    router = chip.latency[L_ROUTER]
+    core_free, core_busy, core_counts = net.core_free, counts.core_busy, counts.core_counts
+    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
+    nxt = tile
+    ser = latency = free = waited = 0.0
+    most_ahead = 0
+    overflows = 0
+    n_sent = 0
+    if not deliver:
+        nxt = links.link_next[link]
+        ser = links.link_serialisation[link]
+        latency = links.link_latency[link]
+        free = net.link_free[link]
+        waited = link_wait[link]  # added to one by one, as the sum has always been formed
+        most_ahead = link_max_queue[link]
+    nxt_x = tile_x[nxt]
+    nxt_y = tile_y[nxt]
     while True:
-        i = _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit)
-        if i < 0:
-            link_free[link] = free
-            return n_ent
-        j = lo[i]
-        lo[i] = j + 1
-        pid = ent_pid[j]
-        ready = ent_time[j] + router
-        leave = ready
-        if free > ready:
-            leave = free
-            link_wait[link] += free - ready
-            ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
-            if ahead > link_max_queue[link]:
-                link_max_queue[link] = ahead
-            if ahead > buffer_depth:
-                link_overflows[link] += 1
-        free = leave + ser
-        link_packets[link] += 1
-        ent_pid[n_ent] = pid
-        ent_time[n_ent] = leave + latency
-        if multicast:
-            ent_bits[n_ent] = _actions(packet[pid, P_FIRST], packet[pid, P_LAST], nxt,
-                                       core_tile[packet[pid, P_CORE]], dest_tile, tile_x, tile_y)
-        else:
-            ent_bits[n_ent] = _unicast_actions(nxt, ent_bits[j] >> DEST_SHIFT, tile_x, tile_y)
-            ent_data[n_ent] = ent_data[j]
-        n_ent += 1
-
-
-@numba.njit(inline="always", cache=True)
-def _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts
-           ):  # pragma: no cover - compiled
-    begin = max(a, core_free[c])
-    service = lat_in + nsyn * lat_syn
-    core_free[c] = begin + service
-    core_busy[c] += service
-    core_counts[c, PK_IN] += 1
-    core_counts[c, SYN] += nsyn
-    return begin
-
-
-@numba.njit(cache=True, nogil=True)
-def _deliver(tile, t, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, packet, dest_core,
-             dest_nsyn, dest_tile, multicast, lat_in, lat_syn, core_free, core_busy,
-             core_counts, record_packets, trace, n_trace):  # pragma: no cover - compiled
-    """Serve the packets delivered at ``tile`` on their cores, in order of arrival."""
-    while True:
-        i = _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, DELIVER)
-        if i < 0:
-            return trace, n_trace
-        j = lo[i]
-        lo[i] = j + 1
-        pid = ent_pid[j]
-        a = ent_time[j]
+        best = -1
+        best_t = 0.0
+        best_p = 0
+        for i in range(k):
+            j = lo[i]
+            end = hi[i]
+            while j < end and (ent_bits[j] & bit) == 0:
+                j += 1
+            lo[i] = j
+            if j < end:
+                tj = ent_time[j]
+                pj = ent_pid[j]
+                if best < 0 or tj < best_t or (tj == best_t and pj < best_p):
+                    best = i
+                    best_t = tj
+                    best_p = pj
+        if best < 0:
+            break
+        j = lo[best]
+        lo[best] = j + 1
+        pid = best_p
+        if not deliver:
+            # ---- the link: wait for it, then one serialisation time, then the hop ----
+            ready = best_t + router
+            leave = ready
+            if free > ready:
+                leave = free
+                waited += free - ready
+                ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
+                if ahead > most_ahead:
+                    most_ahead = ahead
+                if ahead > chip.buffer_depth:
+                    overflows += 1
+            free = leave + ser
+            n_sent += 1
+            ent_pid[n_ent] = pid
+            ent_time[n_ent] = leave + latency
+            if multicast:
+                ent_bits[n_ent] = _actions(packet[pid, P_FIRST], packet[pid, P_LAST], nxt,
+                                           core_tile[packet[pid, P_CORE]], pair_tile,
+                                           tile_x, tile_y)
+            else:
+                dest = ent_bits[j] >> DEST_SHIFT
+                ent_bits[n_ent] = _unicast_actions(nxt_x, nxt_y, tile_x[dest], tile_y[dest],
+                                                   dest)
+                ent_data[n_ent] = ent_data[j]
+            n_ent += 1
+            continue
+        # ---- delivery: each destination core on this tile serves the packet ----------
         if multicast:
             first = packet[pid, P_FIRST]
             last = packet[pid, P_LAST]
@@ -437,14 +433,19 @@ def _deliver(tile, t, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, packet, 
             last = 1
         for pr in range(first, last):
             if multicast:
-                if dest_tile[pr] != tile:
+                if pair_tile[pr] != tile:
                     continue
-                c = np.int64(dest_core[pr])
-                nsyn = np.int64(dest_nsyn[pr])
+                c = np.int64(pair_core[pr])
+                nsyn = np.int64(pair_nsyn[pr])
             else:
                 c = ent_data[j] >> DATA_SHIFT
                 nsyn = ent_data[j] & DATA_MASK
-            begin = _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts)
+            begin = max(best_t, core_free[c])
+            service = lat_in + nsyn * lat_syn
+            core_free[c] = begin + service
+            core_busy[c] += service
+            core_counts[c, PK_IN] += 1
+            core_counts[c, SYN] += nsyn
             if record_packets:
                 if n_trace == trace.shape[0]:
                     grown = np.empty((2 * n_trace + 16, 8), np.float64)
@@ -454,11 +455,18 @@ def _deliver(tile, t, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, packet, 
                 trace[n_trace, 1] = packet[pid, P_SRC]
                 trace[n_trace, 2] = c
                 trace[n_trace, 3] = ent_time[pid]  # entry pid is the packet at injection
-                trace[n_trace, 4] = a
+                trace[n_trace, 4] = best_t
                 trace[n_trace, 5] = begin
-                trace[n_trace, 6] = begin + (lat_in + nsyn * lat_syn)
+                trace[n_trace, 6] = begin + service
                 trace[n_trace, 7] = nsyn
                 n_trace += 1
+    if not deliver:
+        net.link_free[link] = free
+        link_wait[link] = waited
+        link_max_queue[link] = most_ahead
+        counts.link_overflows[link] += overflows
+        counts.link_packets[link] += n_sent
+    return n_ent, trace, n_trace
 
 
 @numba.njit(cache=True, nogil=True)
@@ -476,26 +484,19 @@ def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True)
-def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pair_nsyn,
-             pair_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace
-             ):  # pragma: no cover - compiled
+def _network(n_packets, stamp, t, board, links, chip, net, counts, pairs, ent, packet, trace,
+             n_trace):  # pragma: no cover - compiled
     """Route the ``n_packets`` injected packets over the links and serve them at their cores.
 
     ``stamp`` marks the link output lists of this pass (two passes per step: spikes, then
-    partial sums); ``pair_*`` are the destination pairs the packets' rows point into.
-    ``board``, ``net`` are the :class:`Board` and :class:`NetState` of the stream.
+    partial sums); ``pairs`` are the destination :class:`Pairs` the packets point into;
+    ``ent`` the :class:`Entries` (grown here when a pass needs more). ``board``, ``net``
+    are the :class:`Board` and :class:`NetState` of the stream. Returns (ent, trace, n_trace).
     """
-    x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile = board
-    core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, link_free, core_free = net
-    _, link_next, link_latency, link_serialisation = links
-    multicast, buffer_depth, record_packets = chip.multicast, chip.buffer_depth, chip.record_packets
-    router = chip.latency[L_ROUTER]
-    lat_in = chip.latency[L_PK_IN]
-    lat_syn = chip.latency[L_SYNOP]
-    dest_core, dest_nsyn, dest_tile = pair_core, pair_nsyn, pair_tile
-    core_busy, core_counts = counts.core_busy, counts.core_counts
-    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
-    link_overflows, link_packets = counts.link_overflows, counts.link_packets
+    x0, x1, y0, y1, size_x = board.x0, board.x1, board.y0, board.y1, board.size_x
+    tile_core_ptr, tile_cores = board.tile_core_ptr, board.tile_cores
+    core_pk_lo, core_pk_hi, list_lo, list_hi = net.core_pk_lo, net.core_pk_hi, net.list_lo, net.list_hi
+    out_lo, out_hi, out_stamp = net.out_lo, net.out_hi, net.out_stamp
     if n_packets > 0:
         n_ent = n_packets
         # Links in an order where each comes after every link that feeds it: +x west
@@ -543,17 +544,13 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pa
                     need = n_ent
                     for i in range(k):
                         need += list_hi[i] - list_lo[i]
-                    if need > len(ent_time):
-                        ent_time, ent_pid, ent_bits, ent_data = _grow(
-                            ent_time, ent_pid, ent_bits, ent_data, need)
+                    if need > len(ent.time):
+                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data, need))
                     link = tile * 4 + phase
                     first = n_ent
-                    n_ent = _serve_link(
-                        link, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
-                        n_ent, packet,
-                        core_tile, dest_tile, tile_x, tile_y, multicast, router, link_next,
-                        link_free, link_serialisation, link_latency, link_wait,
-                        link_max_queue, link_overflows, link_packets, buffer_depth)
+                    n_ent, trace, n_trace = _serve_requests(
+                        1 << phase, link, tile, t, k, n_ent, ent, packet, pairs, board, links,
+                        chip, net, counts, trace, n_trace)
                     if n_ent > first:
                         out_lo[link] = first
                         out_hi[link] = n_ent
@@ -572,11 +569,10 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pa
                     if ok and out_stamp[up] == stamp:
                         k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
                 if k > 0:
-                    trace, n_trace = _deliver(
-                        tile, t, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
-                        packet, dest_core, dest_nsyn, dest_tile, multicast, lat_in, lat_syn,
-                        core_free, core_busy, core_counts, record_packets, trace, n_trace)
-    return ent_time, ent_pid, ent_bits, ent_data, trace, n_trace
+                    _, trace, n_trace = _serve_requests(
+                        DELIVER, -1, tile, t, k, n_ent, ent, packet, pairs, board, links,
+                        chip, net, counts, trace, n_trace)
+    return ent, trace, n_trace
 
 
 @numba.njit(inline="always", cache=True)
@@ -632,27 +628,38 @@ def idle_without_input(dynamics):  # pragma: no cover - compiled
     return dynamics == DYNAMICS_FS or dynamics == DYNAMICS_IF or dynamics == DYNAMICS_POISSON
 
 
-@numba.njit(inline="always", cache=True)
-def _inject(pid, tau, first, last, here, src, c, pairs, chip, ent, packet, board
+@numba.njit(cache=True, nogil=True)
+def _inject(pid, tau, lat_out, lo, hi, here, src, c, pairs, ent, packet, board, chip
             ):  # pragma: no cover - compiled
-    """Packet ``pid`` leaves core ``c`` (tile ``here``) at ``tau`` for pairs first..last.
+    """The packets of one spike of neuron ``src`` (or one partial sum) leave core ``c``.
 
-    A multicast packet carries all its destination pairs (its row in ``packet``); a
-    unicast one the single pair ``first``, its destination in the entry itself.
+    Its destination pairs are ``lo..hi``: one multicast packet carries them all (its row
+    in ``packet``), else one unicast packet per pair, its destination in the entry
+    itself. Each leaves when its ``packet_out`` is done. Packets are numbered from ``pid``
+    on; returns (tau, next pid).
     """
-    ent.pid[pid] = pid
-    ent.time[pid] = tau
-    if chip.multicast:
-        ent.bits[pid] = _actions(first, last, here, here, pairs.tile, board.tile_x,
-                                 board.tile_y)
-    else:
-        ent.bits[pid] = _unicast_actions(here, pairs.tile[first], board.tile_x, board.tile_y)
-        ent.data[pid] = (np.int64(pairs.core[first]) << DATA_SHIFT) | pairs.nsyn[first]
-    if chip.multicast or chip.record_packets:
-        packet[pid, P_FIRST] = first
-        packet[pid, P_LAST] = last
-        packet[pid, P_SRC] = src
-        packet[pid, P_CORE] = c
+    tile_x, tile_y = board.tile_x, board.tile_y
+    multicast = chip.multicast
+    n_sent = 1 if multicast else hi - lo
+    for j in range(n_sent):
+        tau += lat_out
+        first = lo if multicast else lo + j
+        ent.pid[pid] = pid
+        ent.time[pid] = tau
+        if multicast:
+            ent.bits[pid] = _actions(lo, hi, here, here, pairs.tile, tile_x, tile_y)
+        else:
+            dest = pairs.tile[first]
+            ent.bits[pid] = _unicast_actions(tile_x[here], tile_y[here], tile_x[dest],
+                                             tile_y[dest], dest)
+            ent.data[pid] = (np.int64(pairs.core[first]) << DATA_SHIFT) | pairs.nsyn[first]
+        if multicast or chip.record_packets:
+            packet[pid, P_FIRST] = first
+            packet[pid, P_LAST] = hi if multicast else first + 1
+            packet[pid, P_SRC] = src
+            packet[pid, P_CORE] = c
+        pid += 1
+    return tau, pid
 
 
 @numba.njit(inline="always", cache=True)
@@ -744,10 +751,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # Lists of (time, packet, actions) entries. Entry ``pid`` is packet ``pid`` at its
     # injection, so each core's packets form a list in time order; after them come the
     # links' output lists (valid in the step of their stamp).
-    ent_time = np.empty(max(entry_capacity, 16), np.float64)  # grows when a step needs more
-    ent_pid = np.empty(len(ent_time), np.int64)
-    ent_bits = np.empty(len(ent_time), np.int64)
-    ent_data = np.empty(len(ent_time), np.int64)
+    size = max(entry_capacity, 16)  # grows when a step needs more
+    ent = Entries(np.empty(size, np.float64), np.empty(size, np.int64), np.empty(size, np.int64),
+                  np.empty(size, np.int64))
     core_pk_lo = np.zeros(n_cores, np.int64)
     core_pk_hi = np.zeros(n_cores, np.int64)
     out_lo = np.zeros(len(link_next), np.int64)
@@ -768,7 +774,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     row_img = np.zeros(max(n_rows, 1), np.int64)
     comp_one = np.ones(len(comp_neuron), np.int32)
     # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
-    # cores and synapse counts), so _network and _deliver compile once.
+    # cores and synapse counts), so _network, _inject and _serve_requests compile once.
     comp_home_core = comp_home.astype(dest_core.dtype)
     pairs = Pairs(dest_tile, dest_core, dest_nsyn)
     comp_pairs = Pairs(comp_tile, comp_home_core, comp_one)
@@ -887,16 +893,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     if lo == hi:
                         continue
                     n_sent = 1 if multicast else hi - lo
-                    if n_packets + n_sent > len(ent_time):
-                        ent_time, ent_pid, ent_bits, ent_data = _grow(
-                            ent_time, ent_pid, ent_bits, ent_data, n_packets + n_sent)
-                    for j in range(n_sent):
-                        tau += lat_out
-                        _inject(n_packets, tau, lo if multicast else lo + j,
-                                hi if multicast else lo + j + 1, here, n, c, pairs,
-                                net_chip, Entries(ent_time, ent_pid, ent_bits, ent_data),
-                                packet, board)
-                        n_packets += 1
+                    if n_packets + n_sent > len(ent.time):
+                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data,
+                                             n_packets + n_sent))
+                    tau, n_packets = _inject(n_packets, tau, lat_out, lo, hi, here, n, c, pairs,
+                                             ent, packet, board, net_chip)
                     sent += n_sent
                 n_idle = seg_hi - seg_lo - n_active
                 core_counts[c, UPD_ACTIVE] += n_active
@@ -918,9 +919,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             core_pk_hi[c] = n_packets
         fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
-        ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-            n_packets, 2 * t, t, board, links, net_chip, net, counts, dest_core, dest_nsyn,
-            dest_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace)
+        ent, trace, n_trace = _network(n_packets, 2 * t, t, board, links, net_chip, net, counts,
+                                       pairs, ent, packet, trace, n_trace)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
@@ -935,13 +935,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     if value == 0:
                         continue
                     psum[r, slot_of[n]] = 0
-                    if n_packets + 1 > len(ent_time):
-                        ent_time, ent_pid, ent_bits, ent_data = _grow(
-                            ent_time, ent_pid, ent_bits, ent_data, n_packets + 1)
-                    tau += lat_out
-                    _inject(n_packets, tau, j, j + 1, here, n, c, comp_pairs, net_chip,
-                            Entries(ent_time, ent_pid, ent_bits, ent_data), packet, board)
-                    n_packets += 1
+                    if n_packets + 1 > len(ent.time):
+                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data,
+                                             n_packets + 1))
+                    tau, n_packets = _inject(n_packets, tau, lat_out, j, j + 1, here, n, c,
+                                             comp_pairs, ent, packet, board, net_chip)
                     p = pop_of[n]
                     img = row_img[r]
                     # The sending core sent it; the layer and the image also receive it.
@@ -951,10 +949,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
                 core_pk_hi[c] = n_packets
-            ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-                n_packets, 2 * t + 1, t, board, links, net_chip, net, counts, comp_home_core,
-                comp_one, comp_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace,
-                n_trace)
+            ent, trace, n_trace = _network(n_packets, 2 * t + 1, t, board, links, net_chip, net,
+                                           counts, comp_pairs, ent, packet, trace, n_trace)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):
