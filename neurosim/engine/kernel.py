@@ -101,6 +101,8 @@ DEST_SHIFT = 5
 DATA_SHIFT = 32
 DATA_MASK = (1 << 32) - 1
 _QUEUE_EPS = 1e-9
+# What a neuron's update did (its flag): charged inactive, charged active, fired (active).
+INACTIVE, ACTIVE, FIRED = 0, 1, 2
 
 
 class NeuronTables(NamedTuple):
@@ -225,6 +227,20 @@ class StreamCounts(NamedTuple):
     out_v: Any
     readout_step: Any
     spike_count: Any
+
+
+class UpdateArrays(NamedTuple):
+    """What :func:`_update_segment` reads and writes: neurons in core order, their slot
+    positions, state (``v``, ``pending``), Poisson draws, the read-out, update outcomes."""
+
+    core_neurons: Any
+    slot_of: Any
+    v: Any
+    pending: Any
+    poisson_spikes: Any
+    out_v: Any
+    readout_step: Any
+    flags: Any
 
 
 class PopulationStep(NamedTuple):
@@ -610,6 +626,40 @@ def _neuron_step(v, pending, e, b, draw, ps):  # pragma: no cover - compiled
     return v, pending, fired, read
 
 
+@numba.njit(cache=True, nogil=True)
+def _update_segment(lo, hi, first, t, ps, emulated, incoming, drive, arrays
+                    ):  # pragma: no cover - compiled
+    """Update the neurons ``core_neurons[lo:hi]`` of one population (first neuron ``first``).
+
+    ``incoming`` is the ring slot of step ``t − 1`` (read and cleared), ``drive`` the
+    population's biases or encoded pixels. Writes each update's outcome to
+    ``arrays.flags[i]`` (:data:`INACTIVE`, :data:`ACTIVE` or :data:`FIRED`), reads out
+    a completed output value, and returns the number of active updates. A tight loop
+    of its own, away from the spike handling, so that it compiles to a short body.
+    """
+    core_neurons, slot_of, v, pending, poisson_spikes, out_v, readout_step, flags = arrays
+    draws = ps.dynamics == DYNAMICS_POISSON and ps.in_window
+    n_active = 0
+    for i in range(lo, hi):
+        n = core_neurons[i]
+        src = n - first
+        sp = slot_of[n]
+        e = incoming[sp]
+        incoming[sp] = 0
+        v_before = v[i]
+        pending_before = pending[i]
+        v[i], pending[i], fired, read = _neuron_step(
+            v_before, pending_before, e, drive[src],
+            draws and poisson_spikes[ps.image, ps.k, src], ps)
+        if read:
+            out_v[ps.image, src] = v[i]
+            readout_step[ps.image] = t
+        active = update_is_active(fired, emulated, v[i] != v_before, pending[i] != pending_before)
+        flags[i] = FIRED if fired else (ACTIVE if active else INACTIVE)
+        n_active += active
+    return n_active
+
+
 @numba.njit(inline="always", cache=True)
 def update_is_active(fired, emulated, v_changed, pending_changed):  # pragma: no cover
     """The chip's charging rule: an update is *active* when the neuron fired, changed its
@@ -705,7 +755,6 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         neurons.pop_first, neurons.seq_out_weight, neurons.pop_out_ptr, neurons.pop_out_proj)
     bias, pop_size = neurons.bias, neurons.pop_size
     seq_threshold, seq_reset = neurons.seq_threshold, neurons.seq_reset
-    poisson_spikes = stream.poisson_spikes
     (proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
      weights, csr_ptr, csr_idx, csr_w, ring, proj_tgt_pop, slot_of) = synapses
     (core_tile, _core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
@@ -731,9 +780,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     lat_gen = latency[L_SPIKE_GEN]
     lat_out = latency[L_PK_OUT]
 
-    # Neuron state in core order (indexed like core_neurons).
-    v = np.zeros(n_neurons, np.int64)
-    pending = np.zeros(n_neurons, np.int64)
+    # Neuron state in core order (indexed like core_neurons), and each update's outcome.
+    flags = np.zeros(n_neurons, np.uint8)
+    update_arrays = UpdateArrays(core_neurons, slot_of, np.zeros(n_neurons, np.int64),
+                                 np.zeros(n_neurons, np.int64), stream.poisson_spikes, out_v,
+                                 readout_step, flags)
     slots = np.zeros((ring, n_neurons), np.int64)  # in slot order (slot_of)
     # Whether anything was added into a population's part of a ring slot.
     fed = np.zeros((ring, len(pop_dynamics)), np.bool_)
@@ -821,9 +872,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     drive = encoded[img]
                 else:
                     drive = bias[first:first + pop_size[p]]
-                draws = pop_dynamics[p] == DYNAMICS_POISSON and in_window
                 d = seq_out_weight[p, k]
-                n_active = 0
+                n_active = _update_segment(seg_lo, seg_hi, first, t, ps, emulated, incoming,
+                                           drive, update_arrays)
                 n_fired = 0
                 syn_caused = 0  # what this segment's spikes cause, summed, then counted once
                 deliveries = 0
@@ -831,28 +882,17 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 hop_ew = 0
                 hop_ns = 0
                 hop_ic = 0
+                # The updates' time, in order; a spike's costs come between them.
                 for i in range(seg_lo, seg_hi):
+                    f = flags[i]
+                    if f == INACTIVE:
+                        tau += lat_inactive
+                        continue
+                    tau += lat_active
+                    if f == ACTIVE:
+                        continue
                     n = core_neurons[i]
                     src = n - first
-                    sp = slot_of[n]
-                    e = incoming[sp]
-                    incoming[sp] = 0
-                    v_before = v[i]
-                    pending_before = pending[i]
-                    v[i], pending[i], fired, read = _neuron_step(
-                        v_before, pending_before, e, drive[src],
-                        draws and poisson_spikes[img, k, src], ps)
-                    if read:
-                        out_v[img, src] = v[i]
-                        readout_step[img] = t
-                    if update_is_active(fired, emulated, v[i] != v_before,
-                                        pending[i] != pending_before):
-                        tau += lat_active
-                        n_active += 1
-                    else:
-                        tau += lat_inactive
-                    if not fired:
-                        continue
                     # ---- a spike: effects now, packets out ---------------------------
                     n_fired += 1
                     spike_count[n] += 1

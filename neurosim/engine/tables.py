@@ -114,6 +114,10 @@ class EngineTables:
     src_off: np.ndarray         # ... the offset into ``tgt_core`` of each source's targets
     src_row: np.ndarray         # ... and the partial-sum row its synapses feed (−1: home)
     tgt_core: np.ndarray        # home cores of all neurons, then each partial group's cores
+    # what each core holds, by population (C, P): home neurons, partial compartments
+    core_pop_neurons: np.ndarray
+    core_pop_compartments: np.ndarray
+    split_neurons: int          # neurons whose fan-in is split over partial compartments
     # board
     mesh: Mesh
     tiles_used: int
@@ -127,6 +131,11 @@ class EngineTables:
     @property
     def n_cores(self) -> int:
         return len(self.cores)
+
+    @property
+    def core_population_neurons(self) -> np.ndarray:
+        """(C, P) neurons and partial compartments of each population on each core."""
+        return self.core_pop_neurons + self.core_pop_compartments
 
     def connectivity_bytes(self) -> int:
         """Bytes of every array that describes synapses (weights, indices, destinations)."""
@@ -576,6 +585,12 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     src_synapses = np.add.reduceat(np.append(dest_nsyn, 0).astype(np.int64), dest_ptr[:-1])
     src_synapses[np.diff(dest_ptr) == 0] = 0
     order = np.argsort(cores["core_tile"], kind="stable")
+    n_cores, n_pops = len(cores["cores"]), len(snn.populations)
+    held = np.zeros((n_cores, n_pops), np.int64)
+    np.add.at(held, (cores["core_of_neuron"], pops["pop_of"]), 1)
+    held_partial = np.zeros((n_cores, n_pops), np.int64)
+    np.add.at(held_partial, (np.repeat(np.arange(n_cores), np.diff(comps["comp_ptr"])),
+                             pops["pop_of"][comps["comp_neuron"]]), 1)
     tile_core_ptr = np.zeros(mesh.tiles + 1, np.int64)
     np.cumsum(np.bincount(cores["core_tile"], minlength=mesh.tiles), out=tile_core_ptr[1:])
     return EngineTables(
@@ -587,6 +602,8 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         src_synapses=src_synapses, src_hops=src_hops.astype(np.int64),
         tile_core_ptr=tile_core_ptr, tile_cores=order.astype(np.int64),
         tpop_ptr=tpop_ptr, tpop_id=tpop_id, tpop_syn=tpop_syn,
+        core_pop_neurons=held, core_pop_compartments=held_partial,
+        split_neurons=len(np.unique(comps["comp_neuron"])),
         mesh=mesh,
         tiles_used=len(np.unique(cores["core_tile"])),
         chips_used=len(np.unique(cores["core_chip"])),
