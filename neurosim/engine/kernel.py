@@ -338,10 +338,19 @@ def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma:
 
 
 @numba.njit(inline="always", cache=True)
-def _unicast_actions(x, y, dest_x, dest_y, dest):  # pragma: no cover - compiled
-    """The XY step of a unicast packet at tile (x, y), with its destination in the upper bits."""
+def _unicast_step(x, y, dest_x, dest_y, dest):  # pragma: no cover - compiled
+    """The XY step of a unicast packet at tile (x, y), with its destination in the upper bits.
+
+    On scalars, as the routers call it per hop (see :func:`_serve_requests`).
+    """
     d = xy_direction(x, y, dest_x, dest_y)
     return (DELIVER if d == ARRIVED else 1 << d) | (dest << DEST_SHIFT)
+
+
+@numba.njit(inline="always", cache=True)
+def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
+    """:func:`_unicast_step` of a packet at board tile ``tile`` for tile ``dest``."""
+    return _unicast_step(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest], dest)
 
 
 @numba.njit(inline="always", cache=True)
@@ -435,8 +444,7 @@ def _serve_requests(bit, link, tile, t, k, n_ent, ent, packet, pairs, board, lin
                                            tile_x, tile_y)
             else:
                 dest = ent_bits[j] >> DEST_SHIFT
-                ent_bits[n_ent] = _unicast_actions(nxt_x, nxt_y, tile_x[dest], tile_y[dest],
-                                                   dest)
+                ent_bits[n_ent] = _unicast_step(nxt_x, nxt_y, tile_x[dest], tile_y[dest], dest)
                 ent_data[n_ent] = ent_data[j]
             n_ent += 1
             continue
@@ -700,7 +708,7 @@ def _inject(pid, tau, lat_out, lo, hi, here, src, c, pairs, ent, packet, board, 
             ent.bits[pid] = _actions(lo, hi, here, here, pairs.tile, tile_x, tile_y)
         else:
             dest = pairs.tile[first]
-            ent.bits[pid] = _unicast_actions(tile_x[here], tile_y[here], tile_x[dest],
+            ent.bits[pid] = _unicast_step(tile_x[here], tile_y[here], tile_x[dest],
                                              tile_y[dest], dest)
             ent.data[pid] = (np.int64(pairs.core[first]) << DATA_SHIFT) | pairs.nsyn[first]
         if multicast or chip.record_packets:

@@ -32,7 +32,7 @@ import numba
 import numpy as np
 
 from neurosim.compiler.mapping import CoreMapping, mesh_coordinates
-from neurosim.compiler.xy import xy_direction
+from neurosim.compiler.xy import xy_direction, xy_hops
 from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
 from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
@@ -440,9 +440,7 @@ def _route_hops(hw: Hardware, mesh: Mesh, src_tile: np.ndarray, dst_tile: np.nda
     """Hops of each XY route by kind: along x on the source's row, then along y."""
     sx, sy = mesh.tile_xy(src_tile)
     dx, dy = mesh.tile_xy(dst_tile)
-    chip_x = np.abs(dx // hw.chip.mesh_x - sx // hw.chip.mesh_x)
-    chip_y = np.abs(dy // hw.chip.mesh_y - sy // hw.chip.mesh_y)
-    return np.column_stack([np.abs(dx - sx) - chip_x, np.abs(dy - sy) - chip_y, chip_x + chip_y])
+    return np.column_stack(xy_hops(sx, sy, dx, dy, hw.chip.mesh_x, hw.chip.mesh_y))
 
 
 @numba.njit(cache=True)
