@@ -5,11 +5,22 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
 1. **Cores.** Every core in use walks its neurons in order. A neuron's update takes the
    active or the inactive update latency (active = it changed ``v`` or ``pending``, or
    fired; on a core without native FS neurons, every update of an FS or TTFS neuron in
-   its window is active, because the core rewrites its threshold and reset each step). A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
+   its window is active, because the core rewrites its threshold and reset each step).
+   A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
    the packet leaves when its ``packet_out`` is done. So a core's packets leave while it
    still updates its later neurons. Its own work ends at ``U_c``.
+
+   The engine walks a core's neurons as *segments* (runs of one population). A segment
+   outside its window with nothing arriving for it (no synaptic input written into its
+   ring slot) cannot change: its updates are all inactive and are charged by count,
+   not visited (:func:`idle_without_input`). The update loop of a segment runs on its own
+   (:func:`_update_segment`), then the segment's time is added update by update with the
+   spikes' costs in between, so every time is the same float sum as a visit would form.
+   What spikes cause is summed per segment and counted once; the synaptic events onto
+   each target layer follow from the spike counts at the end of the stream.
 2. **Synaptic effects.** A spike of step ``t`` adds ``w · d(k)`` into the ring slot of
-   step ``t + δ``, which nobody reads before step ``t + 1``; the engine writes it when the
+   step ``t + δ`` (in slot order: :func:`~neurosim.engine.tables.slot_positions`),
+   which nobody reads before step ``t + 1``; the engine writes it when the
    neuron fires (from the shared projection form), and *charges* it, in time and energy,
    when the packet is served. The result is the same as accumulating at service time.
 3. **Network.** Packets follow XY routes. A packet reaching a router at ``a`` leaves on

@@ -2,12 +2,15 @@
 
 Everything the simulation loop touches is a flat numpy array (struct of arrays):
 
-* **neurons** (network-wide numbering of :meth:`SNN.first_neuron`): population, bias;
+* **neurons** (network-wide numbering of :meth:`SNN.first_neuron`): population, bias, and
+  where its input sits in a ring slot (:func:`slot_positions`: channel-last for a
+  convolution's targets);
 * **populations**: dynamics, role, offset, first neuron, size, the sequences
   ``T(k), h(k), d(k)`` as rows of int64 tables, and the projections leaving each;
 * **projections**: their stored form (:mod:`neurosim.engine.synapses`), target, delay;
 * **cores** in use (ascending board core number): their tile and the neurons they hold,
-  in the order of the mapping's blocks;
+  in the order of the mapping's blocks, cut into segments of one population
+  (:func:`core_segments`), and how many neurons and compartments of each population;
 * **destinations** of every source neuron: the cores holding its targets (ascending),
   with the number of synapses onto each (the ``n_syn`` that times a packet's service),
   the number of synapses onto each target population, and per neuron the totals one
