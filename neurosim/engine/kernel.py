@@ -505,6 +505,30 @@ def _serve_requests(bit, link, tile, t, k, n_ent, ent, packet, pairs, board, lin
 
 
 @numba.njit(cache=True, nogil=True)
+def _serve_link(link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net, counts,
+                trace, n_trace):  # pragma: no cover - compiled
+    """Send the requests for ``link`` first come, first served; append its output list.
+
+    Returns (n_ent, trace, n_trace); see :func:`_serve_requests`.
+    """
+    return _serve_requests(np.int64(1) << (link & 3), link, tile, t, k, n_ent, ent, packet,
+                           pairs, board, links, chip, net, counts, trace, n_trace)
+
+
+@numba.njit(cache=True, nogil=True)
+def _deliver(tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net, counts, trace,
+             n_trace):  # pragma: no cover - compiled
+    """Serve the packets delivered at ``tile`` on their cores, in order of arrival.
+
+    Returns (trace, n_trace); see :func:`_serve_requests`.
+    """
+    _, trace, n_trace = _serve_requests(np.int64(DELIVER), np.int64(-1), tile, t, k, n_ent, ent,
+                                        packet, pairs, board, links, chip, net, counts, trace,
+                                        n_trace)
+    return trace, n_trace
+
+
+@numba.njit(cache=True, nogil=True)
 def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - compiled
     size = max(2 * len(ent_time), need)
     t = np.empty(size, np.float64)
@@ -583,9 +607,9 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pairs, ent, p
                         ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data, need))
                     link = tile * 4 + phase
                     first = n_ent
-                    n_ent, trace, n_trace = _serve_requests(
-                        1 << phase, link, tile, t, k, n_ent, ent, packet, pairs, board, links,
-                        chip, net, counts, trace, n_trace)
+                    n_ent, trace, n_trace = _serve_link(
+                        link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net,
+                        counts, trace, n_trace)
                     if n_ent > first:
                         out_lo[link] = first
                         out_hi[link] = n_ent
@@ -604,9 +628,8 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pairs, ent, p
                     if ok and out_stamp[up] == stamp:
                         k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
                 if k > 0:
-                    _, trace, n_trace = _serve_requests(
-                        DELIVER, -1, tile, t, k, n_ent, ent, packet, pairs, board, links,
-                        chip, net, counts, trace, n_trace)
+                    trace, n_trace = _deliver(tile, t, k, n_ent, ent, packet, pairs, board,
+                                              links, chip, net, counts, trace, n_trace)
     return ent, trace, n_trace
 
 
@@ -844,7 +867,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     row_img = np.zeros(max(n_rows, 1), np.int64)
     comp_one = np.ones(len(comp_neuron), np.int32)
     # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
-    # cores and synapse counts), so _network, _inject and _serve_requests compile once.
+    # cores and synapse counts), so _network, _inject, _serve_link and _deliver compile once.
     comp_home_core = comp_home.astype(dest_core.dtype)
     pairs = Pairs(dest_tile, dest_core, dest_nsyn)
     comp_pairs = Pairs(comp_tile, comp_home_core, comp_one)
