@@ -11,7 +11,8 @@ Input ``.npz`` (written by bench_sanafe.py): ``n_groups``; per group ``g``: ``si
 ``edge_w_e`` (k,); ``steps``; ``rounds``. Output ``.npz``: the per-step perf trace
 (``fired``, ``updated``, ``spikes`` = synaptic events, ``hops``, energies, ``sim_time``),
 ``packets`` per step (messages that are not placeholders), ``spike_step``/``spike_group``/
-``spike_offset`` of every spike, and ``wall_s`` of every timed ``sim`` call.
+``spike_offset`` of every spike, and ``wall_s`` and ``cpu_s`` (the process's own CPU
+time) of every timed ``sim`` call.
 """
 
 from __future__ import annotations
@@ -60,12 +61,13 @@ def main(source: str, out: str) -> int:
     net, _ = build(data, arch)
     chip = sanafe.SpikingChip(arch)
     chip.load(net)
-    walls = []
+    walls, cpus = [], []
     for _ in range(rounds):
         chip.reset()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         chip.sim(steps, timing_model="detailed", processing_threads=1)
         walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - start_cpu)
     chip.reset()
     result = chip.sim(steps, timing_model="detailed", processing_threads=1, perf_trace=True,
                       spike_trace=True, message_trace=True)
@@ -82,6 +84,7 @@ def main(source: str, out: str) -> int:
     arrays.update(spike_step=np.array(spike_step, np.int64),
                   spike_group=np.array(spike_group, np.int64),
                   spike_offset=np.array(spike_offset, np.int64), wall_s=np.array(walls),
+                  cpu_s=np.array(cpus),
                   energy_total=np.array(result["energy"]["total"]),
                   sim_time_total=np.array(result["sim_time"]))
     np.savez(out, **arrays)

@@ -31,6 +31,20 @@ ROLES = ("input", "hidden", "output")
 
 
 @numba.njit(inline="always", cache=True)
+def window_position(t, offset, window, n_images):
+    """Where a population whose first window opens at step ``offset`` is at global step ``t``.
+
+    ``image = ⌊(t − offset) / window⌋``, ``k = (t − offset) − image · window`` (so
+    ``0 ≤ k < window``), and it is *in its window* when ``0 ≤ image < n_images``.
+    Returns (image, k, in_window).
+    """
+    rel = t - offset
+    image = rel // window
+    k = rel - image * window
+    return image, k, image >= 0 and image < n_images
+
+
+@numba.njit(inline="always", cache=True)
 def fs_fire(v, threshold, reset):
     """FS (and TTFS) firing at one step: ``z = [v > T]``, ``v ← v − h·z``; returns (v, z)."""
     z = v > threshold

@@ -49,7 +49,8 @@ def test_compiled_once_then_loaded_from_disk(tmp_path: Path) -> None:
     compiled = {name: n for name, (n, _) in first.items() if n}
     assert "neurosim.engine.kernel.run_stream" in compiled
     # A fresh cache: each helper the stream reached was compiled for one signature only.
-    for name in ("_deliver", "_serve_link", "_grow", "_network"):
+    for name in ("_deliver", "_serve_link", "_serve_requests", "_inject", "_update_segment",
+                 "_grow", "_network"):
         assert compiled.get(f"neurosim.engine.kernel.{name}") == 1, (name, compiled)
     # A second process with the same cache compiles nothing.
     second = _run(tmp_path)

@@ -35,7 +35,7 @@ import numpy as np
 
 from neurosim.compiler.keys import distinct_counts, distinct_rows, group_sum
 from neurosim.compiler.mapping import mesh_coordinates
-from neurosim.compiler.xy import ARRIVED, STEP_X, STEP_Y, xy_direction
+from neurosim.compiler.xy import ARRIVED, STEP_X, STEP_Y, xy_direction, xy_hops
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import synapses
 from neurosim.snn.network import SNN, Projection
@@ -150,10 +150,8 @@ def hops(hw: Hardware, src_cores: np.ndarray, dst_cores: np.ndarray) -> tuple[np
     """XY hops between cores (all links) and how many of them are inter-chip links."""
     sx, sy = core_xy(hw, src_cores)
     dx, dy = core_xy(hw, dst_cores)
-    total = np.abs(sx - dx) + np.abs(sy - dy)
-    inter = (np.abs(sx // hw.chip.mesh_x - dx // hw.chip.mesh_x)
-             + np.abs(sy // hw.chip.mesh_y - dy // hw.chip.mesh_y))
-    return total, inter
+    ew, ns, inter = xy_hops(sx, sy, dx, dy, hw.chip.mesh_x, hw.chip.mesh_y)
+    return ew + ns + inter, inter
 
 
 @numba.njit(cache=True)

@@ -8,11 +8,23 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
    its window is active, because the core rewrites its threshold and reset each step);
    a chip with ``core.active_update: nonzero`` charges SANA-FE's rule instead (active when
    the potential before the update, the arrived input or the bias is non-zero, also outside
-   the windows: :func:`_charged_active`). A neuron that fires then costs ``spike_gen`` and, per packet, ``packet_out``;
+   the windows: :func:`update_is_active`). A neuron that fires then costs ``spike_gen`` and,
+   per packet, ``packet_out``;
    the packet leaves when its ``packet_out`` is done. So a core's packets leave while it
    still updates its later neurons. Its own work ends at ``U_c``.
+
+   The engine walks a core's neurons as *segments* (runs of one population). A segment
+   outside its window with nothing arriving for it (no synaptic input written into its
+   ring slot) cannot change: its updates are all inactive and are charged by count,
+   not visited (:func:`idle_without_input`; not under ``core.active_update: nonzero``,
+   which can charge such an update as active). The update loop of a segment runs on its own
+   (:func:`_update_segment`), then the segment's time is added update by update with the
+   spikes' costs in between, so every time is the same float sum as a visit would form.
+   What spikes cause is summed per segment and counted once; the synaptic events onto
+   each target layer follow from the spike counts at the end of the stream.
 2. **Synaptic effects.** A spike of step ``t`` adds ``w · d(k)`` into the ring slot of
-   step ``t + δ``, which nobody reads before step ``t + 1``; the engine writes it when the
+   step ``t + δ`` (in slot order: :func:`~neurosim.engine.tables.slot_positions`),
+   which nobody reads before step ``t + 1``; the engine writes it when the
    neuron fires (from the shared projection form), and *charges* it, in time and energy,
    when the packet is served. The result is the same as accumulating at service time.
 3. **Network.** Packets follow XY routes. A packet reaching a router at ``a`` leaves on
@@ -62,6 +74,7 @@ import numpy as np
 from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
 from neurosim.dynamics import (
     DYNAMICS_FS,
+    DYNAMICS_IF,
     DYNAMICS_POISSON,
     ROLE_INPUT,
     ROLE_OUTPUT,
@@ -69,6 +82,7 @@ from neurosim.dynamics import (
     if_fire,
     leak_decay,
     lif_fire,
+    window_position,
 )
 from neurosim.engine.synapses import accumulate
 
@@ -106,6 +120,8 @@ DEST_SHIFT = 5
 DATA_SHIFT = 32
 DATA_MASK = (1 << 32) - 1
 _QUEUE_EPS = 1e-9
+# What a neuron's update did (its flag): charged inactive, charged active, fired (active).
+INACTIVE, ACTIVE, FIRED = 0, 1, 2
 
 
 class NeuronTables(NamedTuple):
@@ -122,7 +138,8 @@ class NeuronTables(NamedTuple):
     seq_out_weight: Any
     pop_out_ptr: Any
     pop_out_proj: Any
-    pop_model: Any  # (populations, 6): plain, leak, reset mode, reset value, refractory, persistent
+    pop_size: Any
+    pop_model: Any  # (populations, 6): tables.MODEL_COLUMNS (plain, leak, reset mode, ...)
 
 
 class SynapseTables(NamedTuple):
@@ -140,6 +157,8 @@ class SynapseTables(NamedTuple):
     csr_idx: Any
     csr_w: Any
     ring: Any
+    proj_tgt_pop: Any   # (projections,) target population
+    slot_of: Any        # (neurons,) where each neuron's input sits in a ring slot
 
 
 class RouteTables(NamedTuple):
@@ -159,6 +178,9 @@ class RouteTables(NamedTuple):
     tpop_ptr: Any
     tpop_id: Any
     tpop_syn: Any
+    seg_ptr: Any        # (cores + 1,) segments of each core: runs of one population ...
+    seg_start: Any      # (segments + 1,) ... from this index into core_neurons ...
+    seg_pop: Any        # (segments,) ... of this population
 
 
 class CompartmentTables(NamedTuple):
@@ -231,6 +253,64 @@ class StreamCounts(NamedTuple):
     step_counts: Any  # (steps, C, K) core_counts after each step, or (0, C, K): not recorded
 
 
+class UpdateArrays(NamedTuple):
+    """What :func:`_update_segment` reads and writes: neurons in core order, their slot
+    positions, state (``v``, ``pending``, refractory steps left ``refr``), Poisson draws,
+    the read-out, update outcomes."""
+
+    core_neurons: Any
+    slot_of: Any
+    v: Any
+    pending: Any
+    refr: Any
+    poisson_spikes: Any
+    out_v: Any
+    readout_step: Any
+    flags: Any
+
+
+class PopulationStep(NamedTuple):
+    """What all neurons of one population share at one step (scalars).
+
+    Where it is (:func:`~neurosim.dynamics.window_position`), its dynamics and role, its
+    sequences at that step, and the neuron model of an IF population (its row of
+    ``pop_model``, :data:`~neurosim.engine.tables.MODEL_COLUMNS`).
+    """
+
+    image: Any
+    k: Any
+    in_window: Any
+    last_step: Any      # k is the window's last step
+    dynamics: Any
+    role: Any
+    threshold: Any
+    reset: Any
+    plain: Any          # plain IF (every neuron-model field at its default)
+    leak: Any
+    reset_mode: Any
+    reset_value: Any
+    refractory: Any
+    persistent: Any
+
+
+class Pairs(NamedTuple):
+    """Destination pairs a pass's packets point into: tile, core, synapse count."""
+
+    tile: Any
+    core: Any
+    nsyn: Any
+
+
+class Entries(NamedTuple):
+    """The routing entry lists (time, packet, actions, unicast destination data)."""
+
+    time: Any
+    pid: Any
+    bits: Any
+    data: Any
+
+
+
 class Board(NamedTuple):
     """The box of routers in use and the tiles' coordinates and cores (built per stream)."""
 
@@ -291,34 +371,19 @@ def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma:
 
 
 @numba.njit(inline="always", cache=True)
-def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
-    """The XY step of a unicast packet at ``tile``, with its destination in the upper bits."""
-    d = xy_direction(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest])
+def _unicast_step(x, y, dest_x, dest_y, dest):  # pragma: no cover - compiled
+    """The XY step of a unicast packet at tile (x, y), with its destination in the upper bits.
+
+    On scalars, as the routers call it per hop (see :func:`_serve_requests`).
+    """
+    d = xy_direction(x, y, dest_x, dest_y)
     return (DELIVER if d == ARRIVED else 1 << d) | (dest << DEST_SHIFT)
 
 
 @numba.njit(inline="always", cache=True)
-def _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit):  # pragma: no cover - compiled
-    """Index (into lo/hi) of the list whose next ``bit`` entry is first by (time, packet); −1 if none.
-
-    Skips, and so consumes, the entries that do not want ``bit``.
-    """
-    best = -1
-    best_t = 0.0
-    best_p = 0
-    for i in range(k):
-        j = lo[i]
-        while j < hi[i] and (ent_bits[j] & bit) == 0:
-            j += 1
-        lo[i] = j
-        if j < hi[i]:
-            tj = ent_time[j]
-            pj = ent_pid[j]
-            if best < 0 or tj < best_t or (tj == best_t and pj < best_p):
-                best = i
-                best_t = tj
-                best_p = pj
-    return best
+def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
+    """:func:`_unicast_step` of a packet at board tile ``tile`` for tile ``dest``."""
+    return _unicast_step(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest], dest)
 
 
 @numba.njit(inline="always", cache=True)
@@ -331,73 +396,92 @@ def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve_link(link, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, n_ent, packet,
-                core_tile,
-                dest_tile, tile_x, tile_y, multicast, router, link_next, link_free,
-                link_serialisation, link_latency, link_wait, link_max_queue, link_overflows,
-                link_packets, buffer_depth):  # pragma: no cover - compiled
-    """Send the requests for ``link`` first come, first served; append its output list."""
-    bit = 1 << (link & 3)
-    nxt = link_next[link]
-    ser = link_serialisation[link]
-    latency = link_latency[link]
-    free = link_free[link]
+def _serve_requests(bit, link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net,
+                    counts, trace, n_trace):  # pragma: no cover - compiled
+    """Serve the entries of the ``k`` request lists (``net.list_lo/hi``) that want ``bit``.
+
+    They are taken first come, first served: by time, ties by packet number (each list
+    is in that order already, so this is a k-way merge). A link bit sends each over
+    ``link``, appending its output list at ``n_ent``; ``DELIVER`` serves each on its
+    core at ``tile`` (:func:`_network` step 4). Returns (n_ent, trace, n_trace).
+
+    The merge and both actions are written out in this one loop, on local arrays: an
+    inlined helper taking arrays costs numba reference counting per packet.
+    """
+    lo, hi = net.list_lo, net.list_hi
+    ent_time, ent_pid, ent_bits, ent_data = ent
+    multicast, record_packets = chip.multicast, chip.record_packets
+    tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
+    pair_tile, pair_core, pair_nsyn = pairs
+    deliver = bit == DELIVER
+    lat_in = chip.latency[L_PK_IN]
+    lat_syn = chip.latency[L_SYNOP]
+    router = chip.latency[L_ROUTER]
+    core_free, core_busy, core_counts = net.core_free, counts.core_busy, counts.core_counts
+    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
+    nxt = tile
+    ser = latency = free = waited = 0.0
+    most_ahead = 0
+    overflows = 0
+    n_sent = 0
+    if not deliver:
+        nxt = links.link_next[link]
+        ser = links.link_serialisation[link]
+        latency = links.link_latency[link]
+        free = net.link_free[link]
+        waited = link_wait[link]  # added to one by one, as the sum has always been formed
+        most_ahead = link_max_queue[link]
+    nxt_x = tile_x[nxt]
+    nxt_y = tile_y[nxt]
     while True:
-        i = _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, bit)
-        if i < 0:
-            link_free[link] = free
-            return n_ent
-        j = lo[i]
-        lo[i] = j + 1
-        pid = ent_pid[j]
-        ready = ent_time[j] + router
-        leave = ready
-        if free > ready:
-            leave = free
-            link_wait[link] += free - ready
-            ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
-            if ahead > link_max_queue[link]:
-                link_max_queue[link] = ahead
-            if ahead > buffer_depth:
-                link_overflows[link] += 1
-        free = leave + ser
-        link_packets[link] += 1
-        ent_pid[n_ent] = pid
-        ent_time[n_ent] = leave + latency
-        if multicast:
-            ent_bits[n_ent] = _actions(packet[pid, P_FIRST], packet[pid, P_LAST], nxt,
-                                       core_tile[packet[pid, P_CORE]], dest_tile, tile_x, tile_y)
-        else:
-            ent_bits[n_ent] = _unicast_actions(nxt, ent_bits[j] >> DEST_SHIFT, tile_x, tile_y)
-            ent_data[n_ent] = ent_data[j]
-        n_ent += 1
-
-
-@numba.njit(inline="always", cache=True)
-def _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts
-           ):  # pragma: no cover - compiled
-    begin = max(a, core_free[c])
-    service = lat_in + nsyn * lat_syn
-    core_free[c] = begin + service
-    core_busy[c] += service
-    core_counts[c, PK_IN] += 1
-    core_counts[c, SYN] += nsyn
-    return begin
-
-
-@numba.njit(cache=True, nogil=True)
-def _deliver(tile, t, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, packet, dest_core,
-             dest_nsyn, dest_tile, multicast, lat_in, lat_syn, core_free, core_busy,
-             core_counts, record_packets, trace, n_trace):  # pragma: no cover - compiled
-    """Serve the packets delivered at ``tile`` on their cores, in order of arrival."""
-    while True:
-        i = _earliest(lo, hi, k, ent_time, ent_pid, ent_bits, DELIVER)
-        if i < 0:
-            return trace, n_trace
-        j = lo[i]
-        lo[i] = j + 1
-        pid = ent_pid[j]
-        a = ent_time[j]
+        best = -1
+        best_t = 0.0
+        best_p = 0
+        for i in range(k):
+            j = lo[i]
+            end = hi[i]
+            while j < end and (ent_bits[j] & bit) == 0:
+                j += 1
+            lo[i] = j
+            if j < end:
+                tj = ent_time[j]
+                pj = ent_pid[j]
+                if best < 0 or tj < best_t or (tj == best_t and pj < best_p):
+                    best = i
+                    best_t = tj
+                    best_p = pj
+        if best < 0:
+            break
+        j = lo[best]
+        lo[best] = j + 1
+        pid = best_p
+        if not deliver:
+            # ---- the link: wait for it, then one serialisation time, then the hop ----
+            ready = best_t + router
+            leave = ready
+            if free > ready:
+                leave = free
+                waited += free - ready
+                ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
+                if ahead > most_ahead:
+                    most_ahead = ahead
+                if ahead > chip.buffer_depth:
+                    overflows += 1
+            free = leave + ser
+            n_sent += 1
+            ent_pid[n_ent] = pid
+            ent_time[n_ent] = leave + latency
+            if multicast:
+                ent_bits[n_ent] = _actions(packet[pid, P_FIRST], packet[pid, P_LAST], nxt,
+                                           core_tile[packet[pid, P_CORE]], pair_tile,
+                                           tile_x, tile_y)
+            else:
+                dest = ent_bits[j] >> DEST_SHIFT
+                ent_bits[n_ent] = _unicast_step(nxt_x, nxt_y, tile_x[dest], tile_y[dest], dest)
+                ent_data[n_ent] = ent_data[j]
+            n_ent += 1
+            continue
+        # ---- delivery: each destination core on this tile serves the packet ----------
         if multicast:
             first = packet[pid, P_FIRST]
             last = packet[pid, P_LAST]
@@ -406,14 +490,19 @@ def _deliver(tile, t, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, packet, 
             last = 1
         for pr in range(first, last):
             if multicast:
-                if dest_tile[pr] != tile:
+                if pair_tile[pr] != tile:
                     continue
-                c = np.int64(dest_core[pr])
-                nsyn = np.int64(dest_nsyn[pr])
+                c = np.int64(pair_core[pr])
+                nsyn = np.int64(pair_nsyn[pr])
             else:
                 c = ent_data[j] >> DATA_SHIFT
                 nsyn = ent_data[j] & DATA_MASK
-            begin = _serve(c, nsyn, a, lat_in, lat_syn, core_free, core_busy, core_counts)
+            begin = max(best_t, core_free[c])
+            service = lat_in + nsyn * lat_syn
+            core_free[c] = begin + service
+            core_busy[c] += service
+            core_counts[c, PK_IN] += 1
+            core_counts[c, SYN] += nsyn
             if record_packets:
                 if n_trace == trace.shape[0]:
                     grown = np.empty((2 * n_trace + 16, 8), np.float64)
@@ -423,11 +512,42 @@ def _deliver(tile, t, lo, hi, k, ent_time, ent_pid, ent_bits, ent_data, packet, 
                 trace[n_trace, 1] = packet[pid, P_SRC]
                 trace[n_trace, 2] = c
                 trace[n_trace, 3] = ent_time[pid]  # entry pid is the packet at injection
-                trace[n_trace, 4] = a
+                trace[n_trace, 4] = best_t
                 trace[n_trace, 5] = begin
-                trace[n_trace, 6] = begin + (lat_in + nsyn * lat_syn)
+                trace[n_trace, 6] = begin + service
                 trace[n_trace, 7] = nsyn
                 n_trace += 1
+    if not deliver:
+        net.link_free[link] = free
+        link_wait[link] = waited
+        link_max_queue[link] = most_ahead
+        counts.link_overflows[link] += overflows
+        counts.link_packets[link] += n_sent
+    return n_ent, trace, n_trace
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve_link(link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net, counts,
+                trace, n_trace):  # pragma: no cover - compiled
+    """Send the requests for ``link`` first come, first served; append its output list.
+
+    Returns (n_ent, trace, n_trace); see :func:`_serve_requests`.
+    """
+    return _serve_requests(np.int64(1) << (link & 3), link, tile, t, k, n_ent, ent, packet,
+                           pairs, board, links, chip, net, counts, trace, n_trace)
+
+
+@numba.njit(cache=True, nogil=True)
+def _deliver(tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net, counts, trace,
+             n_trace):  # pragma: no cover - compiled
+    """Serve the packets delivered at ``tile`` on their cores, in order of arrival.
+
+    Returns (trace, n_trace); see :func:`_serve_requests`.
+    """
+    _, trace, n_trace = _serve_requests(np.int64(DELIVER), np.int64(-1), tile, t, k, n_ent, ent,
+                                        packet, pairs, board, links, chip, net, counts, trace,
+                                        n_trace)
+    return trace, n_trace
 
 
 @numba.njit(cache=True, nogil=True)
@@ -445,26 +565,19 @@ def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True)
-def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pair_nsyn,
-             pair_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace
-             ):  # pragma: no cover - compiled
+def _network(n_packets, stamp, t, board, links, chip, net, counts, pairs, ent, packet, trace,
+             n_trace):  # pragma: no cover - compiled
     """Route the ``n_packets`` injected packets over the links and serve them at their cores.
 
     ``stamp`` marks the link output lists of this pass (two passes per step: spikes, then
-    partial sums); ``pair_*`` are the destination pairs the packets' rows point into.
-    ``board``, ``net`` are the :class:`Board` and :class:`NetState` of the stream.
+    partial sums); ``pairs`` are the destination :class:`Pairs` the packets point into;
+    ``ent`` the :class:`Entries` (grown here when a pass needs more). ``board``, ``net``
+    are the :class:`Board` and :class:`NetState` of the stream. Returns (ent, trace, n_trace).
     """
-    x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile = board
-    core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp, link_free, core_free = net
-    _, link_next, link_latency, link_serialisation = links
-    multicast, buffer_depth, record_packets = chip.multicast, chip.buffer_depth, chip.record_packets
-    router = chip.latency[L_ROUTER]
-    lat_in = chip.latency[L_PK_IN]
-    lat_syn = chip.latency[L_SYNOP]
-    dest_core, dest_nsyn, dest_tile = pair_core, pair_nsyn, pair_tile
-    core_busy, core_counts = counts.core_busy, counts.core_counts
-    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
-    link_overflows, link_packets = counts.link_overflows, counts.link_packets
+    x0, x1, y0, y1, size_x = board.x0, board.x1, board.y0, board.y1, board.size_x
+    tile_core_ptr, tile_cores = board.tile_core_ptr, board.tile_cores
+    core_pk_lo, core_pk_hi, list_lo, list_hi = net.core_pk_lo, net.core_pk_hi, net.list_lo, net.list_hi
+    out_lo, out_hi, out_stamp = net.out_lo, net.out_hi, net.out_stamp
     if n_packets > 0:
         n_ent = n_packets
         # Links in an order where each comes after every link that feeds it: +x west
@@ -512,17 +625,13 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pa
                     need = n_ent
                     for i in range(k):
                         need += list_hi[i] - list_lo[i]
-                    if need > len(ent_time):
-                        ent_time, ent_pid, ent_bits, ent_data = _grow(
-                            ent_time, ent_pid, ent_bits, ent_data, need)
+                    if need > len(ent.time):
+                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data, need))
                     link = tile * 4 + phase
                     first = n_ent
-                    n_ent = _serve_link(
-                        link, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
-                        n_ent, packet,
-                        core_tile, dest_tile, tile_x, tile_y, multicast, router, link_next,
-                        link_free, link_serialisation, link_latency, link_wait,
-                        link_max_queue, link_overflows, link_packets, buffer_depth)
+                    n_ent, trace, n_trace = _serve_link(
+                        link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net,
+                        counts, trace, n_trace)
                     if n_ent > first:
                         out_lo[link] = first
                         out_hi[link] = n_ent
@@ -541,105 +650,168 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pair_core, pa
                     if ok and out_stamp[up] == stamp:
                         k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
                 if k > 0:
-                    trace, n_trace = _deliver(
-                        tile, t, list_lo, list_hi, k, ent_time, ent_pid, ent_bits, ent_data,
-                        packet, dest_core, dest_nsyn, dest_tile, multicast, lat_in, lat_syn,
-                        core_free, core_busy, core_counts, record_packets, trace, n_trace)
-    return ent_time, ent_pid, ent_bits, ent_data, trace, n_trace
+                    trace, n_trace = _deliver(tile, t, k, n_ent, ent, packet, pairs, board,
+                                              links, chip, net, counts, trace, n_trace)
+    return ent, trace, n_trace
 
 
 @numba.njit(inline="always", cache=True)
-def _charged_active(active_nonzero, fired, emulated, n, p, img, in_window, v, v_before, pending,
-                    pending_before, e, neurons, encoded):  # pragma: no cover - compiled
-    """Whether neuron ``n``'s update of this step is charged as active (``core.active_update``).
+def _neuron_step(v, pending, r, e, b, draw, ps):  # pragma: no cover - compiled
+    """One neuron's update at the :class:`PopulationStep` ``ps``, on scalars only.
 
-    ``changed`` (neurosim): it fired, was an emulated FS update, or changed ``v`` or
-    ``pending``. ``nonzero`` (SANA-FE): it fired, or its potential before the update, its
-    arrived input ``e`` or its bias is non-zero — at every step, inside a window or not
-    (an input population's bias is the image inside its windows, its own bias outside).
+    ``v``, ``pending``, ``r`` (refractory steps left) its state, ``e`` the synaptic input
+    that arrived for this step, ``b`` its bias (the encoded pixel for the input layer),
+    ``draw`` its Poisson draw. The dynamics are those of :mod:`neurosim.dynamics` (an IF
+    population with any neuron-model field set steps by :func:`~neurosim.dynamics.lif_fire`,
+    its output by :func:`~neurosim.dynamics.leak_decay`); around them, what a window's
+    start loads. Returns (v, pending, r, fired, read): ``read`` says the output population's
+    value is complete and is to be read out. (Scalars only: array arguments to an inlined
+    helper cost numba a reference count per call, several times the update itself.)
+    """
+    fired = False
+    read = False
+    if ps.dynamics == DYNAMICS_FS:
+        pending += e
+        if ps.in_window:
+            if ps.k == 0:
+                v = pending + b
+                pending = 0
+                read = ps.role == ROLE_OUTPUT
+            if ps.role != ROLE_OUTPUT:
+                v, fired = fs_fire(v, ps.threshold, ps.reset)
+    elif ps.dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
+        fired = ps.in_window and draw
+    elif ps.in_window:  # DYNAMICS_IF
+        if ps.k == 0 and ps.persistent == 0:  # not persistent: a window starts afresh
+            v = 0
+            r = 0
+        if ps.role == ROLE_OUTPUT:
+            if ps.leak != 0:
+                v = leak_decay(v, ps.leak)
+            v += e + b
+            read = ps.last_step
+        elif ps.plain:
+            v, fired = if_fire(v, e + b, ps.threshold, ps.reset)
+        else:
+            v, r, fired = lif_fire(v, leak_decay(v, ps.leak), r, e + b, ps.threshold, ps.reset,
+                                   ps.reset_mode, ps.reset_value, ps.refractory)
+    return v, pending, r, fired, read
+
+
+@numba.njit(cache=True, nogil=True)
+def _update_segment(lo, hi, first, t, ps, emulated, nonzero, incoming, drive, arrays
+                    ):  # pragma: no cover - compiled
+    """Update the neurons ``core_neurons[lo:hi]`` of one population (first neuron ``first``).
+
+    ``incoming`` is the ring slot of step ``t − 1`` (read and cleared), ``drive`` the
+    population's biases or encoded pixels; ``emulated`` and ``nonzero`` as in
+    :func:`update_is_active`. Writes each update's outcome to
+    ``arrays.flags[i]`` (:data:`INACTIVE`, :data:`ACTIVE` or :data:`FIRED`), reads out
+    a completed output value, and returns the number of active updates. A tight loop
+    of its own, away from the spike handling, so that it compiles to a short body.
+    """
+    core_neurons, slot_of, v, pending, refr, poisson_spikes, out_v, readout_step, flags = arrays
+    draws = ps.dynamics == DYNAMICS_POISSON and ps.in_window
+    n_active = 0
+    for i in range(lo, hi):
+        n = core_neurons[i]
+        src = n - first
+        sp = slot_of[n]
+        e = incoming[sp]
+        incoming[sp] = 0
+        v_before = v[i]
+        pending_before = pending[i]
+        b = drive[src]
+        v[i], pending[i], refr[i], fired, read = _neuron_step(
+            v_before, pending_before, refr[i], e, b,
+            draws and poisson_spikes[ps.image, ps.k, src], ps)
+        if read:
+            out_v[ps.image, src] = v[i]
+            readout_step[ps.image] = t
+        active = update_is_active(fired, emulated, v[i] != v_before, pending[i] != pending_before,
+                                  nonzero, v_before, e, b)
+        flags[i] = FIRED if fired else (ACTIVE if active else INACTIVE)
+        n_active += active
+    return n_active
+
+
+@numba.njit(inline="always", cache=True)
+def update_is_active(fired, emulated, v_changed, pending_changed, nonzero, v_before, e, b
+                     ):  # pragma: no cover - compiled
+    """The chip's charging rule (``core.active_update``): whether an update is *active*.
+
+    Always when the neuron fired or is an emulated FS neuron in its window. Otherwise,
+    ``changed`` (neurosim's rule, ``nonzero`` false): when it changed its potential or its
+    pending input. ``nonzero`` (SANA-FE's rule): when its potential before the update
+    ``v_before``, its arrived input ``e`` or its bias ``b`` is non-zero, at every step,
+    inside a window or not (an input population's bias is the image inside its windows,
+    its own bias outside).
     """
     if fired or emulated:
         return True
-    if not active_nonzero:
-        return v[n] != v_before or pending[n] != pending_before
-    if neurons.pop_role[p] == ROLE_INPUT and in_window:
-        b = encoded[img, n - neurons.pop_first[p]]
-    else:
-        b = neurons.bias[n]
-    return v_before != 0 or e != 0 or b != 0
+    if nonzero:
+        return v_before != 0 or e != 0 or b != 0
+    return v_changed or pending_changed
 
 
 @numba.njit(inline="always", cache=True)
-def _neuron_step(n, p, t, e, img, k, in_window, v, pending, refr, neurons, stream, out_v,
-                 readout_step):  # pragma: no cover - compiled
-    """Step neuron ``n`` (population ``p``) at global step ``t``, window step ``k``.
+def idle_without_input(dynamics):  # pragma: no cover - compiled
+    """Whether a neuron of these dynamics, outside its window and with no input arriving,
+    changes nothing, so that its update is inactive under the ``changed`` rule and need not
+    be visited (under ``nonzero`` it may still be charged active: the caller visits).
 
-    ``e`` is the synaptic input that arrived for this step. The dynamics are those of
-    :mod:`neurosim.dynamics`; around them, what a window's start loads and what the
-    output population reads out. Returns whether the neuron fired.
+    True of FS (it adds a zero to its pending input), IF and Poisson (they do nothing
+    outside their window).
     """
-    role = neurons.pop_role[p]
-    src = n - neurons.pop_first[p]
-    dynamics = neurons.pop_dynamics[p]
-    threshold = neurons.seq_threshold[p, k]
-    reset = neurons.seq_reset[p, k]
-    fired = False
-    if dynamics == DYNAMICS_FS:
-        pending[n] += e
-        if in_window:
-            if k == 0:
-                b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
-                v[n] = pending[n] + b
-                pending[n] = 0
-                if role == ROLE_OUTPUT:
-                    out_v[img, src] = v[n]
-                    readout_step[img] = t
-            if role != ROLE_OUTPUT:
-                v[n], fired = fs_fire(v[n], threshold, reset)
-    elif dynamics == DYNAMICS_POISSON:  # the draws are made by the caller
-        fired = in_window and stream.poisson_spikes[img, k, src]
-    elif in_window:  # DYNAMICS_IF; the neuron model's columns as in tables.MODEL_COLUMNS
-        model = neurons.pop_model[p]
-        if k == 0 and model[5] == 0:  # not persistent: a window starts afresh
-            v[n] = 0
-            refr[n] = 0
-        b = stream.encoded[img, src] if role == ROLE_INPUT else neurons.bias[n]
-        if role == ROLE_OUTPUT:
-            if model[1] != 0:
-                v[n] = leak_decay(v[n], model[1])
-            v[n] += e + b
-            if k == stream.window - 1:
-                out_v[img, src] = v[n]
-                readout_step[img] = t
-        elif model[0]:
-            v[n], fired = if_fire(v[n], e + b, threshold, reset)
-        else:
-            v[n], refr[n], fired = lif_fire(v[n], leak_decay(v[n], model[1]), refr[n], e + b,
-                                            threshold, reset, model[2], model[3], model[4])
-    return fired
+    return dynamics == DYNAMICS_FS or dynamics == DYNAMICS_IF or dynamics == DYNAMICS_POISSON
 
 
-@numba.njit(inline="always", cache=True)
-def _inject(pid, tau, first, last, here, src, c, pair_tile, pair_core, pair_nsyn, multicast,
-            record_packets, ent_time, ent_pid, ent_bits, ent_data, packet, tile_x, tile_y
+@numba.njit(cache=True, nogil=True)
+def _inject(pid, tau, lat_out, lo, hi, here, src, c, pairs, ent, packet, board, chip
             ):  # pragma: no cover - compiled
-    """Packet ``pid`` leaves core ``c`` (tile ``here``) at ``tau`` for pairs first..last.
+    """The packets of one spike of neuron ``src`` (or one partial sum) leave core ``c``.
 
-    A multicast packet carries all its destination pairs (its row in ``packet``); a
-    unicast one the single pair ``first``, its destination in the entry itself.
+    Its destination pairs are ``lo..hi``: one multicast packet carries them all (its row
+    in ``packet``), else one unicast packet per pair, its destination in the entry
+    itself. Each leaves when its ``packet_out`` is done. Packets are numbered from ``pid``
+    on; returns (tau, next pid).
     """
-    ent_pid[pid] = pid
-    ent_time[pid] = tau
-    if multicast:
-        ent_bits[pid] = _actions(first, last, here, here, pair_tile, tile_x, tile_y)
-    else:
-        ent_bits[pid] = _unicast_actions(here, pair_tile[first], tile_x, tile_y)
-        ent_data[pid] = (np.int64(pair_core[first]) << DATA_SHIFT) | pair_nsyn[first]
-    if multicast or record_packets:
-        packet[pid, P_FIRST] = first
-        packet[pid, P_LAST] = last
-        packet[pid, P_SRC] = src
-        packet[pid, P_CORE] = c
+    tile_x, tile_y = board.tile_x, board.tile_y
+    multicast = chip.multicast
+    n_sent = 1 if multicast else hi - lo
+    for j in range(n_sent):
+        tau += lat_out
+        first = lo if multicast else lo + j
+        ent.pid[pid] = pid
+        ent.time[pid] = tau
+        if multicast:
+            ent.bits[pid] = _actions(lo, hi, here, here, pairs.tile, tile_x, tile_y)
+        else:
+            dest = pairs.tile[first]
+            ent.bits[pid] = _unicast_step(tile_x[here], tile_y[here], tile_x[dest],
+                                             tile_y[dest], dest)
+            ent.data[pid] = (np.int64(pairs.core[first]) << DATA_SHIFT) | pairs.nsyn[first]
+        if multicast or chip.record_packets:
+            packet[pid, P_FIRST] = first
+            packet[pid, P_LAST] = hi if multicast else first + 1
+            packet[pid, P_SRC] = src
+            packet[pid, P_CORE] = c
+        pid += 1
+    return tau, pid
+
+
+@numba.njit(inline="always", cache=True)
+def _count_spikes(row, spikes, syn, syn_caused, pk_in, pk_out, hop_ew, hop_ns, hop_ic
+                  ):  # pragma: no cover - compiled
+    """Add one segment's spikes and what they cause to a count row (:data:`COUNT_KINDS`)."""
+    row[SPIKES] += spikes
+    row[SYN] += syn
+    row[SYN_CAUSED] += syn_caused
+    row[PK_IN] += pk_in
+    row[PK_OUT] += pk_out
+    row[HOP_EW] += hop_ew
+    row[HOP_NS] += hop_ns
+    row[HOP_IC] += hop_ic
 
 
 @numba.njit(inline="always", cache=True)
@@ -669,10 +841,13 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     pop_of, pop_dynamics, pop_role, pop_offset, pop_first, seq_out_weight, pop_out_ptr, pop_out_proj = (
         neurons.pop_of, neurons.pop_dynamics, neurons.pop_role, neurons.pop_offset,
         neurons.pop_first, neurons.seq_out_weight, neurons.pop_out_ptr, neurons.pop_out_proj)
+    bias, pop_size, pop_model = neurons.bias, neurons.pop_size, neurons.pop_model
+    seq_threshold, seq_reset = neurons.seq_threshold, neurons.seq_reset
     (proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
-     weights, csr_ptr, csr_idx, csr_w, ring) = synapses
-    (core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
-     dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn) = routes
+     weights, csr_ptr, csr_idx, csr_w, ring, proj_tgt_pop, slot_of) = synapses
+    (core_tile, _core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
+     dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn, seg_ptr,
+     seg_start, seg_pop) = routes
     (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
      src_row) = compartments
     size_x, link_next = links.size_x, links.link_next
@@ -684,7 +859,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     core_counts, core_busy = counts.core_counts, counts.core_busy
     pop_counts, image_counts = counts.pop_counts, counts.image_counts
     step_end, step_work, out_v = counts.step_end, counts.step_work, counts.out_v
-    step_updates = counts.step_updates
+    step_updates, step_counts = counts.step_updates, counts.step_counts
     readout_step, spike_count = counts.readout_step, counts.spike_count
     n_images = encoded.shape[0]
     n_neurons = len(pop_of)
@@ -695,10 +870,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     lat_gen = latency[L_SPIKE_GEN]
     lat_out = latency[L_PK_OUT]
 
-    v = np.zeros(n_neurons, np.int64)
-    pending = np.zeros(n_neurons, np.int64)
-    refr = np.zeros(n_neurons, np.int64)  # refractory steps left (leaky IF neurons)
-    slots = np.zeros((ring, n_neurons), np.int64)
+    # Neuron state in core order (indexed like core_neurons), and each update's outcome.
+    flags = np.zeros(n_neurons, np.uint8)
+    update_arrays = UpdateArrays(core_neurons, slot_of, np.zeros(n_neurons, np.int64),
+                                 np.zeros(n_neurons, np.int64), np.zeros(n_neurons, np.int64),
+                                 stream.poisson_spikes, out_v, readout_step, flags)
+    slots = np.zeros((ring, n_neurons), np.int64)  # in slot order (slot_of)
+    # Whether anything was added into a population's part of a ring slot.
+    fed = np.zeros((ring, len(pop_dynamics)), np.bool_)
     link_free = np.zeros(len(link_next), np.float64)
     core_free = np.zeros(n_cores, np.float64)
     updates_end = np.zeros(n_cores, np.float64)  # U_c of the step
@@ -714,10 +893,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # Lists of (time, packet, actions) entries. Entry ``pid`` is packet ``pid`` at its
     # injection, so each core's packets form a list in time order; after them come the
     # links' output lists (valid in the step of their stamp).
-    ent_time = np.empty(max(entry_capacity, 16), np.float64)  # grows when a step needs more
-    ent_pid = np.empty(len(ent_time), np.int64)
-    ent_bits = np.empty(len(ent_time), np.int64)
-    ent_data = np.empty(len(ent_time), np.int64)
+    size = max(entry_capacity, 16)  # grows when a step needs more
+    ent = Entries(np.empty(size, np.float64), np.empty(size, np.int64), np.empty(size, np.int64),
+                  np.empty(size, np.int64))
     core_pk_lo = np.zeros(n_cores, np.int64)
     core_pk_hi = np.zeros(n_cores, np.int64)
     out_lo = np.zeros(len(link_next), np.int64)
@@ -738,8 +916,10 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     row_img = np.zeros(max(n_rows, 1), np.int64)
     comp_one = np.ones(len(comp_neuron), np.int32)
     # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
-    # cores and synapse counts), so _network and _deliver compile once.
+    # cores and synapse counts), so _network, _inject, _serve_link and _deliver compile once.
     comp_home_core = comp_home.astype(dest_core.dtype)
+    pairs = Pairs(dest_tile, dest_core, dest_nsyn)
+    comp_pairs = Pairs(comp_tile, comp_home_core, comp_one)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
     n_trace = np.int64(0)
 
@@ -748,114 +928,138 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         prev = (t - 1) % ring
         n_packets = np.int64(0)
         # ---- 1. cores update their neurons and send packets --------------------------
+        incoming = slots[prev]
         for c in range(n_cores):
             tau = start
             core_pk_lo[c] = n_packets
-            for idx in range(core_ptr[c], core_ptr[c + 1]):
-                n = core_neurons[idx]
-                p = pop_of[n]
-                e = slots[prev, n]
-                slots[prev, n] = 0
-                rel = t - pop_offset[p]
-                img = rel // window
-                k = rel - img * window
-                in_window = img >= 0 and img < n_images
-                role = pop_role[p]
-                dynamics = pop_dynamics[p]
-                v_before = v[n]
-                pending_before = pending[n]
-                fired = _neuron_step(n, p, t, e, img, k, in_window, v, pending, refr, neurons,
-                                     stream, out_v, readout_step)
+            here = core_tile[c]
+            # A core's neurons come as segments, each a run of one population: the
+            # window, the sequences and the count rows are the same for all of it.
+            for sg in range(seg_ptr[c], seg_ptr[c + 1]):
+                p = seg_pop[sg]
+                seg_lo = seg_start[sg]
+                seg_hi = seg_start[sg + 1]
+                img, k, in_window = window_position(t, pop_offset[p], window, n_images)
+                if (not active_nonzero and not in_window and not fed[prev, p]
+                        and idle_without_input(pop_dynamics[p])):
+                    # Nothing can change: every update is inactive. Charge them by count;
+                    # the time is still added one update at a time, so it is bit-identical.
+                    m = seg_hi - seg_lo
+                    for _ in range(m):
+                        tau += lat_inactive
+                    step_updates[t, 1] += m
+                    core_counts[c, UPD_INACTIVE] += m
+                    pop_counts[p, UPD_INACTIVE] += m
+                    image_counts[n_images, UPD_INACTIVE] += m
+                    continue
                 bucket = img if in_window else n_images
                 # A core without native FS neurons rewrites the threshold of each FS neuron
                 # at every step of its window: every such update is active.
-                emulated = emulate_fs and dynamics == DYNAMICS_FS and in_window and role != ROLE_OUTPUT
-                if _charged_active(active_nonzero, fired, emulated, n, p, img, in_window, v,
-                                   v_before, pending, pending_before, e, neurons, encoded):
-                    tau += lat_active
-                    step_updates[t, 0] += 1
-                    core_counts[c, UPD_ACTIVE] += 1
-                    pop_counts[p, UPD_ACTIVE] += 1
-                    image_counts[bucket, UPD_ACTIVE] += 1
+                emulated = (emulate_fs and pop_dynamics[p] == DYNAMICS_FS and in_window
+                            and pop_role[p] != ROLE_OUTPUT)
+                ps = PopulationStep(img, k, in_window, k == window - 1, pop_dynamics[p],
+                                    pop_role[p], seq_threshold[p, k], seq_reset[p, k],
+                                    pop_model[p, 0] != 0, pop_model[p, 1], pop_model[p, 2],
+                                    pop_model[p, 3], pop_model[p, 4], pop_model[p, 5])
+                # The bias of each neuron, or the encoded pixels for the input layer.
+                first = pop_first[p]
+                if pop_role[p] == ROLE_INPUT and in_window:
+                    drive = encoded[img]
                 else:
-                    tau += lat_inactive
-                    step_updates[t, 1] += 1
-                    core_counts[c, UPD_INACTIVE] += 1
-                    pop_counts[p, UPD_INACTIVE] += 1
-                    image_counts[bucket, UPD_INACTIVE] += 1
-                if not fired:
-                    continue
-                # ---- a spike: effects now, packets out -------------------------------
-                spike_count[n] += 1
-                if record_spikes:
-                    if n_spikes == spikes.shape[0]:
-                        grown = np.empty((2 * n_spikes, 2), np.int64)
-                        grown[:n_spikes] = spikes
-                        spikes = grown
-                    spikes[n_spikes, 0] = t
-                    spikes[n_spikes, 1] = n
-                    n_spikes += 1
+                    drive = bias[first:first + pop_size[p]]
                 d = seq_out_weight[p, k]
-                src = n - pop_first[p]
-                for j in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
-                    q = pop_out_proj[j]
-                    accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
-                               proj_tgt_first[q], proj_tgt_size[q], src, d, weights, csr_ptr,
-                               csr_idx, csr_w, slots[(t + proj_delay[q]) % ring])
-                    if n_rows > 0:
-                        r = src_row[proj_src_ptr[q] + src]
-                        if r >= 0:  # these synapses sit on partial compartments
-                            accumulate(proj_kind[q], proj_geom[q], proj_w_off[q],
-                                       proj_ptr_off[q], proj_tgt_first[q], proj_tgt_size[q],
-                                       src, d, weights, csr_ptr, csr_idx, csr_w, psum[r])
-                            row_img[r] = img
-                for j in range(tpop_ptr[n], tpop_ptr[n + 1]):
-                    pop_counts[tpop_id[j], SYN] += tpop_syn[j]
-                    pop_counts[p, SYN_CAUSED] += tpop_syn[j]
-                tau += lat_gen
-                # What the spike will cost downstream is known now: count it here
-                # (synapses and hops of its routes; deliveries, one per destination core).
-                deliveries = dest_ptr[n + 1] - dest_ptr[n]
-                n_syn = src_synapses[n]
-                core_counts[c, SPIKES] += 1
-                pop_counts[p, SPIKES] += 1
-                image_counts[img, SPIKES] += 1
-                core_counts[c, SYN_CAUSED] += n_syn
-                image_counts[img, SYN] += n_syn
-                image_counts[img, SYN_CAUSED] += n_syn
-                pop_counts[p, PK_IN] += deliveries
-                image_counts[img, PK_IN] += deliveries
-                for h in range(3):
-                    core_counts[c, HOP_EW + h] += src_hops[n, h]
-                    pop_counts[p, HOP_EW + h] += src_hops[n, h]
-                    image_counts[img, HOP_EW + h] += src_hops[n, h]
-                lo = dest_ptr[n]
-                hi = dest_ptr[n + 1]
-                if lo == hi:
+                n_active = _update_segment(seg_lo, seg_hi, first, t, ps, emulated,
+                                           active_nonzero, incoming, drive, update_arrays)
+                n_fired = 0
+                syn_caused = 0  # what this segment's spikes cause, summed, then counted once
+                deliveries = 0
+                sent = 0
+                hop_ew = 0
+                hop_ns = 0
+                hop_ic = 0
+                # The updates' time, in order; a spike's costs come between them.
+                for i in range(seg_lo, seg_hi):
+                    f = flags[i]
+                    if f == INACTIVE:
+                        tau += lat_inactive
+                        continue
+                    tau += lat_active
+                    if f == ACTIVE:
+                        continue
+                    n = core_neurons[i]
+                    src = n - first
+                    # ---- a spike: effects now, packets out ---------------------------
+                    n_fired += 1
+                    spike_count[n] += 1
+                    if record_spikes:
+                        if n_spikes == spikes.shape[0]:
+                            grown = np.empty((2 * n_spikes, 2), np.int64)
+                            grown[:n_spikes] = spikes
+                            spikes = grown
+                        spikes[n_spikes, 0] = t
+                        spikes[n_spikes, 1] = n
+                        n_spikes += 1
+                    for j in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
+                        q = pop_out_proj[j]
+                        slot = (t + proj_delay[q]) % ring
+                        fed[slot, proj_tgt_pop[q]] = True
+                        accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
+                                   proj_tgt_first[q], proj_tgt_size[q], src, d, weights,
+                                   csr_ptr, csr_idx, csr_w, slots[slot])
+                        if n_rows > 0:
+                            r = src_row[proj_src_ptr[q] + src]
+                            if r >= 0:  # these synapses sit on partial compartments
+                                accumulate(proj_kind[q], proj_geom[q], proj_w_off[q],
+                                           proj_ptr_off[q], proj_tgt_first[q],
+                                           proj_tgt_size[q], src, d, weights, csr_ptr,
+                                           csr_idx, csr_w, psum[r])
+                                row_img[r] = img
+                    tau += lat_gen
+                    # What the spike will cost downstream is known now: sum it here
+                    # (synapses and hops of its routes; deliveries, one per destination
+                    # core); the synapses onto each target layer follow from spike_count.
+                    lo = dest_ptr[n]
+                    hi = dest_ptr[n + 1]
+                    syn_caused += src_synapses[n]
+                    deliveries += hi - lo
+                    hop_ew += src_hops[n, 0]
+                    hop_ns += src_hops[n, 1]
+                    hop_ic += src_hops[n, 2]
+                    if lo == hi:
+                        continue
+                    n_sent = 1 if multicast else hi - lo
+                    if n_packets + n_sent > len(ent.time):
+                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data,
+                                             n_packets + n_sent))
+                    tau, n_packets = _inject(n_packets, tau, lat_out, lo, hi, here, n, c, pairs,
+                                             ent, packet, board, net_chip)
+                    sent += n_sent
+                n_idle = seg_hi - seg_lo - n_active
+                step_updates[t, 0] += n_active
+                step_updates[t, 1] += n_idle
+                core_counts[c, UPD_ACTIVE] += n_active
+                pop_counts[p, UPD_ACTIVE] += n_active
+                image_counts[bucket, UPD_ACTIVE] += n_active
+                core_counts[c, UPD_INACTIVE] += n_idle
+                pop_counts[p, UPD_INACTIVE] += n_idle
+                image_counts[bucket, UPD_INACTIVE] += n_idle
+                if n_fired == 0:
                     continue
-                n_sent = 1 if multicast else hi - lo
-                if n_packets + n_sent > len(ent_time):
-                    ent_time, ent_pid, ent_bits, ent_data = _grow(
-                        ent_time, ent_pid, ent_bits, ent_data, n_packets + n_sent)
-                here = core_tile[c]
-                for j in range(n_sent):
-                    tau += lat_out
-                    _inject(n_packets, tau, lo if multicast else lo + j,
-                            hi if multicast else lo + j + 1, here, n, c, dest_tile, dest_core,
-                            dest_nsyn, multicast, record_packets, ent_time, ent_pid, ent_bits,
-                            ent_data, packet, tile_x, tile_y)
-                    n_packets += 1
-                core_counts[c, PK_OUT] += n_sent
-                pop_counts[p, PK_OUT] += n_sent
-                image_counts[img, PK_OUT] += n_sent
+                _count_spikes(core_counts[c], n_fired, 0, syn_caused, 0, sent,
+                              hop_ew, hop_ns, hop_ic)
+                _count_spikes(pop_counts[p], n_fired, 0, syn_caused, deliveries, sent,
+                              hop_ew, hop_ns, hop_ic)
+                _count_spikes(image_counts[img], n_fired, syn_caused, syn_caused, deliveries,
+                              sent, hop_ew, hop_ns, hop_ic)
             core_busy[c] += tau - start
             updates_end[c] = tau
+            # An overlapped core serves its packets while it updates: from the step's start.
             core_free[c] = start if overlapped else tau
             core_pk_hi[c] = n_packets
+        fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
-        ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-            n_packets, 2 * t, t, board, links, net_chip, net, counts, dest_core, dest_nsyn,
-            dest_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace, n_trace)
+        ent, trace, n_trace = _network(n_packets, 2 * t, t, board, links, net_chip, net, counts,
+                                       pairs, ent, packet, trace, n_trace)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
@@ -867,18 +1071,15 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 for j in range(comp_ptr[c], comp_ptr[c + 1]):
                     r = comp_row[j]
                     n = comp_neuron[j]
-                    value = psum[r, n]
+                    value = psum[r, slot_of[n]]
                     if value == 0:
                         continue
-                    psum[r, n] = 0
-                    if n_packets + 1 > len(ent_time):
-                        ent_time, ent_pid, ent_bits, ent_data = _grow(
-                            ent_time, ent_pid, ent_bits, ent_data, n_packets + 1)
-                    tau += lat_out
-                    _inject(n_packets, tau, j, j + 1, here, n, c, comp_tile, comp_home_core,
-                            comp_one, multicast, record_packets, ent_time, ent_pid, ent_bits,
-                            ent_data, packet, tile_x, tile_y)
-                    n_packets += 1
+                    psum[r, slot_of[n]] = 0
+                    if n_packets + 1 > len(ent.time):
+                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data,
+                                             n_packets + 1))
+                    tau, n_packets = _inject(n_packets, tau, lat_out, j, j + 1, here, n, c,
+                                             comp_pairs, ent, packet, board, net_chip)
                     p = pop_of[n]
                     img = row_img[r]
                     # The sending core sent it; the layer and the image also receive it.
@@ -888,10 +1089,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
                 core_pk_hi[c] = n_packets
-            ent_time, ent_pid, ent_bits, ent_data, trace, n_trace = _network(
-                n_packets, 2 * t + 1, t, board, links, net_chip, net, counts, comp_home_core,
-                comp_one, comp_tile, ent_time, ent_pid, ent_bits, ent_data, packet, trace,
-                n_trace)
+            ent, trace, n_trace = _network(n_packets, 2 * t + 1, t, board, links, net_chip, net,
+                                           counts, comp_pairs, ent, packet, trace, n_trace)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):
@@ -906,6 +1105,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         else:
             start = last + barrier_s
         step_end[t] = start
-        if counts.step_counts.shape[0] > 0:
-            counts.step_counts[t] = core_counts  # running totals; per-step counts are diffs
+        if step_counts.shape[0] > 0:
+            step_counts[t] = core_counts  # running totals; per-step counts are diffs
+    # Synaptic events onto each target layer: per neuron, its spikes × its synapses there.
+    for n in range(n_neurons):
+        if spike_count[n] != 0:
+            for j in range(tpop_ptr[n], tpop_ptr[n + 1]):
+                pop_counts[tpop_id[j], SYN] += spike_count[n] * tpop_syn[j]
     return spikes[:n_spikes].copy(), trace[:n_trace].copy()

@@ -290,37 +290,12 @@ def _packet_capacity(tables: EngineTables, multicast: bool) -> int:
     return max(tables.n_neurons if multicast else len(tables.dest_core), len(tables.comp_neuron), 1)
 
 
-def _held(tables: EngineTables) -> tuple[np.ndarray, np.ndarray]:
-    """(core index, neuron) of every neuron and partial compartment the cores hold."""
-    comp_core = np.repeat(np.arange(tables.n_cores), np.diff(tables.comp_ptr))
-    return (np.concatenate([tables.core_of_neuron, comp_core]),
-            np.concatenate([np.arange(tables.n_neurons), tables.comp_neuron]))
-
-
 def _core_populations(snn: SNN, tables: EngineTables) -> tuple[str, ...]:
     """The populations each core holds neurons or partial compartments ("(partial)") of."""
     names = [p.name for p in snn.populations]
-    out = []
-    for c in range(tables.n_cores):
-        held = np.unique(tables.pop_of[tables.core_neurons[tables.core_ptr[c]:tables.core_ptr[c + 1]]])
-        partial = np.unique(tables.pop_of[tables.comp_neuron[tables.comp_ptr[c]:tables.comp_ptr[c + 1]]])
-        out.append("+".join([names[i] for i in held]
-                            + [f"{names[i]} (partial)" for i in partial]))
-    return tuple(out)
-
-
-def _population_cores(snn: SNN, tables: EngineTables) -> np.ndarray:
-    core, neuron = _held(tables)
-    pairs = np.unique(np.column_stack([tables.pop_of[neuron], core]), axis=0)
-    return np.bincount(pairs[:, 0], minlength=len(snn.populations)).astype(np.int64)
-
-
-def _core_population_neurons(snn: SNN, tables: EngineTables) -> np.ndarray:
-    """(C, P) neurons and partial compartments of each population on each core."""
-    table = np.zeros((tables.n_cores, len(snn.populations)), np.int64)
-    core, neuron = _held(tables)
-    np.add.at(table, (core, tables.pop_of[neuron]), 1)
-    return table
+    return tuple("+".join([names[i] for i in np.flatnonzero(whole)]
+                          + [f"{names[i]} (partial)" for i in np.flatnonzero(partial)])
+                 for whole, partial in zip(tables.core_pop_neurons, tables.core_pop_compartments))
 
 
 def _poisson_draws(snn: SNN, encoded: np.ndarray, first_image: int) -> np.ndarray:
@@ -374,13 +349,14 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     spikes, trace = run_stream(
         NeuronTables(t.pop_of, t.bias, t.pop_dynamics, t.pop_role, t.pop_offset, t.pop_first,
                      t.seq_threshold, t.seq_reset, t.seq_out_weight, t.pop_out_ptr,
-                     t.pop_out_proj, t.pop_model),
+                     t.pop_out_proj, t.pop_size, t.pop_model),
         SynapseTables(t.proj_kind, t.proj_geom, t.proj_w_off, t.proj_ptr_off, t.proj_tgt_first,
                       t.proj_tgt_size, t.proj_delay, t.weights, t.csr_ptr, t.csr_idx, t.csr_w,
-                      t.ring),
+                      t.ring, t.proj_tgt_pop, t.slot_of),
         RouteTables(t.core_tile, t.core_ptr, t.core_neurons, t.tile_core_ptr, t.tile_cores,
                     t.dest_ptr, t.dest_core, t.dest_nsyn, t.dest_tile, t.src_synapses,
-                    t.src_hops, t.tpop_ptr, t.tpop_id, t.tpop_syn),
+                    t.src_hops, t.tpop_ptr, t.tpop_id, t.tpop_syn, t.seg_ptr, t.seg_start,
+                    t.seg_pop),
         CompartmentTables(t.comp_ptr, t.comp_neuron, t.comp_row, t.comp_home, t.comp_tile,
                           t.comp_hops, t.n_rows, t.proj_src_ptr, t.src_row),
         LinkTables(t.mesh.size_x, t.mesh.next_tile, t.mesh.latency_s, t.mesh.serialisation_s),
@@ -406,8 +382,8 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         population_names=tuple(p.name for p in snn.populations), cores=t.cores,
         core_neurons=np.diff(t.core_ptr) + np.diff(t.comp_ptr),
         core_populations=_core_populations(snn, t),
-        population_cores=_population_cores(snn, t),
-        core_population_neurons=_core_population_neurons(snn, t),
+        population_cores=np.count_nonzero(t.core_population_neurons, axis=0).astype(np.int64),
+        core_population_neurons=t.core_population_neurons,
         core_counts=core_counts, core_busy_s=core_busy, population_counts=pop_counts,
         image_counts=image_counts[:n_images], idle_counts=image_counts[n_images],
         link_packets=link_packets, link_wait_s=link_wait, link_max_queue=link_max_queue,
@@ -418,7 +394,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         deepest_offset=max(p.offset for p in snn.populations),
         tick_s=float(chip.sync.tick_s) if tick else None,
         link_serialisation_s=t.mesh.serialisation_s, link_kind=t.mesh.kind,
-        mesh_size_x=t.mesh.size_x, split_neurons=len(np.unique(t.comp_neuron)),
+        mesh_size_x=t.mesh.size_x, split_neurons=t.split_neurons,
     )
 
 

@@ -11,11 +11,13 @@ A projection is held in one of three forms (chosen in :mod:`neurosim.engine.tabl
 ``CONV``
     a convolution as its shared kernel, reordered to ``(C_in, kh, kw, C_out)``; the targets
     of a source neuron are computed from the geometry when it spikes, so the kernel is
-    stored once, never expanded.
+    stored once, never expanded. Its target population's ring slots are channel-last, so
+    each kernel tap adds one contiguous run of ``C_out`` weights.
 
-:func:`accumulate` adds ``w · d`` for every synapse of one source neuron into a ring slot;
-:func:`list_targets` lists the non-zero synapses of one source neuron (used once, to build
-the per-core synapse counts that time the packets). Both walk the same geometry as
+:func:`accumulate` adds ``w · d`` for every synapse of one source neuron into a ring slot
+(in slot order); :func:`list_targets` lists the non-zero synapses of one source neuron in
+natural (population-local) numbers, on the tables before their target columns are put in
+slot order (used once, to build the per-core synapse counts that time the packets). Both walk the same geometry as
 :func:`neurosim.snn.connectivity.conv_synapses`, which the tests hold them to.
 """
 
@@ -29,20 +31,45 @@ ROWS, SPARSE, CONV = 0, 1, 2
 (G_CIN, G_H, G_W, G_COUT, G_HO, G_WO, G_KH, G_KW, G_SY, G_SX, G_PY, G_PX) = range(12)
 
 
+@numba.njit(inline="always", cache=True)
+def add_scaled(slot: np.ndarray, lo: int, weights: np.ndarray, w_lo: int, n: int, d: int
+               ) -> None:
+    """``slot[lo + j] += weights[w_lo + j] · d`` for ``0 ≤ j < n``.
+
+    Written on two contiguous slices indexed by the loop counter alone, so numba needs no
+    negative-index fix-up per element and LLVM turns the loop into SIMD; a factor of 1
+    (every rate or TTFS spike) skips the multiply.
+    """
+    out = slot[lo:lo + n]
+    w = weights[w_lo:w_lo + n]
+    if d == 1:
+        for j in range(n):
+            out[j] += w[j]
+    else:
+        for j in range(n):
+            out[j] += w[j] * d
+
+
 @numba.njit(cache=True, nogil=True)
 def accumulate(kind: int, geom: np.ndarray, w_off: int, ptr_off: int, tgt_first: int,
                tgt_size: int, src: int, d: int, weights: np.ndarray, csr_ptr: np.ndarray,
                csr_idx: np.ndarray, csr_w: np.ndarray, slot: np.ndarray) -> None:
-    """``slot[target] += w · d`` for every synapse of source ``src`` (population-local)."""
+    """``slot[target] += w · d`` for every synapse of source ``src`` (population-local).
+
+    ``slot`` is indexed in *slot order* (:func:`neurosim.engine.tables.slot_positions`):
+    the target of a convolution channel-last, ``(y · W_out + x) · C_out + c``, so the
+    ``C_out`` targets of one kernel tap are one contiguous run, as the kernel's
+    ``(C_in, kh, kw, C_out)`` rows are; rows and compressed rows were stored with their
+    target columns in the same order.
+    """
     if kind == ROWS:
-        base = w_off + src * tgt_size
-        for j in range(tgt_size):
-            slot[tgt_first + j] += np.int64(weights[base + j]) * d
+        add_scaled(slot, tgt_first, weights, w_off + src * tgt_size, tgt_size, d)
     elif kind == SPARSE:
         lo = csr_ptr[ptr_off + src]
         hi = csr_ptr[ptr_off + src + 1]
+        out = slot[tgt_first:tgt_first + tgt_size]
         for s in range(lo, hi):
-            slot[tgt_first + csr_idx[s]] += np.int64(csr_w[s]) * d
+            out[np.uint32(csr_idx[s])] += np.int64(csr_w[s]) * d  # unsigned: no fix-up
     else:
         h, w = geom[G_H], geom[G_W]
         c_out, ho, wo = geom[G_COUT], geom[G_HO], geom[G_WO]
@@ -51,7 +78,6 @@ def accumulate(kind: int, geom: np.ndarray, w_off: int, ptr_off: int, tgt_first:
         ci = src // (h * w)
         iy = (src // w) % h
         ix = src % w
-        plane = ho * wo
         for ky in range(kh):
             ny = iy + py - ky
             if ny < 0 or ny % sy != 0 or ny // sy >= ho:
@@ -60,10 +86,9 @@ def accumulate(kind: int, geom: np.ndarray, w_off: int, ptr_off: int, tgt_first:
                 nx = ix + px - kx
                 if nx < 0 or nx % sx != 0 or nx // sx >= wo:
                     continue
-                target = tgt_first + (ny // sy) * wo + nx // sx
+                target = tgt_first + ((ny // sy) * wo + nx // sx) * c_out
                 kernel = w_off + ((ci * kh + ky) * kw + kx) * c_out
-                for co in range(c_out):
-                    slot[target + co * plane] += np.int64(weights[kernel + co]) * d
+                add_scaled(slot, target, weights, kernel, c_out, d)
 
 
 @numba.njit(cache=True, nogil=True)

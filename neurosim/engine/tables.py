@@ -2,12 +2,15 @@
 
 Everything the simulation loop touches is a flat numpy array (struct of arrays):
 
-* **neurons** (network-wide numbering of :meth:`SNN.first_neuron`): population, bias;
+* **neurons** (network-wide numbering of :meth:`SNN.first_neuron`): population, bias, and
+  where its input sits in a ring slot (:func:`slot_positions`: channel-last for a
+  convolution's targets);
 * **populations**: dynamics, role, offset, first neuron, size, the sequences
   ``T(k), h(k), d(k)`` as rows of int64 tables, and the projections leaving each;
 * **projections**: their stored form (:mod:`neurosim.engine.synapses`), target, delay;
 * **cores** in use (ascending board core number): their tile and the neurons they hold,
-  in the order of the mapping's blocks;
+  in the order of the mapping's blocks, cut into segments of one population
+  (:func:`core_segments`), and how many neurons and compartments of each population;
 * **destinations** of every source neuron: the cores holding its targets (ascending),
   with the number of synapses onto each (the ``n_syn`` that times a packet's service),
   the number of synapses onto each target population, and per neuron the totals one
@@ -32,7 +35,7 @@ import numba
 import numpy as np
 
 from neurosim.compiler.mapping import CoreMapping, mesh_coordinates
-from neurosim.compiler.xy import xy_direction
+from neurosim.compiler.xy import xy_direction, xy_hops
 from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
 from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
@@ -79,6 +82,8 @@ class EngineTables:
     csr_idx: np.ndarray
     csr_w: np.ndarray
     ring: int
+    slot_of: np.ndarray  # (neurons,) position of each neuron's input in a ring slot
+    proj_tgt_pop: np.ndarray  # (projections,) target population
     # cores
     cores: np.ndarray
     core_tile: np.ndarray
@@ -88,6 +93,9 @@ class EngineTables:
     core_of_neuron: np.ndarray
     tile_core_ptr: np.ndarray   # (tiles + 1,) cores in use on each board tile ...
     tile_cores: np.ndarray      # ... listed here (indices into ``cores``)
+    seg_ptr: np.ndarray         # (cores + 1,) segments of each core (runs of one population) ...
+    seg_start: np.ndarray       # (segments + 1,) ... each from this index into core_neurons ...
+    seg_pop: np.ndarray         # (segments,) ... holding this population
     # destinations
     dest_ptr: np.ndarray
     dest_core: np.ndarray
@@ -110,6 +118,10 @@ class EngineTables:
     src_off: np.ndarray         # ... the offset into ``tgt_core`` of each source's targets
     src_row: np.ndarray         # ... and the partial-sum row its synapses feed (−1: home)
     tgt_core: np.ndarray        # home cores of all neurons, then each partial group's cores
+    # what each core holds, by population (C, P): home neurons, partial compartments
+    core_pop_neurons: np.ndarray
+    core_pop_compartments: np.ndarray
+    split_neurons: int          # neurons whose fan-in is split over partial compartments
     # board
     mesh: Mesh
     tiles_used: int
@@ -123,6 +135,11 @@ class EngineTables:
     @property
     def n_cores(self) -> int:
         return len(self.cores)
+
+    @property
+    def core_population_neurons(self) -> np.ndarray:
+        """(C, P) neurons and partial compartments of each population on each core."""
+        return self.core_pop_neurons + self.core_pop_compartments
 
     def connectivity_bytes(self) -> int:
         """Bytes of every array that describes synapses (weights, indices, destinations)."""
@@ -203,6 +220,49 @@ def _projection_tables(snn: SNN) -> dict[str, np.ndarray]:
     }
 
 
+def slot_positions(snn: SNN) -> np.ndarray:
+    """(neurons,) where each neuron's input sits in a ring slot (its *slot order*).
+
+    A population that a convolution feeds is laid out channel-last inside its range:
+    natural ``c · H · W + y · W + x`` sits at ``(y · W + x) · C + c``, so that one kernel
+    tap writes ``C`` neighbouring slots (:func:`~neurosim.engine.synapses.accumulate`).
+    Every other population keeps its natural order.
+    """
+    slot_of = np.arange(snn.n_neurons, dtype=np.int64)
+    conv_fed = {p.target for p in snn.projections if p.kind == "conv"}
+    for pop in snn.populations:
+        if pop.name in conv_fed and len(pop.shape) == 3:
+            c, h, w = pop.shape
+            local = np.arange(pop.size).reshape(c, h, w)
+            channel_last = np.empty(pop.size, np.int64)
+            channel_last[local.transpose(1, 2, 0).ravel()] = np.arange(pop.size)
+            first = snn.first_neuron(pop.name)
+            slot_of[first:first + pop.size] = first + channel_last
+    return slot_of
+
+
+def _to_slot_order(snn: SNN, projs: dict[str, np.ndarray], slot_of: np.ndarray) -> None:
+    """Put the target columns of rows and compressed rows in slot order, in place."""
+    for q, proj in enumerate(snn.projections):
+        first = int(projs["proj_tgt_first"][q])
+        size = int(projs["proj_tgt_size"][q])
+        local = slot_of[first:first + size] - first  # natural local -> slot local
+        if np.array_equal(local, np.arange(size)) or projs["proj_kind"][q] == CONV:
+            continue
+        if projs["proj_kind"][q] == ROWS:
+            lo = int(projs["proj_w_off"][q])
+            n_src = snn.population(proj.source).size
+            rows = projs["weights"][lo:lo + n_src * size].reshape(n_src, size)
+            placed = np.empty_like(rows)
+            placed[:, local] = rows
+            projs["weights"][lo:lo + n_src * size] = placed.ravel()
+        else:
+            ptr = projs["csr_ptr"][projs["proj_ptr_off"][q]:]
+            n_src = snn.population(proj.source).size
+            lo, hi = int(ptr[0]), int(ptr[n_src])
+            projs["csr_idx"][lo:hi] = local[projs["csr_idx"][lo:hi]].astype(np.int32)
+
+
 MODEL_COLUMNS = ("plain", "leak", "reset_mode", "reset_value", "refractory", "persistent")
 """Columns of ``pop_model``: Population's neuron-model fields, ``plain`` = all defaults."""
 
@@ -242,6 +302,27 @@ def _population_tables(snn: SNN) -> dict[str, np.ndarray]:
         "pop_out_ptr": out_ptr, "pop_out_proj": np.array(out_proj, np.int64),
         "pop_model": np.array([_model_row(p) for p in pops], np.int64).reshape(len(pops), -1),
     }
+
+
+def core_segments(core_ptr: np.ndarray, core_neurons: np.ndarray, pop_of: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut each core's neuron list into runs of one population (segments).
+
+    Returns ``seg_ptr`` (cores + 1: the segments of core ``c`` are
+    ``seg_ptr[c]:seg_ptr[c + 1]``), ``seg_start`` (segments + 1: segment ``s`` holds
+    ``core_neurons[seg_start[s]:seg_start[s + 1]]``) and ``seg_pop``.
+    """
+    pops = pop_of[core_neurons]
+    core_start = np.zeros(len(core_neurons), np.bool_)
+    core_start[core_ptr[:-1][np.diff(core_ptr) > 0]] = True
+    new = core_start.copy()
+    new[1:] |= pops[1:] != pops[:-1]
+    if len(new):
+        new[0] = True
+    seg_first = np.flatnonzero(new)
+    seg_start = np.append(seg_first, len(core_neurons)).astype(np.int64)
+    seg_ptr = np.searchsorted(seg_first, core_ptr).astype(np.int64)
+    return seg_ptr, seg_start, pops[seg_first].astype(np.int64)
 
 
 def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.ndarray]:
@@ -297,11 +378,15 @@ def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.n
     core_neurons = np.concatenate(neurons).astype(np.int64)
     core_of = np.empty(snn.n_neurons, np.int64)
     core_of[core_neurons] = np.repeat(np.arange(len(cores)), np.diff(core_ptr))
+    seg_ptr, seg_start, seg_pop = core_segments(core_ptr, core_neurons,
+                                                np.repeat(np.arange(len(snn.populations)),
+                                                          [p.size for p in snn.populations]))
     x, y, chip = mesh_coordinates(hw, cores)
     size_x = hw.board.chips_x * hw.chip.mesh_x
     return {"cores": cores, "core_tile": (y * size_x + x).astype(np.int64),
             "core_chip": chip.astype(np.int64), "core_ptr": core_ptr,
-            "core_neurons": core_neurons, "core_of_neuron": core_of}
+            "core_neurons": core_neurons, "core_of_neuron": core_of,
+            "seg_ptr": seg_ptr, "seg_start": seg_start, "seg_pop": seg_pop}
 
 
 @numba.njit(cache=True)
@@ -369,9 +454,7 @@ def _route_hops(hw: Hardware, mesh: Mesh, src_tile: np.ndarray, dst_tile: np.nda
     """Hops of each XY route by kind: along x on the source's row, then along y."""
     sx, sy = mesh.tile_xy(src_tile)
     dx, dy = mesh.tile_xy(dst_tile)
-    chip_x = np.abs(dx // hw.chip.mesh_x - sx // hw.chip.mesh_x)
-    chip_y = np.abs(dy // hw.chip.mesh_y - sy // hw.chip.mesh_y)
-    return np.column_stack([np.abs(dx - sx) - chip_x, np.abs(dy - sy) - chip_y, chip_x + chip_y])
+    return np.column_stack(xy_hops(sx, sy, dx, dy, hw.chip.mesh_x, hw.chip.mesh_y))
 
 
 @numba.njit(cache=True)
@@ -496,6 +579,8 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
         len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]), comps["proj_src_ptr"],
         comps["src_off"], comps["tgt_core"])
+    slot_of = slot_positions(snn)
+    _to_slot_order(snn, projs, slot_of)  # after _destinations, which lists natural targets
     mesh = build_mesh(hw)
     dest_tile = cores["core_tile"][dest_core]
     src_tile = cores["core_tile"][cores["core_of_neuron"]]
@@ -512,10 +597,16 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     src_synapses = np.add.reduceat(np.append(dest_nsyn, 0).astype(np.int64), dest_ptr[:-1])
     src_synapses[np.diff(dest_ptr) == 0] = 0
     order = np.argsort(cores["core_tile"], kind="stable")
+    n_cores, n_pops = len(cores["cores"]), len(snn.populations)
+    held = np.zeros((n_cores, n_pops), np.int64)
+    np.add.at(held, (cores["core_of_neuron"], pops["pop_of"]), 1)
+    held_partial = np.zeros((n_cores, n_pops), np.int64)
+    np.add.at(held_partial, (np.repeat(np.arange(n_cores), np.diff(comps["comp_ptr"])),
+                             pops["pop_of"][comps["comp_neuron"]]), 1)
     tile_core_ptr = np.zeros(mesh.tiles + 1, np.int64)
     np.cumsum(np.bincount(cores["core_tile"], minlength=mesh.tiles), out=tile_core_ptr[1:])
     return EngineTables(
-        **pops, **projs, **cores, **comps,
+        **pops, **projs, **cores, **comps, slot_of=slot_of, proj_tgt_pop=tgt_pop,
         comp_tile=comp_tile.astype(np.int32), comp_hops=comp_hops.reshape(-1, 3),
         ring=int(max((p.delay for p in snn.projections), default=0)) + 2,
         dest_ptr=dest_ptr, dest_core=dest_core, dest_nsyn=dest_nsyn,
@@ -523,6 +614,8 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         src_synapses=src_synapses, src_hops=src_hops.astype(np.int64),
         tile_core_ptr=tile_core_ptr, tile_cores=order.astype(np.int64),
         tpop_ptr=tpop_ptr, tpop_id=tpop_id, tpop_syn=tpop_syn,
+        core_pop_neurons=held, core_pop_compartments=held_partial,
+        split_neurons=len(np.unique(comps["comp_neuron"])),
         mesh=mesh,
         tiles_used=len(np.unique(cores["core_tile"])),
         chips_used=len(np.unique(cores["core_chip"])),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neurosim.dynamics import window_position
 from neurosim.snn import integer_run
 from neurosim.snn.connectivity import propagate
 from neurosim.snn.network import SNN, Population
@@ -284,8 +285,7 @@ def simulate_stream(snn: SNN, images: np.ndarray, first_image: int = 0) -> Strea
             slot = slots[name][(t - 1) % ring[name]]
             e = slot.copy() if t > 0 else np.zeros_like(slot)
             slot[:] = 0
-            image, k = divmod(t - pop.offset, pop.window)
-            active = 0 <= image < n_images
+            image, k, active = window_position.py_func(t, pop.offset, pop.window, n_images)
             bias = encoded[image] if (pop.role == "input" and active) else pop.bias
             z = None
             if pop.dynamics == "fs":
