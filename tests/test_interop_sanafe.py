@@ -202,3 +202,12 @@ def test_fs_and_ttfs_are_refused_naming_what_sanafe_lacks(tmp_path: Path) -> Non
     with pytest.raises(NeurosimError, match="SANA-FE cannot express the TTFS code"):
         export_network(snn, tmp_path / "x.yaml", "sanafe", image=np.zeros(36))
 
+
+
+def test_integers_too_large_for_int64_do_not_make_an_integer_network() -> None:
+    # A corrupted file's weight of 1e300 is "integral" as a float, but cast to int64 it
+    # becomes garbage; such a network stays float (and the engine then refuses it).
+    from neurosim.interop.build import _integral
+    assert _integral([np.array([3.0, -4.0]), np.array([2.0 ** 53])])
+    assert not _integral([np.array([1e300])])
+    assert not _integral([np.array([2.0 ** 63])])

@@ -78,8 +78,14 @@ class Description:
     notes: list[str] = field(default_factory=list)
 
 
+# Integers beyond 2^53 are not all exact in float64 and overflow int64 arithmetic soon after;
+# a file with such values becomes a float network, which the SNN checks then judge.
+_MAX_EXACT_INTEGER = 2.0 ** 53
+
+
 def _integral(values: list[np.ndarray]) -> bool:
-    return all(np.all(np.isfinite(v)) and np.array_equal(v, np.rint(v)) for v in values)
+    return all(np.all(np.isfinite(v)) and np.array_equal(v, np.rint(v))
+               and np.all(np.abs(v) <= _MAX_EXACT_INTEGER) for v in values)
 
 
 def check_steps(steps: int | None, where: str) -> int:
