@@ -517,8 +517,8 @@ def _pop_metadata(pop: Population) -> dict[str, Any]:
 
 def graph_from_snn(snn: SNN) -> Any:
     """The ``nir.NIRGraph`` of a rate-coded (IF) SNN."""
+    refuse_code(snn, "NIR")  # what NIR cannot express is said even without the package
     nir = _nir()
-    refuse_code(snn, "NIR")
     for pop in snn.populations:
         if not pop.plain_if:
             raise NeurosimError(f"NIR export of population {pop.name!r}: only plain IF "
@@ -578,8 +578,8 @@ def graph_from_snn(snn: SNN) -> Any:
 
 def write_nir(snn: SNN, path: str | Path) -> Path:
     """Write ``snn`` as a NIR graph file (HDF5, ``nir.write``); returns the path."""
-    nir = _nir()
     graph = graph_from_snn(snn)
+    nir = _nir()
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     nir.write(str(tmp), graph)
