@@ -138,7 +138,8 @@ def open_executor(executor: str = "local", *, workers: int | None = None,
 
 
 # Forking is safe here: the parent runs no threads of its own when a pool starts (numba
-# compiles on the calling thread; torch registers its own fork handlers).
+# compiles on the calling thread and no njit is parallel; the functional simulator's
+# thread pool lives only for one call; torch registers its own fork handlers).
 _START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 
 
