@@ -9,10 +9,11 @@ way whichever runs them::
     ...     future = pool.executor.submit(pow, 2, 10)
 
 * ``local`` — a :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` processes
-  (default: the cores this process may use). On Linux its workers are forked: a spawned
-  worker re-runs the top level of the user's script (every line not under
-  ``if __name__ == "__main__":``), so a plain script would start its work again in each
-  worker. Elsewhere they are spawned (there, guard the script).
+  (default: the cores this process may use). On Linux its workers are forked
+  (:func:`start_method`): a spawned worker re-runs the top level of the user's script (every
+  line not under ``if __name__ == "__main__":``), so a plain script would start its work
+  again in each worker. Elsewhere, or once this process has run numba's OpenMP threads
+  (which a forked child cannot use), they are spawned: there, guard the script.
 * ``dask`` — without a scheduler address, a Dask ``LocalCluster`` of ``workers``
   processes with one thread each; with ``scheduler="tcp://HOST:PORT"``, the workers of a
   running Dask scheduler (``dask scheduler`` + ``dask worker``, or a dask-jobqueue
@@ -36,6 +37,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import numba
 
 import neurosim.version
 from neurosim.errors import NeurosimError
@@ -137,16 +140,28 @@ def open_executor(executor: str = "local", *, workers: int | None = None,
             yield pool
 
 
-# Forking is safe here: the parent runs no threads of its own when a pool starts (numba
-# compiles on the calling thread and no njit is parallel; the functional simulator's
-# thread pool lives only for one call; torch registers its own fork handlers).
-_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+def start_method() -> str:
+    """How the local pool starts its workers: ``fork`` on Linux unless this process already
+    runs GNU OpenMP threads (numba's ``omp`` layer, used by the compiler's parallel pair
+    counting), which a forked child cannot use; ``spawn`` then, and on other platforms.
+
+    Forking is otherwise safe here: numba compiles on the calling thread, the functional
+    simulator's thread pool lives only for one call, and torch registers its own fork
+    handlers.
+    """
+    if sys.platform != "linux":
+        return "spawn"
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run in this process
+        return "fork"
+    return "spawn" if layer == "omp" else "fork"
 
 
 @contextmanager
 def _local_pool(workers: int) -> Iterator[Pool]:
     pool = cf.ProcessPoolExecutor(max_workers=workers,
-                                  mp_context=multiprocessing.get_context(_START_METHOD),
+                                  mp_context=multiprocessing.get_context(start_method()),
                                   initializer=_worker_init, initargs=(os.getpid(),))
     try:
         yield Pool(pool, f"local pool, {workers} worker{'s' if workers != 1 else ''}")

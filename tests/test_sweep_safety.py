@@ -162,3 +162,32 @@ def test_a_plain_script_is_not_run_again_by_the_pool_workers(tmp_path) -> None:
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["top level ran", "[1, 2, 4, 8]"]
+
+
+def test_after_numba_openmp_threads_the_pool_spawns_its_workers(tmp_path) -> None:
+    # A forked child of a process that ran GNU OpenMP threads (numba's "omp" layer, which
+    # the compiler's parallel pair counting starts) is killed by numba on its first
+    # parallel kernel ("fork() called from a process already using GNU OpenMP").
+    script = tmp_path / "guarded.py"
+    script.write_text(
+        "import numba\n"
+        "from neurosim.executors import open_executor, start_method\n"
+        "@numba.njit(parallel=True)\n"
+        "def total(n):\n"
+        "    s = 0\n"
+        "    for i in numba.prange(n):\n"
+        "        s += i\n"
+        "    return s\n"
+        "if __name__ == '__main__':\n"
+        "    before = start_method()\n"
+        "    total(10)\n"
+        "    print(before, numba.threading_layer(), start_method(), flush=True)\n"
+        "    with open_executor('local', workers=2) as pool:\n"
+        "        print(pool.executor.submit(pow, 2, 5).result(), flush=True)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    before, layer, after = first.split()
+    assert before == "fork" and second == "32"
+    assert after == ("spawn" if layer == "omp" else "fork")
