@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from neurosim import plots
-from neurosim.ann.forward import forward
 from neurosim.coding.base import SpikeCode
 from neurosim.coding.fs import FS, K_AUTO
 from neurosim.coding.rate import Rate
@@ -195,19 +194,9 @@ def compare(workload: Workload | str | Path = "digits-cnn",
 
 
 def _fidelity(workload: Workload, results: Sequence[RunResult]) -> list[dict[str, float]]:
-    """Each row's agreement with the ANN on its accuracy images (one ANN pass per split size)."""
-    ann: dict[int, np.ndarray] = {}
-    fidelity = []
-    for result in results:
-        outputs = result.functional.outputs
-        n = len(outputs)
-        if n == 0:
-            fidelity.append({})
-            continue
-        if n not in ann:
-            ann[n] = forward(workload.model, workload.x_test[:n])
-        fidelity.append(output_fidelity(ann[n], outputs))
-    return fidelity
+    """Each row's agreement with the ANN on its accuracy images."""
+    return [output_fidelity(workload.ann_outputs(len(r.functional.outputs)), r.functional.outputs)
+            if len(r.functional.outputs) else {} for r in results]
 
 
 def format_fidelity(comparison: Comparison) -> str:

@@ -43,10 +43,14 @@ class Workload:
         return as_model_input(self.dataset.x_train[:n], self.model)
 
     @functools.cache  # noqa: B019 (a Workload is immutable and hashed by identity)
+    def ann_outputs(self, n: int | None = None) -> np.ndarray:
+        """The ANN's outputs on the first ``n`` test images (all by default), computed once
+        per workload and ``n``: every row of a comparison compares with them."""
+        return forward(self.model, self.x_test[:n])
+
     def ann_accuracy(self, n: int | None = None) -> float:
-        """Top-1 accuracy of the ANN on the first ``n`` test images (all by default),
-        computed once per workload and ``n``: every row of a comparison reports it."""
-        logits = forward(self.model, self.x_test[:n])
+        """Top-1 accuracy of the ANN on the first ``n`` test images (all by default)."""
+        logits = self.ann_outputs(n)
         return float(np.mean(np.argmax(logits, axis=1) == self.y_test[:n]))
 
     def convert(self, code: SpikeCode, precision: Precision) -> SNN:
