@@ -33,6 +33,7 @@ from neurosim.report.summary import (
     summary_block,
 )
 from neurosim.report.table import Table
+from neurosim.report.trace import step_trace_table
 from neurosim.snn.anytime import simulate_windows
 from neurosim.snn.functional import FunctionalResult, simulate
 from neurosim.snn.network import SNN
@@ -112,7 +113,6 @@ class RunResult:
         """Per step and chip (``"steps"``) or core (``"cores"``): event counts, energy by
         category and time (:mod:`neurosim.report.trace`); the run must have been measured
         with ``record_steps=True``."""
-        from neurosim.report.trace import step_trace_table
         return step_trace_table(self.measurement.run, self.hardware, level)
 
 
