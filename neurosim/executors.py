@@ -42,6 +42,7 @@ import numba
 
 import neurosim.version
 from neurosim.errors import NeurosimError
+from neurosim.threads import THREADS_ENV, available_cores
 
 EXECUTORS = ("local", "dask")
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -55,14 +56,6 @@ class Pool:
 
     executor: cf.Executor
     description: str
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def die_with_parent(parent: int) -> None:
@@ -93,8 +86,10 @@ def die_with_parent(parent: int) -> None:
 
 
 def _worker_init(parent: int) -> None:
-    """Pool initializer: die with the parent, and one BLAS thread per worker."""
+    """Pool initializer: die with the parent, and one thread per worker (BLAS and
+    neurosim's own, :mod:`neurosim.threads`), unless ``NEUROSIM_THREADS`` says otherwise."""
     die_with_parent(parent)
+    os.environ.setdefault(THREADS_ENV, "1")
     _one_thread_per_worker()
 
 
@@ -212,7 +207,10 @@ def _dask_pool(workers: int | None, scheduler: str | None) -> Iterator[Pool]:
         paths = [_source_root(), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         cluster = distributed.LocalCluster(  # type: ignore[attr-defined]
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.ERROR, env={"PYTHONPATH": os.pathsep.join(paths)})
+            silence_logs=logging.ERROR,
+            # One worker per core, so one simulation thread per worker (neurosim.threads).
+            env={"PYTHONPATH": os.pathsep.join(paths),
+                 THREADS_ENV: os.environ.get(THREADS_ENV, "1")})
         client = distributed.Client(cluster)  # type: ignore[attr-defined]
         description = f"Dask LocalCluster, {n} worker{'s' if n != 1 else ''}"
     else:

@@ -167,6 +167,42 @@ def test_chunked_runs_merge_to_the_serial_run(residual_case) -> None:
     assert energy_breakdown_j(merged, hw) == energy_breakdown_j(serial, hw)
 
 
+RUN_ARRAYS = ("core_counts", "core_busy_s", "population_counts", "image_counts", "idle_counts",
+              "link_packets", "link_wait_s", "link_max_queue", "link_overflows", "outputs",
+              "spike_counts", "readout_s")
+
+
+def assert_same_run(a: HardwareRun, b: HardwareRun) -> None:
+    for field in RUN_ARRAYS:
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    assert len(a.streams) == len(b.streams)
+    for sa, sb in zip(a.streams, b.streams):
+        assert (sa.first_image, sa.n_images) == (sb.first_image, sb.n_images)
+        for field in ("step_end_s", "step_work_s", "readout_s", "spikes", "step_updates",
+                      "step_counts"):
+            x, y = getattr(sa, field), getattr(sb, field)
+            assert (x is None) == (y is None), field
+            if x is not None:
+                np.testing.assert_array_equal(x, y, err_msg=field)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+def test_threads_do_not_change_a_run(residual_case, n_threads: int) -> None:
+    """Streams on several threads: the same run as one thread, stream for stream."""
+    snn, mapping, hw, images = residual_case
+    many = np.concatenate([images] * 2)
+    options = {"images_per_stream": 5, "record_spikes": True, "record_steps": True}
+    one = simulate_hardware(snn, mapping, hw, many, n_threads=1, **options)
+    assert len(one.streams) == 3
+    assert_same_run(simulate_hardware(snn, mapping, hw, many, n_threads=n_threads, **options), one)
+    m1 = measure_hardware(snn, mapping, hw, many, n_threads=1, **options)
+    mt = measure_hardware(snn, mapping, hw, many, n_threads=n_threads, **options)
+    assert_same_run(mt.run, m1.run)
+    assert_same_run(mt.run, one)
+    assert_same_run(mt.latency_run, simulate_hardware(snn, mapping, hw, images[:1]))
+    assert mt.figures == m1.figures
+
+
 def test_latency_and_throughput_definitions(residual_case) -> None:
     snn, mapping, hw, images = residual_case
     m = measure_hardware(snn, mapping, hw, images, images_per_stream=len(images))

@@ -29,6 +29,7 @@ from neurosim.engine.tables import EngineTables, build_tables
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
 from neurosim.snn.network import SNN
+from neurosim.threads import map_in_order
 
 
 @dataclass(frozen=True)
@@ -78,34 +79,45 @@ def _one_stream(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray
 def measure_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.ndarray, *,
                      images_per_stream: int = IMAGES_PER_STREAM, record_spikes: bool = False,
                      record_steps: bool = False,
-                     executor: cf.Executor | None = None) -> HardwareMeasurement:
+                     executor: cf.Executor | None = None,
+                     n_threads: int | None = None) -> HardwareMeasurement:
     """Stream ``images``, run the first one alone, and compute the figures.
 
-    With an ``executor`` (a process pool or a Dask cluster, :mod:`neurosim.executors`) each
-    stream of ``images_per_stream`` images is one task; the streams merge in image order,
-    exactly as the serial run merges them, so the result is the serial result bit for bit.
-    The one-image latency run stays in this process. ``record_steps`` keeps each step's
-    counts per core in the streamed run (for per-step traces).
+    Without an ``executor``, the streams of ``images_per_stream`` images and the one-image
+    run share up to ``n_threads`` threads of this process (default
+    :func:`neurosim.threads.threads`). With an ``executor`` (a process pool or a Dask
+    cluster, :mod:`neurosim.executors`) each stream is one task and the one-image run stays
+    in this process. Either way the streams merge in image order, exactly as a serial run
+    merges them, so the result is the serial result bit for bit. ``record_steps`` keeps
+    each step's counts per core in the streamed run (for per-step traces).
     """
     images = np.asarray(images)
     if len(images) == 0:
         raise NeurosimError("no images to simulate", fix="pass at least one image")
     tables = build_tables(snn, mapping, hw)
+    parts = stream_slices(len(images), images_per_stream)
     if executor is None:
-        run = simulate_hardware(snn, mapping, hw, images, record_spikes=record_spikes,
-                                record_steps=record_steps,
-                                images_per_stream=images_per_stream, tables=tables)
-        alone = simulate_hardware(snn, mapping, hw, images[:1], tables=tables)
+        # The one-image run last: it is the shortest, and fills a thread as the streams end.
+        tasks = [(images[part], part.start, record_spikes, record_steps) for part in parts]
+        tasks.append((images[:1], 0, False, False))
+
+        def run(task: tuple[np.ndarray, int, bool, bool]) -> HardwareRun:
+            some, first, spikes, steps = task
+            return simulate_hardware(snn, mapping, hw, some, images_per_stream=len(some),
+                                     first_image=first, record_spikes=spikes,
+                                     record_steps=steps, tables=tables, n_threads=1)
+
+        *runs, alone = map_in_order(run, tasks, n_threads)
     else:
         futures = [executor.submit(_one_stream, snn, mapping, hw, images[part], part.start,
                                    record_steps)
-                   for part in stream_slices(len(images), images_per_stream)]
+                   for part in parts]
         alone = simulate_hardware(snn, mapping, hw, images[:1], tables=tables)
         try:
             runs = [future.result() for future in futures]
         finally:
             for future in futures:
                 future.cancel()
-        run = runs[0] if len(runs) == 1 else HardwareRun.merge(runs)
+    run = runs[0] if len(runs) == 1 else HardwareRun.merge(runs)
     return HardwareMeasurement(run=run, latency_run=alone,
                                figures=hardware_figures(run, alone, hw), tables=tables)

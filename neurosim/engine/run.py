@@ -46,6 +46,7 @@ from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
 from neurosim.snn.network import SNN
 from neurosim.snn.neuron import poisson_step
+from neurosim.threads import map_in_order
 
 IMAGES_PER_STREAM = 32
 """Images per stream of a run (the unit of work of a parallel run)."""
@@ -402,7 +403,8 @@ def simulate_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.n
                       record_spikes: bool = False, record_packets: bool = False,
                       record_steps: bool = False,
                       images_per_stream: int = IMAGES_PER_STREAM, first_image: int = 0,
-                      tables: EngineTables | None = None) -> HardwareRun:
+                      tables: EngineTables | None = None,
+                      n_threads: int | None = None) -> HardwareRun:
     """Stream ``images`` back to back through ``snn`` placed by ``mapping`` on ``hw``.
 
     The images run as streams of ``images_per_stream`` (each from a reset chip); the
@@ -413,12 +415,17 @@ def simulate_hardware(snn: SNN, mapping: CoreMapping, hw: Hardware, images: np.n
     ``record_steps`` each step's event counts per core (:attr:`StreamRecord.step_counts`,
     for ``simulate --trace``). ``tables``
     reuses arrays already built by :func:`~neurosim.engine.tables.build_tables`.
+    The streams run on up to ``n_threads`` threads (default :func:`neurosim.threads.threads`);
+    each has its own chip state, so the result does not depend on the number.
     """
     images = np.asarray(images)
     if len(images) == 0:
         raise NeurosimError("no images to simulate", fix="pass at least one image")
     tables = tables or build_tables(snn, mapping, hw)
-    runs = [_run_one(snn, hw, tables, images[part], first_image + part.start, record_spikes,
-                     record_packets, record_steps)
-            for part in stream_slices(len(images), images_per_stream)]
+
+    def run(part: slice) -> HardwareRun:
+        return _run_one(snn, hw, tables, images[part], first_image + part.start, record_spikes,
+                        record_packets, record_steps)
+
+    runs = map_in_order(run, stream_slices(len(images), images_per_stream), n_threads)
     return runs[0] if len(runs) == 1 else HardwareRun.merge(runs)

@@ -4,8 +4,9 @@ What :func:`neurosim.snn.functional.simulate` computes for an integer network, c
 per chunk of images with every population laid out channels-last (a source neuron's
 synapses into a convolution are then contiguous runs of output channels) and every
 projection applied by a numba kernel that scatters only the non-zero sources through the
-shared kernel, ``out[b, j] += w_ji · x[b, i]``. The chunks run on one thread per core
-(the kernels release the GIL): each thread runs the whole network over its own images,
+shared kernel, ``out[b, j] += w_ji · x[b, i]``. The chunks run on
+:func:`neurosim.threads.threads` threads (the kernels release the GIL): each thread runs
+the whole network over its own images,
 so threads never wait for each other inside a step (a barrier per kernel call costs more
 than it gains on a machine shared with other jobs). Images are independent and integer
 sums do not depend on their order, so results are bit-identical to the numpy path for any
@@ -26,9 +27,7 @@ the SIMD width), else int64: exact either way.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -39,6 +38,7 @@ from neurosim.dynamics import fs_fire, if_fire
 from neurosim.snn.connectivity import conv_taps
 from neurosim.snn.network import SNN, Population, Projection
 from neurosim.snn.neuron import poisson_step
+from neurosim.threads import map_in_order, threads
 
 # Neurons × images of one chunk: all of a network's neurons for a few images (a rate run
 # holds an int64 potential, an int32 count and input sum and a spike flag for each).
@@ -67,14 +67,10 @@ def chunk_size(snn: SNN) -> int:
     return max(1, CHUNK_VALUES // snn.n_neurons)
 
 
-def threads() -> int:
-    """Worker threads: one per core this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _over_chunks(n_images: int, chunk: int, work: Callable[[int, int], Result],
                  progress: Progress | None) -> list[Result]:
-    """``work(start, stop)`` over consecutive image ranges, on :func:`threads` threads.
+    """``work(start, stop)`` over consecutive image ranges, on :func:`neurosim.threads.threads`
+    threads.
 
     The ranges hold at most ``chunk`` images and there are at least as many as threads
     (when there are images enough); results come back in image order.
@@ -82,22 +78,12 @@ def _over_chunks(n_images: int, chunk: int, work: Callable[[int, int], Result],
     workers = max(1, min(threads(), n_images))
     pieces = max(-(-n_images // chunk), workers) if n_images else 0
     bounds = [(n_images * i // pieces, n_images * (i + 1) // pieces) for i in range(pieces)]
-    results: list[Result] = []
-    if workers == 1:
-        mapped = (work(a, b) for a, b in bounds)
-        pool = None
-    else:
-        pool = ThreadPoolExecutor(max_workers=workers)
-        mapped = pool.map(lambda ab: work(*ab), bounds)
-    try:
-        for (_, stop), result in zip(bounds, mapped):
-            results.append(result)
-            if progress is not None:
-                progress(stop, n_images)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    return results
+
+    def done(i: int, _: Result) -> None:
+        if progress is not None:
+            progress(bounds[i][1], n_images)
+
+    return map_in_order(lambda ab: work(*ab), bounds, workers, done)
 
 
 # --- layout and kernels ------------------------------------------------------------------
