@@ -12,13 +12,14 @@ What is built identically in both tools:
 
 * the chip: SANA-FE's own ``loihi.yaml``, imported with ``neurosim hw import-sanafe``,
   which carries SANA-FE's rules as chip keys (``core.active_update: nonzero``,
-  ``core.service: overlapped``, ``sync.barrier_lookup: step``);
+  ``core.service: overlapped``, ``core.threshold_compare: gt``,
+  ``sync.barrier_lookup: step``);
 * the networks: integer rate-coded IF networks converted by neurosim (the MLP
   1024-2048-2048-1024-10 of bench_engine.py, and a conv net 2×32×32 → 16 3×3 → 32 3×3
-  stride 2 → 10), one image, with two changes so both tools mean the same thing:
+  stride 2 → 10), one image, with one change so both tools mean the same thing:
   hidden and output biases are zero (SANA-FE has no windows, so a bias would also act
-  before a layer's window opens), and each IF threshold is its reset + 1, because SANA-FE
-  fires on ``v > θ`` and its soft reset subtracts ``θ``: SANA-FE gets ``θ = reset``;
+  before a layer's window opens). Thresholds are the converted ones in both tools: the
+  chip key makes neurosim fire on ``v > θ`` as SANA-FE does, and both subtract ``θ``;
 * the synapses: every non-zero weight, listed explicitly (SANA-FE counts a zero weight as
   a synapse; neurosim does not store it), all on SANA-FE's dense synapse unit (neurosim
   charges one synapse cost for every projection kind);
@@ -52,6 +53,7 @@ from neurosim.compiler.mapping import Block, CoreMapping, layout_hash
 from neurosim.engine import build_tables, simulate_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.hardware.sanafe import import_sanafe_file, sanafe_core
+from neurosim.pipeline import for_chip
 from neurosim.snn.convert import convert
 from neurosim.snn.network import SNN
 
@@ -79,14 +81,13 @@ def conv_snn(T: int) -> SNN:
                    rng.uniform(0, 1, size=(8, 2, 32, 32)))
 
 
-def comparable(snn: SNN) -> SNN:
-    """The network both tools run: no hidden/output biases, threshold = reset + 1."""
+def comparable(snn: SNN, hw: Hardware) -> SNN:
+    """The network both tools run: no hidden/output biases, firing by the chip's rule."""
     pops = []
     for pop in snn.populations:
         bias = pop.bias if pop.role == "input" else np.zeros_like(pop.bias)
-        threshold = pop.reset + 1 if pop.spiking else pop.threshold
-        pops.append(replace(pop, bias=bias, threshold=threshold))
-    return replace(snn, populations=tuple(pops), name=snn.name + "-sanafe")
+        pops.append(replace(pop, bias=bias))
+    return for_chip(replace(snn, populations=tuple(pops), name=snn.name + "-sanafe"), hw)
 
 
 def mapping_for(snn: SNN, hw: Hardware) -> CoreMapping:
@@ -136,7 +137,7 @@ def peer_input(snn: SNN, hw: Hardware, mapping: CoreMapping, image: np.ndarray, 
     encoded = snn.encode(image[None])[0]
     for g, pop in enumerate(snn.populations):
         arrays[f"size_{g}"] = np.array(pop.size)
-        arrays[f"threshold_{g}"] = np.array(int(pop.reset[0]))
+        arrays[f"threshold_{g}"] = np.array(int(pop.threshold[0]))
         arrays[f"bias_{g}"] = encoded if pop.role == "input" else np.asarray(pop.bias)
         arrays[f"output_{g}"] = np.array(not pop.spiking)
         arrays[f"core_{g}"] = core_of[pop.name]
@@ -289,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         hw = import_sanafe_file(arch, work / "loihi-sanafe.yaml", evidence="C").hardware
         builders = {"mlp": lambda: mlp_snn(args.steps), "conv": lambda: conv_snn(args.steps)}
         for name in (("mlp", "conv") if args.workload == "all" else (args.workload,)):
-            snn = comparable(builders[name]())
+            snn = comparable(builders[name](), hw)
             report = compare(name, snn, hw, arch, args.sanafe_python, args.rounds, work)
             show(report)
             reports.append(report)

@@ -5,7 +5,9 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
 1. **Cores.** Every core in use walks its neurons in order. A neuron's update takes the
    active or the inactive update latency (active = it changed ``v`` or ``pending``, or
    fired; on a core without native FS neurons, every update of an FS or TTFS neuron in
-   its window is active, because the core rewrites its threshold and reset each step);
+   its window is active, because the core rewrites its threshold and reset each step;
+   an IF neuron fires on ``v ≥ θ``, or ``v > θ`` on a chip with
+   ``core.threshold_compare: gt``);
    a chip with ``core.active_update: nonzero`` charges SANA-FE's rule instead (active when
    the potential before the update, the arrived input or the bias is non-zero, also outside
    the windows: :func:`update_is_active`). A neuron that fires then costs ``spike_gen`` and,
@@ -218,6 +220,7 @@ class ChipBehaviour(NamedTuple):
     emulate_fs: Any
     active_nonzero: Any  # core.active_update == "nonzero" (SANA-FE's charging rule)
     overlapped: Any      # core.service == "overlapped"
+    strict_threshold: Any  # core.threshold_compare == "gt": an IF neuron fires on v > θ
 
 
 class StreamInput(NamedTuple):
@@ -291,6 +294,7 @@ class PopulationStep(NamedTuple):
     reset_value: Any
     refractory: Any
     persistent: Any
+    strict: Any         # the chip fires an IF neuron on v > θ (core.threshold_compare: gt)
 
 
 class Pairs(NamedTuple):
@@ -691,10 +695,10 @@ def _neuron_step(v, pending, r, e, b, draw, ps):  # pragma: no cover - compiled
             v += e + b
             read = ps.last_step
         elif ps.plain:
-            v, fired = if_fire(v, e + b, ps.threshold, ps.reset)
+            v, fired = if_fire(v, e + b, ps.threshold, ps.reset, ps.strict)
         else:
             v, r, fired = lif_fire(v, leak_decay(v, ps.leak), r, e + b, ps.threshold, ps.reset,
-                                   ps.reset_mode, ps.reset_value, ps.refractory)
+                                   ps.reset_mode, ps.reset_value, ps.refractory, ps.strict)
     return v, pending, r, fired, read
 
 
@@ -852,7 +856,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
      src_row) = compartments
     size_x, link_next = links.size_x, links.link_next
     (latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs, active_nonzero,
-     overlapped) = chip
+     overlapped, strict_threshold) = chip
     encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
     record_spikes, record_packets = stream.record_spikes, stream.record_packets
     packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
@@ -960,7 +964,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 ps = PopulationStep(img, k, in_window, k == window - 1, pop_dynamics[p],
                                     pop_role[p], seq_threshold[p, k], seq_reset[p, k],
                                     pop_model[p, 0] != 0, pop_model[p, 1], pop_model[p, 2],
-                                    pop_model[p, 3], pop_model[p, 4], pop_model[p, 5])
+                                    pop_model[p, 3], pop_model[p, 4], pop_model[p, 5],
+                                    strict_threshold)
                 # The bias of each neuron, or the encoded pixels for the input layer.
                 first = pop_first[p]
                 if pop_role[p] == ROLE_INPUT and in_window:

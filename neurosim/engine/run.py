@@ -363,7 +363,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         ChipBehaviour(_latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
                       float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
                       not chip.core.fs_neurons, chip.core.active_update == "nonzero",
-                      chip.core.service == "overlapped"),
+                      chip.core.service == "overlapped", chip.core.threshold_compare == "gt"),
         StreamInput(encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
                     packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY)),
         StreamCounts(core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,

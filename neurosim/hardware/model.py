@@ -90,6 +90,7 @@ class CoreLimits:
     fanin_split: bool = False
     active_update: str = "changed"  # or "nonzero" (SANA-FE); see neurosim.hardware.schema
     service: str = "after_updates"  # or "overlapped" (SANA-FE)
+    threshold_compare: str = "ge"  # or "gt" (SANA-FE): an IF neuron fires on v >= θ or v > θ
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,12 @@ attribute that could not be mapped.
 SANA-FE's simulation rules become the chip's rule keys (:mod:`neurosim.hardware.schema`):
 ``core.active_update: nonzero`` (it charges an update whenever the potential, the input
 or the bias is non-zero), ``core.service: overlapped`` (a core processes messages while it
-updates neurons) and, for a ``latency_sync`` table, ``sync.barrier_lookup: step``.
+updates neurons), ``core.threshold_compare: gt`` (a neuron fires on ``v > θ``) and, for a
+``latency_sync`` table, ``sync.barrier_lookup: step``.
 
 Tile numbering differs: SANA-FE's tile ``i`` is at ``x = i ÷ height``, ``y = i mod
 height`` (column by column), neurosim's tile ``y · width + x`` (row by row);
-:func:`neurosim_core` translates a SANA-FE core number. Threshold comparison differs too:
-SANA-FE fires on ``v > θ``, neurosim's IF neurons on ``v ≥ θ``, so an integer SANA-FE
-threshold θ is neurosim threshold θ + 1 (with reset θ for its soft reset).
+:func:`neurosim_core` translates a SANA-FE core number.
 """
 
 from __future__ import annotations
@@ -246,13 +245,14 @@ def _read_architecture(r: _Reader, data: object) -> None:
     r.values["core.service"] = {
         "value": "overlapped", "source": rules, "evidence": "D",
         "note": "a core processes arriving messages while it updates its neurons"}
-    r.mapped.append("core.active_update, core.service <- SANA-FE's simulation rules")
+    r.values["core.threshold_compare"] = {
+        "value": "gt", "source": rules, "evidence": "D",
+        "note": "a neuron fires when its potential exceeds its threshold (v > θ)"}
+    r.mapped.append(
+        "core.active_update, core.service, core.threshold_compare <- SANA-FE's simulation rules")
     r.unmapped.append(
         "tile numbering: SANA-FE's tile i is at x = i ÷ height, y = i mod height; neurosim's "
         "tile y·width + x (translated by neurosim.hardware.sanafe.neurosim_core)")
-    r.unmapped.append(
-        "threshold: SANA-FE fires on v > θ, neurosim's IF neurons on v ≥ θ; an integer "
-        "threshold θ there is θ + 1 here (reset θ)")
 
     # The first tile stands for all (neurosim's chips are homogeneous).
     first_tile = tiles[0]

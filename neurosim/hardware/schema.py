@@ -6,14 +6,15 @@ A file has two top-level texts (``name``, ``description``) and six sections::
     chip:   mesh_x, mesh_y, cores_per_tile, clock, static_power_chip, static_power_core
     core:   neurons, synapse_memory, input_axons, output_routes, routing_table_entries,
             weight_bits, potential_bits, fs_neurons, graded_spikes, graded_spike_bits,
-            multicast, weight_sharing, fanin_split, active_update, service
+            multicast, weight_sharing, fanin_split, active_update, service,
+            threshold_compare
     costs:  energy_/latency_ × synop, neuron_update_active, neuron_update_inactive,
             spike_gen, packet_out, packet_in
     noc:    energy_hop_ew, energy_hop_ns, latency_hop_ew, latency_hop_ns, router_delay,
             link_bandwidth, packet_bits, buffer_depth, routing
     sync:   mode, barrier, barrier_lookup, tick
 
-Three optional keys are *rules* rather than numbers (absent = neurosim's own rule, which
+Four optional keys are *rules* rather than numbers (absent = neurosim's own rule, which
 every shipped chip uses, so their results are unchanged):
 
 ``core.active_update``
@@ -26,6 +27,13 @@ every shipped chip uses, so their results are unchanged):
     ``after_updates`` (a core serves arriving packets only after all its own neuron
     updates of the step) or ``overlapped`` (SANA-FE: a core serves packets while it updates
     its neurons, so its time in a step is the larger of the two, not their sum).
+``core.threshold_compare``
+    how an integrate-and-fire neuron (``if`` dynamics: the rate code and the leaky models)
+    compares its potential with its threshold: ``ge`` fires on ``v ≥ θ`` (neurosim's rule),
+    ``gt`` on ``v > θ`` (SANA-FE's). It changes spikes, so the functional run that stands
+    for the chip (accuracy, the compiler's traffic estimate) uses the chip's rule too
+    (:meth:`neurosim.snn.network.SNN.with_threshold_compare`). FS and TTFS neurons compare
+    ``v > T(k)`` on either setting: their code fits T to that rule.
 ``sync.barrier_lookup``
     ``interpolate`` (linear between table entries, flat beyond) or ``step`` (SANA-FE: the
     entry with the largest tile count ≤ the tiles in use; the first entry below it).
@@ -175,6 +183,14 @@ KEYS: tuple[Key, ...] = (
         "which neuron updates count as active (default changed)",
         required=False,
         choices=("changed", "nonzero"),
+    ),
+    Key(
+        "core.threshold_compare",
+        "threshold_compare",
+        CHOICE,
+        "an integrate-and-fire neuron fires on v >= threshold (ge) or v > threshold (gt); default ge",
+        required=False,
+        choices=("ge", "gt"),
     ),
     Key(
         "core.service",
