@@ -170,6 +170,6 @@ def test_import_sanafe_brings_its_rules_and_lists_what_it_assumes(tmp_path) -> N
     assert sync.barrier_s(13) == pytest.approx(1.4 * US)
     header = result.text.split("\n\n", 1)[0]
     assert "v > θ" not in header
-    for said in ("noc.link_bandwidth", "core.weight_bits", "tile numbering",
-                 "synapse 'conv'"):
+    assert "synapse 'conv'" not in header  # mapped to costs.*_synop_conv now
+    for said in ("noc.link_bandwidth", "core.weight_bits", "tile numbering"):
         assert said in header, said
