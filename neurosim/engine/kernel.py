@@ -954,6 +954,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     psum = np.zeros((n_rows, n_neurons if n_rows > 0 else 0), np.int64)
     row_img = np.zeros(max(n_rows, 1), np.int64)
     comp_one = np.ones(len(comp_neuron), np.int32)
+    # The ring slot each outgoing projection of a segment writes at this step (by the
+    # projection's place in pop_out_proj), worked out once per segment, not per spike.
+    out_slot = np.zeros(max(len(pop_out_proj), 1), np.int64)
     # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
     # cores and synapse counts), so _network, _inject, _serve_link and _deliver compile once.
     comp_home_core = comp_home.astype(dest_core.dtype)
@@ -1010,6 +1013,10 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 d = seq_out_weight[p, k]
                 n_active = _update_segment(seg_lo, seg_hi, first, t, ps, emulated,
                                            active_nonzero, incoming, drive, update_arrays)
+                out_lo = pop_out_ptr[p]
+                out_hi = pop_out_ptr[p + 1]
+                for j in range(out_lo, out_hi):
+                    out_slot[j] = (t + proj_delay[pop_out_proj[j]]) % ring
                 n_fired = 0
                 syn_caused = 0  # what this segment's spikes cause, summed, then counted once
                 out_kind = pop_out_kind[p]  # −1: its synapses are of several kinds
@@ -1041,10 +1048,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                         spikes[n_spikes, 0] = t
                         spikes[n_spikes, 1] = n
                         n_spikes += 1
-                    for j in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
+                    for j in range(out_lo, out_hi):
                         q = pop_out_proj[j]
-                        slot = (t + proj_delay[q]) % ring
-                        fed[slot, proj_tgt_pop[q]] = True
+                        slot = out_slot[j]
                         accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
                                    proj_tgt_first[q], proj_tgt_size[q], src, d, weights,
                                    csr_ptr, csr_idx, csr_w, slots[slot])
@@ -1080,6 +1086,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     tau, n_packets = _inject(n_packets, tau, lat_out, lo, hi, here, n, c, pairs,
                                              ent, packet, board, net_chip)
                     sent += n_sent
+                if n_fired > 0:  # something was written into these targets' slots
+                    for j in range(out_lo, out_hi):
+                        fed[out_slot[j], proj_tgt_pop[pop_out_proj[j]]] = True
                 n_idle = seg_hi - seg_lo - n_active
                 step_updates[t, 0] += n_active
                 step_updates[t, 1] += n_idle
