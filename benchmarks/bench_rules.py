@@ -2,8 +2,9 @@
 
 Runs neurosim's pipeline (``neurosim.run``: convert, compile, engine, energy) for FS K=6
 and rate T=16 on the shipped ``loihi`` with neurosim's rules, then with each SANA-FE rule
-alone and all three together (``core.active_update=nonzero``, ``core.service=overlapped``,
-``sync.barrier_lookup=step``), and prints energy and latency per inference::
+alone and all together (``core.active_update=nonzero``, ``core.service=overlapped``,
+``sync.barrier_lookup=step``, ``core.threshold_compare=gt``, and SANA-FE's sparse and conv
+synapse costs), and prints energy, latency and accuracy per inference::
 
     PYTHONPATH=. python benchmarks/bench_rules.py
 """
@@ -13,13 +14,19 @@ from __future__ import annotations
 import neurosim
 from neurosim import FS, Rate, load_hardware
 
+# SANA-FE's Loihi synapse units by kind (its arch/loihi.yaml): sparse and conv.
+SYNOP_KINDS = {"costs.energy_synop_sparse": "33.6 pJ", "costs.latency_synop_sparse": "4.7 ns",
+               "costs.energy_synop_conv": "24.0 pJ", "costs.latency_synop_conv": "3.1 ns"}
+SANAFE = {"core.active_update": "nonzero", "core.service": "overlapped",
+          "sync.barrier_lookup": "step", "core.threshold_compare": "gt", **SYNOP_KINDS}
 VARIANTS = [
     ("neurosim rules", {}),
     ("active_update=nonzero", {"core.active_update": "nonzero"}),
     ("service=overlapped", {"core.service": "overlapped"}),
     ("barrier_lookup=step", {"sync.barrier_lookup": "step"}),
-    ("all three (SANA-FE)", {"core.active_update": "nonzero", "core.service": "overlapped",
-                             "sync.barrier_lookup": "step"}),
+    ("threshold_compare=gt", {"core.threshold_compare": "gt"}),
+    ("synop by kind", SYNOP_KINDS),
+    ("all (SANA-FE)", SANAFE),
 ]
 
 
@@ -30,12 +37,14 @@ def main() -> int:
             summary = neurosim.run("digits-cnn", code, load_hardware("loihi", values), images=32,
                                    accuracy_images=64).summary
             energy, latency = summary["energy_per_inference_j"], summary["latency_s"]
+            accuracy = summary["snn_accuracy"]
             idle = summary["idle_energy_j"]
             base = base or (energy, latency)
             print(f"{code.label if hasattr(code, 'label') else type(code).__name__:10} "
                   f"{label:24} energy {energy * 1e6:9.3f} µJ ({100 * (energy / base[0] - 1):+6.2f} %)"
                   f"  idle {idle * 1e6:8.3f} µJ  latency {latency * 1e6:8.2f} µs "
-                  f"({100 * (latency / base[1] - 1):+6.2f} %)", flush=True)
+                  f"({100 * (latency / base[1] - 1):+6.2f} %)  accuracy {100 * accuracy:.2f} %",
+                  flush=True)
     return 0
 
 

@@ -12,16 +12,19 @@ What is built identically in both tools:
 
 * the chip: SANA-FE's own ``loihi.yaml``, imported with ``neurosim hw import-sanafe``,
   which carries SANA-FE's rules as chip keys (``core.active_update: nonzero``,
-  ``core.service: overlapped``, ``sync.barrier_lookup: step``);
+  ``core.service: overlapped``, ``core.threshold_compare: gt``,
+  ``sync.barrier_lookup: step``);
 * the networks: integer rate-coded IF networks converted by neurosim (the MLP
   1024-2048-2048-1024-10 of bench_engine.py, and a conv net 2×32×32 → 16 3×3 → 32 3×3
-  stride 2 → 10), one image, with two changes so both tools mean the same thing:
+  stride 2 → 10), one image, with one change so both tools mean the same thing:
   hidden and output biases are zero (SANA-FE has no windows, so a bias would also act
-  before a layer's window opens), and each IF threshold is its reset + 1, because SANA-FE
-  fires on ``v > θ`` and its soft reset subtracts ``θ``: SANA-FE gets ``θ = reset``;
+  before a layer's window opens). Thresholds are the converted ones in both tools: the
+  chip key makes neurosim fire on ``v > θ`` as SANA-FE does, and both subtract ``θ``;
 * the synapses: every non-zero weight, listed explicitly (SANA-FE counts a zero weight as
-  a synapse; neurosim does not store it), all on SANA-FE's dense synapse unit (neurosim
-  charges one synapse cost for every projection kind);
+  a synapse; neurosim does not store it), each layer's on the SANA-FE synapse unit of the
+  kind neurosim's compiler gives its projection (:mod:`neurosim.compiler.synapse_kinds`):
+  convolutions on the ``conv`` unit, the dense layers on the ``dense`` unit (SANA-FE takes
+  a connection's unit from its target group); the imported chip has the costs of all three;
 * the mapping: 1024 neurons per core in order, a new core per layer, cores numbered by
   neurosim and translated to SANA-FE's column-by-column tile numbering.
 
@@ -49,9 +52,12 @@ from neurosim.ann.layers import Activation, Conv2d, Dense, Flatten, Input
 from neurosim.ann.model import Model
 from neurosim.coding.rate import Rate
 from neurosim.compiler.mapping import Block, CoreMapping, layout_hash
+from neurosim.compiler.synapse_kinds import synapse_kind_name
+from neurosim.energy.model import dynamic_energy_j
 from neurosim.engine import build_tables, simulate_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.hardware.sanafe import import_sanafe_file, sanafe_core
+from neurosim.pipeline import for_chip
 from neurosim.snn.convert import convert
 from neurosim.snn.network import SNN
 
@@ -79,14 +85,13 @@ def conv_snn(T: int) -> SNN:
                    rng.uniform(0, 1, size=(8, 2, 32, 32)))
 
 
-def comparable(snn: SNN) -> SNN:
-    """The network both tools run: no hidden/output biases, threshold = reset + 1."""
+def comparable(snn: SNN, hw: Hardware) -> SNN:
+    """The network both tools run: no hidden/output biases, firing by the chip's rule."""
     pops = []
     for pop in snn.populations:
         bias = pop.bias if pop.role == "input" else np.zeros_like(pop.bias)
-        threshold = pop.reset + 1 if pop.spiking else pop.threshold
-        pops.append(replace(pop, bias=bias, threshold=threshold))
-    return replace(snn, populations=tuple(pops), name=snn.name + "-sanafe")
+        pops.append(replace(pop, bias=bias))
+    return for_chip(replace(snn, populations=tuple(pops), name=snn.name + "-sanafe"), hw)
 
 
 def mapping_for(snn: SNN, hw: Hardware) -> CoreMapping:
@@ -122,9 +127,35 @@ def synapse_list(snn: SNN, proj) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return source[keep], target[keep], weight[keep] * d
 
 
+def synapse_units(arch: str) -> dict[str, str]:
+    """The first synapse unit of each kind (by its name: dense, sparse, conv) in a SANA-FE
+    architecture file."""
+    import yaml
+
+    found: dict[str, str] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "synapse" and isinstance(value, list):
+                    for unit in value:
+                        name = str(unit.get("name", ""))
+                        for kind in ("dense", "sparse", "conv"):
+                            if kind in name:
+                                found.setdefault(kind, name)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load(Path(arch).read_text()))
+    return found
+
+
 def peer_input(snn: SNN, hw: Hardware, mapping: CoreMapping, image: np.ndarray, arch: str,
                rounds: int, path: Path) -> None:
     chip = hw.chip
+    units = synapse_units(arch)
     order = {p.name: i for i, p in enumerate(snn.populations)}
     arrays: dict[str, np.ndarray] = {"n_groups": np.array(len(snn.populations)),
                                      "steps": np.array(snn.window), "rounds": np.array(rounds),
@@ -136,9 +167,14 @@ def peer_input(snn: SNN, hw: Hardware, mapping: CoreMapping, image: np.ndarray, 
     encoded = snn.encode(image[None])[0]
     for g, pop in enumerate(snn.populations):
         arrays[f"size_{g}"] = np.array(pop.size)
-        arrays[f"threshold_{g}"] = np.array(int(pop.reset[0]))
+        arrays[f"threshold_{g}"] = np.array(int(pop.threshold[0]))
         arrays[f"bias_{g}"] = encoded if pop.role == "input" else np.asarray(pop.bias)
         arrays[f"output_{g}"] = np.array(not pop.spiking)
+        kinds = {synapse_kind_name(q, chip.core) for q in snn.incoming(pop.name)} or {"dense"}
+        if len(kinds) > 1:
+            raise ValueError(f"{pop.name}: projections of several synapse kinds {kinds} in; "
+                             "SANA-FE gives a group one synapse unit")
+        arrays[f"synapse_{g}"] = np.array(units[kinds.pop()])
         arrays[f"core_{g}"] = core_of[pop.name]
     for e, proj in enumerate(snn.projections):
         src, dst, weight = synapse_list(snn, proj)
@@ -154,7 +190,8 @@ def neurosim_per_step(snn: SNN, hw: Hardware, mapping: CoreMapping, image: np.nd
                       steps: int) -> tuple[dict[str, np.ndarray], set, float]:
     """Per-step figures of neurosim's engine over the first ``steps`` steps."""
     tables = build_tables(snn, mapping, hw)
-    run = simulate_hardware(snn, mapping, hw, image[None], record_spikes=True, tables=tables)
+    run = simulate_hardware(snn, mapping, hw, image[None], record_spikes=True, record_steps=True,
+                            tables=tables)
     stream = run.streams[0]
     t_spike, n_spike = stream.spikes[:, 0], stream.spikes[:, 1]
     keep = t_spike < steps
@@ -165,8 +202,6 @@ def neurosim_per_step(snn: SNN, hw: Hardware, mapping: CoreMapping, image: np.nd
 
     deliveries = np.diff(tables.dest_ptr)[n_spike].astype(float)
     hops = tables.src_hops[n_spike].astype(float)
-    c = hw.chip.costs
-    noc = hw.chip.noc
     out = {
         "fired": per_step(np.ones(len(n_spike))),
         "updated": stream.step_updates[:steps, 0].astype(float),
@@ -175,13 +210,9 @@ def neurosim_per_step(snn: SNN, hw: Hardware, mapping: CoreMapping, image: np.nd
         "spikes": per_step(tables.src_synapses[n_spike].astype(float)),
         "sim_time": np.diff(np.concatenate([[0.0], stream.step_end_s]))[:steps],
     }
-    out["total_energy"] = (
-        stream.step_updates[:steps, 0] * c.energy_neuron_update_active_j
-        + stream.step_updates[:steps, 1] * c.energy_neuron_update_inactive_j
-        + out["fired"] * c.energy_spike_gen_j
-        + out["packets"] * (c.energy_packet_out_j + c.energy_packet_in_j)
-        + per_step(hops[:, 0]) * noc.energy_hop_ew_j + per_step(hops[:, 1]) * noc.energy_hop_ns_j
-        + out["spikes"] * c.energy_synop_j)
+    # Dynamic energy of each step from the cores' counts (synapses by kind at their cost).
+    by_category = dynamic_energy_j(stream.step_counts[:steps].sum(axis=1), hw)
+    out["total_energy"] = sum(by_category.values())
     firsts = {p.name: snn.first_neuron(p.name) for p in snn.populations}
     starts = np.array(sorted(firsts.values()))
     group = np.searchsorted(starts, n_spike, side="right") - 1
@@ -289,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         hw = import_sanafe_file(arch, work / "loihi-sanafe.yaml", evidence="C").hardware
         builders = {"mlp": lambda: mlp_snn(args.steps), "conv": lambda: conv_snn(args.steps)}
         for name in (("mlp", "conv") if args.workload == "all" else (args.workload,)):
-            snn = comparable(builders[name]())
+            snn = comparable(builders[name](), hw)
             report = compare(name, snn, hw, arch, args.sanafe_python, args.rounds, work)
             show(report)
             reports.append(report)

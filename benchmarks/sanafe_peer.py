@@ -6,7 +6,8 @@ published Python API.
 
 Input ``.npz`` (written by bench_sanafe.py): ``n_groups``; per group ``g``: ``size_g``,
 ``threshold_g`` (SANA-FE's: fire on v > θ, soft reset subtracts θ), ``bias_g``,
-``output_g`` (never fires), ``core_g`` (SANA-FE core number of each neuron); per edge
+``output_g`` (never fires), ``core_g`` (SANA-FE core number of each neuron),
+``synapse_g`` (the synapse unit of the connections into the group); per edge
 ``e``: ``edge_src_e``, ``edge_dst_e`` (group numbers) and ``edge_pairs_e`` (k, 2) with
 ``edge_w_e`` (k,); ``steps``; ``rounds``. Output ``.npz``: the per-step perf trace
 (``fired``, ``updated``, ``spikes`` = synaptic events, ``hops``, energies, ``sim_time``),
@@ -35,7 +36,7 @@ def build(data: dict, arch: object) -> tuple[object, list]:
                       "leak_decay": 1.0}
         group = net.create_neuron_group(f"g{g}", int(data[f"size_{g}"]),
                                         model_attributes=attributes, soma_hw_name="loihi_lif",
-                                        default_synapse_hw_name="loihi_dense_synapse",
+                                        default_synapse_hw_name=str(data[f"synapse_{g}"]),
                                         log_spikes=True)
         bias = data[f"bias_{g}"]
         for j, neuron in enumerate(group.neurons):

@@ -52,14 +52,16 @@ def fs_fire(v, threshold, reset):
 
 
 @numba.njit(inline="always", cache=True)
-def if_fire(v, drive, threshold, reset):
+def if_fire(v, drive, threshold, reset, strict=False):
     """Integrate-and-fire at one step: ``v ← v + drive``, ``z = [v ≥ θ]``, ``v ← v − θ·z``.
 
     ``drive`` is the synaptic input plus the bias; the caller zeroes ``v`` at the start of
-    a window. Returns (v, z).
+    a window. ``strict`` fires on ``v > θ`` instead (the chip's ``core.threshold_compare:
+    gt``, SANA-FE's rule; written out here, not as a helper, because the numpy simulators
+    run this function's Python source on arrays). Returns (v, z).
     """
     v = v + drive
-    z = v >= threshold
+    z = (v > threshold) if strict else (v >= threshold)
     return v - reset * z, z
 
 
@@ -93,19 +95,21 @@ def leak_decay_ideal(v, leak):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", cache=True)
-def lif_fire(v, decayed, r, drive, threshold, reset, reset_mode, reset_value, refractory):
+def lif_fire(v, decayed, r, drive, threshold, reset, reset_mode, reset_value, refractory,
+             strict=False):
     """Leaky integrate-and-fire at one step; returns (v, r, z).
 
     ``decayed`` is ``λ(v)``, :func:`leak_decay` (integer) or :func:`leak_decay_ideal`. A
     neuron whose refractory count ``r > 0`` counts down and drops ``drive`` (``v`` held, no
     spike). Otherwise ``v ← λ(v) + drive``, ``z = [v ≥ θ]`` and on a spike
     ``v ← v − reset`` (RESET_SUBTRACT), ``reset_value`` (RESET_VALUE) or ``v``
-    (RESET_NONE), and ``r ← refractory``. The caller zeroes ``v`` and ``r`` at a window's
-    start unless the population is persistent. Works on scalars and on arrays.
+    (RESET_NONE), and ``r ← refractory``; ``strict`` compares ``u > θ`` (:func:`if_fire`).
+    The caller zeroes ``v`` and ``r`` at a window's start unless the population is
+    persistent. Works on scalars and on arrays.
     """
     free = r <= 0
     u = decayed + drive
-    z = (u >= threshold) & free
+    z = ((u > threshold) if strict else (u >= threshold)) & free
     if reset_mode == RESET_SUBTRACT:
         u = u - reset * z
     elif reset_mode == RESET_VALUE:

@@ -126,6 +126,18 @@ def placement_traffic(snn: SNN, training_images: np.ndarray,
     return simulate(snn, np.asarray(training_images)[:n]).mean_spike_counts()
 
 
+def for_chip(snn: SNN, hw: Hardware) -> SNN:
+    """The network as ``hw`` runs it: its ``if`` neurons compare by the chip's
+    ``core.threshold_compare`` (``v ≥ θ`` or ``v > θ``).
+
+    The conversion does not depend on the chip's rules; a rule that changes spikes must
+    hold in the functional runs that stand for the chip (accuracy, the placer's traffic
+    estimate) as it does in the engine, so every command that brings a network and a chip
+    together passes the network through here first.
+    """
+    return snn.with_threshold_compare(hw.chip.core.threshold_compare)
+
+
 def precision_for(hw: Hardware) -> Precision:
     """Integer widths the chip stores: its weight bits (FS sequences keep 16 bits)."""
     return Precision(weight_bits=int(hw.chip.core.weight_bits))
@@ -154,6 +166,7 @@ def functional_runs(configs: Sequence[Configuration], workload: Workload, hardwa
                             fix="group configurations by model, dataset and accuracy_images")
     snns = workload.convert_codes([make_code(c.code, **dict(c.code_options)) for c in configs],
                                   precision_for(hardware))
+    snns = [for_chip(snn, hardware) for snn in snns]
     x_test, _ = _accuracy_split(configs[0], workload)
     return list(zip(snns, simulate_windows(snns, x_test)))
 
@@ -188,7 +201,7 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
             options["K"] = k_choice.K
         code = make_code(config.code, **options)
         say("convert")
-        snn = workload.convert(code, precision_for(hw))
+        snn = for_chip(workload.convert(code, precision_for(hw)), hw)
         say("functional")
         functional = simulate(snn, x_test)
     say("compile")

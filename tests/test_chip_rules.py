@@ -166,8 +166,10 @@ def test_import_sanafe_brings_its_rules_and_lists_what_it_assumes(tmp_path) -> N
     result = import_sanafe_file(source, tmp_path / "out.yaml")
     core, sync = result.hardware.chip.core, result.hardware.chip.sync
     assert (core.active_update, core.service, sync.barrier_lookup) == ("nonzero", "overlapped", "step")
+    assert core.threshold_compare == "gt"  # SANA-FE fires on v > θ: a key now, not a note
     assert sync.barrier_s(13) == pytest.approx(1.4 * US)
     header = result.text.split("\n\n", 1)[0]
-    for said in ("noc.link_bandwidth", "core.weight_bits", "tile numbering", "v > θ",
-                 "synapse 'conv'"):
+    assert "v > θ" not in header
+    assert "synapse 'conv'" not in header  # mapped to costs.*_synop_conv now
+    for said in ("noc.link_bandwidth", "core.weight_bits", "tile numbering"):
         assert said in header, said

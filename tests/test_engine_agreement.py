@@ -21,6 +21,7 @@ def assert_same_spikes(snn: SNN, mapping, hw, images: np.ndarray, images_per_str
                        ) -> None:
     run = simulate_hardware(snn, mapping, hw, images, record_spikes=True,
                             images_per_stream=images_per_stream)
+    snn = snn.with_threshold_compare(hw.chip.core.threshold_compare)  # the chip's rule
     stream, steps, neurons = run.spike_record()
     for i, part in enumerate(range(0, len(images), images_per_stream)):
         ref = simulate_stream(snn, images[part:part + images_per_stream], first_image=part)
@@ -130,7 +131,8 @@ def cases(draw: st.DrawFn) -> tuple[SNN, object, object, np.ndarray]:
                     cores_per_tile=draw(st.integers(1, 3)),
                     router_delay_s=draw(st.sampled_from([0.0, 1e-9])),
                     link_bandwidth_bits_per_s=draw(st.sampled_from([1e8, 110.08e9])))
-    hw = loihi_like(**{**_shape_of(hw), "neurons": max(64, -(-2 * snn.n_neurons // hw.total_cores))})
+    hw = loihi_like(**{**_shape_of(hw), "neurons": max(64, -(-2 * snn.n_neurons // hw.total_cores)),
+                       "threshold_compare": draw(st.sampled_from(["ge", "gt"]))})
     per_core = draw(st.integers(1, 64))
     mapping = random_mapping(snn, hw, seed=draw(st.integers(0, 99)), neurons_per_core=per_core)
     return snn, mapping, hw, images

@@ -83,3 +83,19 @@ def test_segments_cover_every_core_in_order(seed: int, per_core: int) -> None:
             assert (held == t.seg_pop[s]).all()
             if s + 1 < t.seg_ptr[c + 1]:
                 assert t.seg_pop[s + 1] != t.seg_pop[s]  # runs are maximal
+
+
+def test_first_tap_walks_exactly_the_taps_that_reach_an_output() -> None:
+    # Brute force: tap k reaches output o = (top − k) / s when s divides top − k and
+    # 0 ≤ o < n_out. first_tap must give those taps, in steps of s, with their outputs.
+    from neurosim.engine.synapses import first_tap
+
+    for stride in (1, 2, 3):
+        for k in (1, 2, 3, 5):
+            for n_out in (1, 2, 4, 7):
+                for top in range(0, n_out * stride + k + 2):
+                    want = [(t, (top - t) // stride) for t in range(k)
+                            if (top - t) % stride == 0 and 0 <= (top - t) // stride < n_out]
+                    k0, o0, k1 = first_tap(top, stride, n_out, k)
+                    got = [(t, o0 - i) for i, t in enumerate(range(k0, k1, stride))]
+                    assert got == want, (stride, k, n_out, top)

@@ -153,8 +153,12 @@ def test_loihi_values_of_sanafe_are_imported_exactly(tmp_path):
     # what SANA-FE lacks is assumed, and said so
     assert hw.sources["chip.static_power_chip"].evidence == "A"
     assert "chip.static_power_chip" in result.assumed and "core.synapse_memory" in result.assumed
+    # every synapse unit has its kind: conv mapped, sparse absent (so it costs as dense)
+    assert (c.energy_synop_conv_j, c.latency_synop_conv_s) == (24.0e-12, 3.1e-9)
+    assert c.synop_energy_j() == (35.5e-12, 35.5e-12, 24.0e-12)
+    assert c.synop_latency_s() == (3.8e-9, 3.8e-9, 3.1e-9)
     unmapped = "\n".join(result.unmapped)
-    assert "synapse 'conv'" in unmapped and "2.4e-11" in unmapped
+    assert "synapse 'conv'" not in unmapped and "2.4e-11" not in unmapped
     assert "buffer_position" in unmapped
     assert "soma 'inputs[0..1023]'" in unmapped  # input neurons: a second soma unit
 
@@ -228,7 +232,8 @@ def test_cli_import_writes_a_valid_file_and_lists_unmapped(tmp_path, capsys):
     out = tmp_path / "imported.yaml"
     assert main(["hw", "import-sanafe", str(source), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "not mapped:" in printed and "synapse 'conv'" in printed
+    assert "not mapped:" in printed and "synapse 'conv'" not in printed
     assert out.read_text().startswith("# Imported by `neurosim hw import-sanafe`")
     assert main(["hw", "validate", str(out)]) == 0
     assert load_hardware(out).chip.costs.energy_synop_j == 35.5e-12
+    assert load_hardware(out).chip.costs.energy_synop_conv_j == 24.0e-12

@@ -258,10 +258,11 @@ neuron_models = st.fixed_dictionaries({
 @given(seed=st.integers(0, 10_000), conv=st.booleans(), residual=st.booleans(),
        models=st.lists(neuron_models, min_size=4, max_size=4),
        out_leak=st.sampled_from([0, 100, 4096]), per_core=st.integers(1, 40),
-       multicast=st.booleans(), n_images=st.integers(1, 3))
+       multicast=st.booleans(), n_images=st.integers(1, 3),
+       rule=st.sampled_from(["ge", "gt"]))
 def test_hypothesis_leaky_networks_agree(seed: int, conv: bool, residual: bool, models: list,
                                          out_leak: int, per_core: int, multicast: bool,
-                                         n_images: int) -> None:
+                                         n_images: int, rule: str) -> None:
     model = random_model(seed, conv=conv, residual=residual)
     images = random_images(seed, model, n_images)
     snn = converted(model, "rate", images, steps=5)
@@ -277,6 +278,7 @@ def test_hypothesis_leaky_networks_agree(seed: int, conv: bool, residual: bool, 
         pops.append(pop)
     snn = replace(snn, populations=tuple(pops))
     hw = loihi_like(multicast=multicast)
-    hw = loihi_like(multicast=multicast, neurons=max(64, -(-2 * snn.n_neurons // hw.total_cores)))
+    hw = loihi_like(multicast=multicast, neurons=max(64, -(-2 * snn.n_neurons // hw.total_cores)),
+                    threshold_compare=rule)
     mapping = random_mapping(snn, hw, seed=seed % 97, neurons_per_core=per_core)
     assert_same_spikes(snn, mapping, hw, images, images_per_stream=n_images)

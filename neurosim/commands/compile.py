@@ -26,7 +26,7 @@ from neurosim.datasets import load_dataset, snn_input
 from neurosim.errors import NeurosimError
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
-from neurosim.pipeline import PLACEMENT_IMAGES, placement_traffic
+from neurosim.pipeline import PLACEMENT_IMAGES, for_chip, placement_traffic
 from neurosim.snn.io import load_snn
 from neurosim.snn.network import SNN
 
@@ -94,8 +94,8 @@ def _pct(x: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    snn = load_snn(args.snn)
     hw = load_hardware_model(args.hw, args.overrides)
+    snn = for_chip(load_snn(args.snn), hw)  # the traffic estimate fires as the chip does
     start = time.perf_counter()
     counts, note = calibration_spikes(snn, args.images, args.dataset)
     mapping = compile_network(snn, hw, counts, placer=args.placer, seed=args.seed, effort=args.effort,

@@ -103,8 +103,9 @@ def run(args: argparse.Namespace) -> int:
         raise NeurosimError(f"--images-per-stream {images_per_stream} is not positive",
                             fix="use 1 or more (the default is 32)")
     stream_slices(args.images, images_per_stream)
-    snn = load_snn(args.snn)
+    from neurosim.pipeline import for_chip
     hw = load_hardware(args.hw, args.overrides)
+    snn = for_chip(load_snn(args.snn), hw)  # the chip's threshold rule in every run below
     dataset_name = args.dataset or snn.metadata.get("dataset")
     if not dataset_name:
         raise NeurosimError("the SNN does not name its data set", where=args.snn,

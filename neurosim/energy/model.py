@@ -4,7 +4,9 @@ The events and their costs are those of :mod:`neurosim.hardware.model`. Energy f
 five categories, always summed in this order (so a total equals the sum of its breakdown
 exactly):
 
-``synapse``        synaptic events × ``energy_synop``
+``synapse``        synaptic events of each kind × that kind's cost: ``energy_synop`` (dense),
+                   ``energy_synop_sparse``, ``energy_synop_conv`` (see
+                   :mod:`neurosim.compiler.synapse_kinds`; one figure when they are equal)
 ``neuron``         active updates × ``energy_neuron_update_active`` + inactive updates ×
                    ``energy_neuron_update_inactive``
 ``spike_packet``   spikes × ``energy_spike_gen`` + packets out × ``energy_packet_out`` +
@@ -43,6 +45,7 @@ from neurosim.engine.kernel import (
     PK_OUT,
     SPIKES,
     SYN,
+    SYN_KIND,
     UPD_ACTIVE,
     UPD_INACTIVE,
 )
@@ -58,7 +61,7 @@ def dynamic_energy_j(counts: np.ndarray, hw: Hardware) -> dict[str, np.ndarray]:
     c, noc, board = hw.chip.costs, hw.chip.noc, hw.board
     n = np.asarray(counts, dtype=np.float64)
     return {
-        "synapse": n[..., SYN] * c.energy_synop_j,
+        "synapse": synapse_energy_j(n, hw),
         "neuron": (n[..., UPD_ACTIVE] * c.energy_neuron_update_active_j
                    + n[..., UPD_INACTIVE] * c.energy_neuron_update_inactive_j),
         "spike_packet": (n[..., SPIKES] * c.energy_spike_gen_j
@@ -67,6 +70,22 @@ def dynamic_energy_j(counts: np.ndarray, hw: Hardware) -> dict[str, np.ndarray]:
         "network": (n[..., HOP_EW] * noc.energy_hop_ew_j + n[..., HOP_NS] * noc.energy_hop_ns_j
                     + n[..., HOP_IC] * board.energy_interchip_hop_j),
     }
+
+
+def synapse_energy_j(counts: np.ndarray, hw: Hardware) -> np.ndarray:
+    """Synaptic events × their cost: each kind's events × that kind's energy.
+
+    When every kind costs the same, ``synaptic_events × energy_synop`` (the same number,
+    formed as it was before kinds had their own costs).
+    """
+    n = np.asarray(counts, dtype=np.float64)
+    energy = hw.chip.costs.synop_energy_j()
+    if len(set(energy)) == 1:
+        return n[..., SYN] * energy[0]
+    total = n[..., SYN_KIND] * energy[0]
+    for k in (1, 2):
+        total = total + n[..., SYN_KIND + k] * energy[k]
+    return total
 
 
 def total_j(breakdown: dict[str, float]) -> float:

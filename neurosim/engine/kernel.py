@@ -5,7 +5,9 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
 1. **Cores.** Every core in use walks its neurons in order. A neuron's update takes the
    active or the inactive update latency (active = it changed ``v`` or ``pending``, or
    fired; on a core without native FS neurons, every update of an FS or TTFS neuron in
-   its window is active, because the core rewrites its threshold and reset each step);
+   its window is active, because the core rewrites its threshold and reset each step;
+   an IF neuron fires on ``v ≥ θ``, or ``v > θ`` on a chip with
+   ``core.threshold_compare: gt``);
    a chip with ``core.active_update: nonzero`` charges SANA-FE's rule instead (active when
    the potential before the update, the arrived input or the bias is non-zero, also outside
    the windows: :func:`update_is_active`). A neuron that fires then costs ``spike_gen`` and,
@@ -98,9 +100,13 @@ COUNT_KINDS = (
     "hops_interchip",
     "synaptic_events_caused",   # synapses processed because of this core's / layer's spikes
     "partial_sum_packets",      # of packets_out: partial sums sent to a home core (split fan-in)
+    "synaptic_events_dense",    # of synaptic_events: of each synapse kind
+    "synaptic_events_sparse",   # (neurosim.compiler.synapse_kinds), counted where
+    "synaptic_events_conv",     # synaptic_events is
 )
 (SYN, UPD_ACTIVE, UPD_INACTIVE, SPIKES, PK_OUT, PK_IN, HOP_EW, HOP_NS, HOP_IC, SYN_CAUSED,
- PARTIAL) = range(11)
+ PARTIAL, SYN_DENSE, SYN_SPARSE, SYN_CONV) = range(14)
+SYN_KIND = SYN_DENSE  # column of kind k: SYN_KIND + k (compiler.synapse_kinds.KIND_*)
 N_KINDS = len(COUNT_KINDS)
 # Columns of the per-delivery trace (record_packets).
 TRACE_COLUMNS = ("step", "source_neuron", "core_index", "inject_s", "arrival_s", "start_s", "end_s",
@@ -181,6 +187,13 @@ class RouteTables(NamedTuple):
     seg_ptr: Any        # (cores + 1,) segments of each core: runs of one population ...
     seg_start: Any      # (segments + 1,) ... from this index into core_neurons ...
     seg_pop: Any        # (segments,) ... of this population
+    tpop_kind: Any      # (tpop entries,) synapse kind of each entry
+    pop_out_kind: Any   # (populations,) the one kind of its outgoing synapses, or −1
+    src_kind_syn: Any   # (neurons, 3) synapses of each kind (where pop_out_kind is −1)
+    core_syn_col: Any   # (cores,) the count column of the one kind a core receives, or −1
+    core_syn_s: Any     # (cores,) that kind's latency per synaptic event
+    dest_kind_nsyn: Any  # (pairs, 3) of a pair's synapses, each kind's (mixed cores only)
+    dest_syn_s: Any     # (pairs,) a pair's synapse service time (mixed cores only)
 
 
 class CompartmentTables(NamedTuple):
@@ -195,6 +208,8 @@ class CompartmentTables(NamedTuple):
     n_rows: Any
     proj_src_ptr: Any
     src_row: Any
+    comp_kind_nsyn: Any  # (compartments, 3) one dense event per partial sum (mixed cores only)
+    comp_syn_s: Any      # (compartments,) its latency
 
 
 class LinkTables(NamedTuple):
@@ -218,6 +233,7 @@ class ChipBehaviour(NamedTuple):
     emulate_fs: Any
     active_nonzero: Any  # core.active_update == "nonzero" (SANA-FE's charging rule)
     overlapped: Any      # core.service == "overlapped"
+    strict_threshold: Any  # core.threshold_compare == "gt": an IF neuron fires on v > θ
 
 
 class StreamInput(NamedTuple):
@@ -291,14 +307,18 @@ class PopulationStep(NamedTuple):
     reset_value: Any
     refractory: Any
     persistent: Any
+    strict: Any         # the chip fires an IF neuron on v > θ (core.threshold_compare: gt)
 
 
 class Pairs(NamedTuple):
-    """Destination pairs a pass's packets point into: tile, core, synapse count."""
+    """Destination pairs a pass's packets point into: tile, core, synapse count, and for
+    cores that receive several synapse kinds, each kind's count and the service time."""
 
     tile: Any
     core: Any
     nsyn: Any
+    kind_nsyn: Any
+    syn_s: Any
 
 
 class Entries(NamedTuple):
@@ -341,12 +361,15 @@ class NetState(NamedTuple):
 
 
 class NetChip(NamedTuple):
-    """What the network passes need of the chip: latencies (L_* order) and switches."""
+    """What the network passes need of the chip: latencies (L_* order) and switches, and
+    per core the synapse kind it receives (:attr:`RouteTables.core_syn_col`, ``core_syn_s``)."""
 
     latency: Any
     multicast: Any
     buffer_depth: Any
     record_packets: Any
+    core_syn_col: Any
+    core_syn_s: Any
 
 
 @numba.njit(inline="always", cache=True)
@@ -412,10 +435,10 @@ def _serve_requests(bit, link, tile, t, k, n_ent, ent, packet, pairs, board, lin
     ent_time, ent_pid, ent_bits, ent_data = ent
     multicast, record_packets = chip.multicast, chip.record_packets
     tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
-    pair_tile, pair_core, pair_nsyn = pairs
+    pair_tile, pair_core, pair_nsyn = pairs.tile, pairs.core, pairs.nsyn
     deliver = bit == DELIVER
     lat_in = chip.latency[L_PK_IN]
-    lat_syn = chip.latency[L_SYNOP]
+    core_syn_col, core_syn_s = chip.core_syn_col, chip.core_syn_s
     router = chip.latency[L_ROUTER]
     core_free, core_busy, core_counts = net.core_free, counts.core_busy, counts.core_counts
     link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
@@ -496,9 +519,19 @@ def _serve_requests(bit, link, tile, t, k, n_ent, ent, packet, pairs, board, lin
                 nsyn = np.int64(pair_nsyn[pr])
             else:
                 c = ent_data[j] >> DATA_SHIFT
-                nsyn = ent_data[j] & DATA_MASK
+                nsyn = ent_data[j] & DATA_MASK  # the pair itself, on a mixed core (_inject)
             begin = max(best_t, core_free[c])
-            service = lat_in + nsyn * lat_syn
+            col = core_syn_col[c]
+            if col >= 0:  # the core receives one synapse kind
+                service = lat_in + nsyn * core_syn_s[c]
+                core_counts[c, col] += nsyn
+            else:  # several: the pair's own split
+                if not multicast:
+                    pr = nsyn
+                    nsyn = np.int64(pair_nsyn[pr])
+                service = lat_in + pairs.syn_s[pr]
+                for kd in range(3):
+                    core_counts[c, SYN_KIND + kd] += pairs.kind_nsyn[pr, kd]
             core_free[c] = begin + service
             core_busy[c] += service
             core_counts[c, PK_IN] += 1
@@ -691,10 +724,10 @@ def _neuron_step(v, pending, r, e, b, draw, ps):  # pragma: no cover - compiled
             v += e + b
             read = ps.last_step
         elif ps.plain:
-            v, fired = if_fire(v, e + b, ps.threshold, ps.reset)
+            v, fired = if_fire(v, e + b, ps.threshold, ps.reset, ps.strict)
         else:
             v, r, fired = lif_fire(v, leak_decay(v, ps.leak), r, e + b, ps.threshold, ps.reset,
-                                   ps.reset_mode, ps.reset_value, ps.refractory)
+                                   ps.reset_mode, ps.reset_value, ps.refractory, ps.strict)
     return v, pending, r, fired, read
 
 
@@ -790,7 +823,10 @@ def _inject(pid, tau, lat_out, lo, hi, here, src, c, pairs, ent, packet, board, 
             dest = pairs.tile[first]
             ent.bits[pid] = _unicast_step(tile_x[here], tile_y[here], tile_x[dest],
                                              tile_y[dest], dest)
-            ent.data[pid] = (np.int64(pairs.core[first]) << DATA_SHIFT) | pairs.nsyn[first]
+            core = np.int64(pairs.core[first])
+            # A core receiving several synapse kinds reads the pair's split at delivery.
+            low = np.int64(pairs.nsyn[first]) if chip.core_syn_col[core] >= 0 else np.int64(first)
+            ent.data[pid] = (core << DATA_SHIFT) | low
         if multicast or chip.record_packets:
             packet[pid, P_FIRST] = first
             packet[pid, P_LAST] = hi if multicast else first + 1
@@ -819,14 +855,16 @@ def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover
     """Count one partial-sum packet of compartment ``j`` in ``counts[row]``.
 
     It is one packet out, one partial sum and one synaptic event caused, over its route's
-    hops; ``received`` adds the packet in and the synaptic event it costs the home core.
+    hops; ``received`` adds the packet in and the synaptic event it costs the home core
+    (of the dense kind: one addition).
     """
     counts[row, PK_OUT] += 1
     counts[row, PARTIAL] += 1
     counts[row, SYN_CAUSED] += 1
-    if received:
+    if received:  # joining the neuron is one synaptic event of the dense kind
         counts[row, PK_IN] += 1
         counts[row, SYN] += 1
+        counts[row, SYN_DENSE] += 1
     for h in range(3):
         counts[row, HOP_EW + h] += comp_hops[j, h]
 
@@ -847,12 +885,13 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
      weights, csr_ptr, csr_idx, csr_w, ring, proj_tgt_pop, slot_of) = synapses
     (core_tile, _core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
      dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn, seg_ptr,
-     seg_start, seg_pop) = routes
+     seg_start, seg_pop, tpop_kind, pop_out_kind, src_kind_syn, core_syn_col, core_syn_s,
+     dest_kind_nsyn, dest_syn_s) = routes
     (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
-     src_row) = compartments
+     src_row, comp_kind_nsyn, comp_syn_s) = compartments
     size_x, link_next = links.size_x, links.link_next
     (latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs, active_nonzero,
-     overlapped) = chip
+     overlapped, strict_threshold) = chip
     encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
     record_spikes, record_packets = stream.record_spikes, stream.record_packets
     packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
@@ -907,7 +946,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     board = Board(x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile)
     net = NetState(core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
                    link_free, core_free)
-    net_chip = NetChip(latency, multicast, buffer_depth, record_packets)
+    net_chip = NetChip(latency, multicast, buffer_depth, record_packets, core_syn_col, core_syn_s)
     spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
     n_spikes = 0
     # Partial sums of the step, by row (split population and source group) and neuron, and
@@ -915,11 +954,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     psum = np.zeros((n_rows, n_neurons if n_rows > 0 else 0), np.int64)
     row_img = np.zeros(max(n_rows, 1), np.int64)
     comp_one = np.ones(len(comp_neuron), np.int32)
+    # The ring slot each outgoing projection of a segment writes at this step (by the
+    # projection's place in pop_out_proj), worked out once per segment, not per spike.
+    out_slot = np.zeros(max(len(pop_out_proj), 1), np.int64)
     # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
     # cores and synapse counts), so _network, _inject, _serve_link and _deliver compile once.
     comp_home_core = comp_home.astype(dest_core.dtype)
-    pairs = Pairs(dest_tile, dest_core, dest_nsyn)
-    comp_pairs = Pairs(comp_tile, comp_home_core, comp_one)
+    pairs = Pairs(dest_tile, dest_core, dest_nsyn, dest_kind_nsyn, dest_syn_s)
+    comp_pairs = Pairs(comp_tile, comp_home_core, comp_one, comp_kind_nsyn, comp_syn_s)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
     n_trace = np.int64(0)
 
@@ -960,7 +1002,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 ps = PopulationStep(img, k, in_window, k == window - 1, pop_dynamics[p],
                                     pop_role[p], seq_threshold[p, k], seq_reset[p, k],
                                     pop_model[p, 0] != 0, pop_model[p, 1], pop_model[p, 2],
-                                    pop_model[p, 3], pop_model[p, 4], pop_model[p, 5])
+                                    pop_model[p, 3], pop_model[p, 4], pop_model[p, 5],
+                                    strict_threshold)
                 # The bias of each neuron, or the encoded pixels for the input layer.
                 first = pop_first[p]
                 if pop_role[p] == ROLE_INPUT and in_window:
@@ -970,8 +1013,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 d = seq_out_weight[p, k]
                 n_active = _update_segment(seg_lo, seg_hi, first, t, ps, emulated,
                                            active_nonzero, incoming, drive, update_arrays)
+                out_lo = pop_out_ptr[p]
+                out_hi = pop_out_ptr[p + 1]
+                for j in range(out_lo, out_hi):
+                    out_slot[j] = (t + proj_delay[pop_out_proj[j]]) % ring
                 n_fired = 0
                 syn_caused = 0  # what this segment's spikes cause, summed, then counted once
+                out_kind = pop_out_kind[p]  # −1: its synapses are of several kinds
+                syn_dense = syn_sparse = syn_conv = 0
                 deliveries = 0
                 sent = 0
                 hop_ew = 0
@@ -999,10 +1048,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                         spikes[n_spikes, 0] = t
                         spikes[n_spikes, 1] = n
                         n_spikes += 1
-                    for j in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
+                    for j in range(out_lo, out_hi):
                         q = pop_out_proj[j]
-                        slot = (t + proj_delay[q]) % ring
-                        fed[slot, proj_tgt_pop[q]] = True
+                        slot = out_slot[j]
                         accumulate(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
                                    proj_tgt_first[q], proj_tgt_size[q], src, d, weights,
                                    csr_ptr, csr_idx, csr_w, slots[slot])
@@ -1021,6 +1069,10 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     lo = dest_ptr[n]
                     hi = dest_ptr[n + 1]
                     syn_caused += src_synapses[n]
+                    if out_kind < 0:
+                        syn_dense += src_kind_syn[n, 0]
+                        syn_sparse += src_kind_syn[n, 1]
+                        syn_conv += src_kind_syn[n, 2]
                     deliveries += hi - lo
                     hop_ew += src_hops[n, 0]
                     hop_ns += src_hops[n, 1]
@@ -1034,6 +1086,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     tau, n_packets = _inject(n_packets, tau, lat_out, lo, hi, here, n, c, pairs,
                                              ent, packet, board, net_chip)
                     sent += n_sent
+                if n_fired > 0:  # something was written into these targets' slots
+                    for j in range(out_lo, out_hi):
+                        fed[out_slot[j], proj_tgt_pop[pop_out_proj[j]]] = True
                 n_idle = seg_hi - seg_lo - n_active
                 step_updates[t, 0] += n_active
                 step_updates[t, 1] += n_idle
@@ -1051,6 +1106,12 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                               hop_ew, hop_ns, hop_ic)
                 _count_spikes(image_counts[img], n_fired, syn_caused, syn_caused, deliveries,
                               sent, hop_ew, hop_ns, hop_ic)
+                if out_kind >= 0:
+                    image_counts[img, SYN_KIND + out_kind] += syn_caused
+                else:
+                    image_counts[img, SYN_DENSE] += syn_dense
+                    image_counts[img, SYN_SPARSE] += syn_sparse
+                    image_counts[img, SYN_CONV] += syn_conv
             core_busy[c] += tau - start
             updates_end[c] = tau
             # An overlapped core serves its packets while it updates: from the step's start.
@@ -1112,4 +1173,5 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         if spike_count[n] != 0:
             for j in range(tpop_ptr[n], tpop_ptr[n + 1]):
                 pop_counts[tpop_id[j], SYN] += spike_count[n] * tpop_syn[j]
+                pop_counts[tpop_id[j], SYN_KIND + tpop_kind[j]] += spike_count[n] * tpop_syn[j]
     return spikes[:n_spikes].copy(), trace[:n_trace].copy()

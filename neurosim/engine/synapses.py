@@ -50,6 +50,22 @@ def add_scaled(slot: np.ndarray, lo: int, weights: np.ndarray, w_lo: int, n: int
             out[j] += w[j] * d
 
 
+@numba.njit(inline="always", cache=True)
+def first_tap(top: int, stride: int, n_out: int, k: int) -> tuple[int, int, int]:
+    """Along one axis, the kernel taps ``k0, k0 + s, …, < k1`` of a source at
+    ``top = position + padding`` that reach an output ``o = (top − tap) / s`` in
+    ``0 ≤ o < n_out``; returns (k0, the output of k0, k1).
+
+    ``k0`` is the least tap ``≥ top − (n_out − 1)·s`` congruent to ``top`` mod ``s``;
+    ``k1 = min(k, top + 1)``. No tap reaches an output when ``k0 ≥ k1``.
+    """
+    k0 = top % stride
+    lowest = top - (n_out - 1) * stride
+    if lowest > k0:
+        k0 += (lowest - k0 + stride - 1) // stride * stride
+    return k0, (top - k0) // stride, min(k, top + 1)
+
+
 @numba.njit(cache=True, nogil=True)
 def accumulate(kind: int, geom: np.ndarray, w_off: int, ptr_off: int, tgt_first: int,
                tgt_size: int, src: int, d: int, weights: np.ndarray, csr_ptr: np.ndarray,
@@ -76,19 +92,23 @@ def accumulate(kind: int, geom: np.ndarray, w_off: int, ptr_off: int, tgt_first:
         kh, kw = geom[G_KH], geom[G_KW]
         sy, sx, py, px = geom[G_SY], geom[G_SX], geom[G_PY], geom[G_PX]
         ci = src // (h * w)
-        iy = (src // w) % h
-        ix = src % w
-        for ky in range(kh):
-            ny = iy + py - ky
-            if ny < 0 or ny % sy != 0 or ny // sy >= ho:
-                continue
-            for kx in range(kw):
-                nx = ix + px - kx
-                if nx < 0 or nx % sx != 0 or nx // sx >= wo:
-                    continue
-                target = tgt_first + ((ny // sy) * wo + nx // sx) * c_out
-                kernel = w_off + ((ci * kh + ky) * kw + kx) * c_out
-                add_scaled(slot, target, weights, kernel, c_out, d)
+        rest = src - ci * (h * w)
+        iy = rest // w
+        ix = rest - iy * w
+        # The taps that reach an output: ky with iy + py − ky = oy·sy, 0 ≤ oy < ho (and
+        # the same along x), walked directly, with no division per tap. Integer sums do
+        # not depend on their order, so the slot is that of the per-tap test.
+        ky0, oy0, ky1 = first_tap(iy + py, sy, ho, kh)
+        kx0, ox0, kx1 = first_tap(ix + px, sx, wo, kw)
+        oy = oy0
+        for ky in range(ky0, ky1, sy):
+            row = tgt_first + oy * wo * c_out
+            taps = w_off + (ci * kh + ky) * kw * c_out
+            ox = ox0
+            for kx in range(kx0, kx1, sx):
+                add_scaled(slot, row + ox * c_out, weights, taps + kx * c_out, c_out, d)
+                ox -= 1
+            oy -= 1
 
 
 @numba.njit(cache=True, nogil=True)

@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from neurosim.compiler.mapping import CoreMapping, mesh_coordinates
+from neurosim.compiler.synapse_kinds import DENSE_MIN_DENSITY, KIND_DENSE, synapse_kind
 from neurosim.compiler.xy import xy_direction, xy_hops
 from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
@@ -46,7 +47,8 @@ from neurosim.snn.network import SNN, Population
 
 # A dense projection at least this full is stored as rows of its transposed matrix
 # (4 bytes per stored weight); a sparser one as compressed rows (8 bytes per synapse).
-DENSE_ROWS_MIN_DENSITY = 0.25
+# The compiler's synapse kinds (which cost a synaptic event pays) cut at the same density.
+DENSE_ROWS_MIN_DENSITY = DENSE_MIN_DENSITY
 _INT32 = np.iinfo(np.int32)
 
 
@@ -106,6 +108,17 @@ class EngineTables:
     tpop_ptr: np.ndarray
     tpop_id: np.ndarray
     tpop_syn: np.ndarray
+    # synapse kinds (neurosim.compiler.synapse_kinds): what each synaptic event costs
+    proj_cost_kind: np.ndarray  # (projections,) the kind of each projection
+    tpop_kind: np.ndarray       # (tpop entries,) the kind of each entry's synapses
+    pop_out_kind: np.ndarray    # (populations,) the kind of all its outgoing synapses, or −1
+    src_kind_syn: np.ndarray    # (neurons, 3) synapses of each kind, or (0, 3): no −1 above
+    core_syn_col: np.ndarray    # (cores,) count column of the one kind a core receives, or −1
+    core_syn_s: np.ndarray      # (cores,) latency of that kind's synaptic event (−1: mixed)
+    dest_kind_nsyn: np.ndarray  # (pairs, 3) synapses of each kind, or (0, 3): no core mixed
+    dest_syn_s: np.ndarray      # (pairs,) their service latency, or (0,): no core mixed
+    comp_kind_nsyn: np.ndarray  # (compartments, 3) a partial sum: one dense event
+    comp_syn_s: np.ndarray      # (compartments,) its latency
     # partial compartments
     comp_ptr: np.ndarray        # (cores + 1,) compartments of each core ...
     comp_neuron: np.ndarray     # ... their neuron (network-wide)
@@ -146,7 +159,8 @@ class EngineTables:
         arrays = (self.weights, self.csr_ptr, self.csr_idx, self.csr_w, self.dest_ptr,
                   self.dest_core, self.dest_nsyn, self.dest_tile, self.src_synapses,
                   self.src_hops, self.tile_core_ptr, self.tile_cores, self.tpop_ptr, self.tpop_id,
-                  self.tpop_syn, self.proj_geom)
+                  self.tpop_syn, self.proj_geom, self.tpop_kind, self.src_kind_syn,
+                  self.dest_kind_nsyn, self.dest_syn_s)
         return int(sum(a.nbytes for a in arrays))
 
     def bytes_per_synapse(self) -> float:
@@ -393,7 +407,8 @@ def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.n
 def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj_kind,
                   proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size,
                   proj_tgt_pop, weights, csr_ptr, csr_idx, core_of_neuron, n_cores,
-                  max_fanout, proj_src_ptr, src_off, tgt_core):  # pragma: no cover - compiled
+                  max_fanout, proj_src_ptr, src_off, tgt_core, proj_cost_kind
+                  ):  # pragma: no cover - compiled
     n_neurons = len(core_of_neuron)
     n_pops = len(pop_first)
     dest_ptr = np.zeros(n_neurons + 1, np.int64)
@@ -401,10 +416,13 @@ def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj
     cap = max(16, n_neurons)
     dest_core = np.empty(cap, np.int32)
     dest_nsyn = np.empty(cap, np.int32)
+    dest_kind = np.empty((cap, 3), np.int32)
     tcap = max(16, n_neurons)
     tpop_id = np.empty(tcap, np.int32)
     tpop_syn = np.empty(tcap, np.int32)
+    tpop_kind = np.empty(tcap, np.int8)
     count = np.zeros(n_cores, np.int64)
+    count_kind = np.zeros((n_cores, 3), np.int64)
     touched = np.empty(n_cores, np.int64)
     scratch = np.empty(max(max_fanout, 1), np.int64)
     n_pairs = 0
@@ -419,34 +437,46 @@ def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj
                     m = list_targets(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
                                      proj_tgt_size[q], i, weights, csr_ptr, csr_idx, scratch)
                     base = src_off[proj_src_ptr[q] + i]
+                    kind = proj_cost_kind[q]
                     for s in range(m):
                         c = tgt_core[base + scratch[s]]
                         if count[c] == 0:
                             touched[n_touched] = c
                             n_touched += 1
                         count[c] += 1
+                        count_kind[c, kind] += 1
                     if m > 0:
                         if n_tp == tcap:
                             tcap *= 2
                             tpop_id = np.concatenate((tpop_id, np.empty(tcap - n_tp, np.int32)))
                             tpop_syn = np.concatenate((tpop_syn, np.empty(tcap - n_tp, np.int32)))
+                            tpop_kind = np.concatenate((tpop_kind,
+                                                        np.empty(tcap - n_tp, np.int8)))
                         tpop_id[n_tp] = proj_tgt_pop[q]
                         tpop_syn[n_tp] = m
+                        tpop_kind[n_tp] = kind
                         n_tp += 1
             order = np.sort(touched[:n_touched])
             if n_pairs + n_touched > cap:
                 cap = max(2 * cap, n_pairs + n_touched)
                 dest_core = np.concatenate((dest_core, np.empty(cap - len(dest_core), np.int32)))
                 dest_nsyn = np.concatenate((dest_nsyn, np.empty(cap - len(dest_nsyn), np.int32)))
+                grown = np.empty((cap, 3), np.int32)
+                grown[:n_pairs] = dest_kind[:n_pairs]
+                dest_kind = grown
             for c in order:
                 dest_core[n_pairs] = c
                 dest_nsyn[n_pairs] = count[c]
+                for k in range(3):
+                    dest_kind[n_pairs, k] = count_kind[c, k]
+                    count_kind[c, k] = 0
                 count[c] = 0
                 n_pairs += 1
             dest_ptr[n + 1] = n_pairs
             tpop_ptr[n + 1] = n_tp
     return (dest_ptr, dest_core[:n_pairs].copy(), dest_nsyn[:n_pairs].copy(), tpop_ptr,
-            tpop_id[:n_tp].copy(), tpop_syn[:n_tp].copy())
+            tpop_id[:n_tp].copy(), tpop_syn[:n_tp].copy(), dest_kind[:n_pairs].copy(),
+            tpop_kind[:n_tp].copy())
 
 
 def _route_hops(hw: Hardware, mesh: Mesh, src_tile: np.ndarray, dst_tile: np.ndarray
@@ -560,6 +590,64 @@ def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
     return top
 
 
+def _kind_tables(hw: Hardware, proj_cost_kind: np.ndarray, pops: dict[str, np.ndarray],
+                 dest_ptr: np.ndarray, dest_core: np.ndarray, dest_nsyn: np.ndarray,
+                 dest_kind_nsyn: np.ndarray, comps: dict[str, np.ndarray], n_cores: int
+                 ) -> dict[str, np.ndarray]:
+    """What the engine needs to count and time synaptic events by kind (EngineTables).
+
+    A core that receives synapses of one kind only (all cores of most networks) is timed
+    ``n_syn × latency`` of that kind per packet and counts its events in that kind's
+    column; a *mixed* core (synapses of several kinds, or a kind and partial sums, which
+    are one dense event each) reads each packet's own split from the per-pair tables,
+    which exist only when some core is mixed.
+    """
+    from neurosim.engine.kernel import SYN_KIND
+
+    latency = hw.chip.costs.synop_latency_s()
+    received = np.zeros((n_cores, 3), np.bool_)
+    np.logical_or.at(received, dest_core, dest_kind_nsyn > 0)
+    received[comps["comp_home"], KIND_DENSE] = True  # a partial sum is one dense event
+    n_kinds = received.sum(axis=1)
+    single = np.where(n_kinds > 0, np.argmax(received, axis=1), KIND_DENSE)
+    core_syn_col = np.where(n_kinds <= 1, SYN_KIND + single, -1).astype(np.int64)
+    core_syn_s = np.where(n_kinds <= 1, np.asarray(latency)[single], -1.0)
+    mixed = bool((core_syn_col < 0).any())
+    pair_kinds = dest_kind_nsyn
+    n_comp = len(comps["comp_neuron"])
+    comp_kind_nsyn = np.zeros((n_comp if mixed else 0, 3), np.int32)
+    comp_kind_nsyn[:, KIND_DENSE] = 1
+    if mixed:
+        # n_syn × latency when one kind (or equal latencies) makes it so: the float sum a
+        # single-kind core forms; else the sum over kinds, dense, sparse, conv in order.
+        first = np.argmax(dest_kind_nsyn > 0, axis=1)
+        plain = ((dest_kind_nsyn > 0).sum(axis=1) <= 1) | (len(set(latency)) == 1)
+        by_kind = np.zeros(len(dest_nsyn))
+        for k in range(3):
+            by_kind = by_kind + dest_kind_nsyn[:, k] * latency[k]
+        dest_syn_s = np.where(plain, dest_nsyn * np.asarray(latency)[first], by_kind)
+    else:
+        dest_kind_nsyn = np.zeros((0, 3), np.int32)
+        dest_syn_s = np.zeros(0)
+    # The kind of the synapses leaving each population (−1: several), and per neuron the
+    # synapses of each kind when some population sends several.
+    out_ptr, out_proj = pops["pop_out_ptr"], pops["pop_out_proj"]
+    pop_out_kind = np.full(len(out_ptr) - 1, KIND_DENSE, np.int64)
+    for p in range(len(out_ptr) - 1):
+        sent = set(proj_cost_kind[out_proj[out_ptr[p]:out_ptr[p + 1]]].tolist())
+        pop_out_kind[p] = sent.pop() if len(sent) == 1 else (KIND_DENSE if not sent else -1)
+    src_kind_syn = np.zeros((0, 3), np.int64)
+    if (pop_out_kind < 0).any():
+        owner = np.repeat(np.arange(len(dest_ptr) - 1), np.diff(dest_ptr))
+        src_kind_syn = np.zeros((len(dest_ptr) - 1, 3), np.int64)
+        np.add.at(src_kind_syn, owner, pair_kinds)
+    return {"pop_out_kind": pop_out_kind, "src_kind_syn": src_kind_syn,
+            "core_syn_col": core_syn_col, "core_syn_s": core_syn_s.astype(np.float64),
+            "dest_kind_nsyn": dest_kind_nsyn.astype(np.int32),
+            "dest_syn_s": dest_syn_s.astype(np.float64), "comp_kind_nsyn": comp_kind_nsyn,
+            "comp_syn_s": np.full(len(comp_kind_nsyn), latency[KIND_DENSE], np.float64)}
+
+
 def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     """Pack ``snn`` as placed by ``mapping`` on ``hw`` for the simulation loop."""
     if not snn.integer:
@@ -572,13 +660,17 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     comps = _compartment_tables(snn, mapping, cores)
     names = [p.name for p in snn.populations]
     tgt_pop = np.array([names.index(p.target) for p in snn.projections], np.int64)
-    dest_ptr, dest_core, dest_nsyn, tpop_ptr, tpop_id, tpop_syn = _destinations(
+    proj_cost_kind = np.array([synapse_kind(p, hw.chip.core) for p in snn.projections], np.int64)
+    (dest_ptr, dest_core, dest_nsyn, tpop_ptr, tpop_id, tpop_syn, dest_kind_nsyn,
+     tpop_kind) = _destinations(
         pops["pop_first"], pops["pop_size"], pops["pop_role"], pops["pop_out_ptr"],
         pops["pop_out_proj"], projs["proj_kind"], projs["proj_geom"], projs["proj_w_off"],
         projs["proj_ptr_off"], projs["proj_tgt_first"], projs["proj_tgt_size"], tgt_pop,
         projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
         len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]), comps["proj_src_ptr"],
-        comps["src_off"], comps["tgt_core"])
+        comps["src_off"], comps["tgt_core"], proj_cost_kind)
+    kinds = _kind_tables(hw, proj_cost_kind, pops, dest_ptr, dest_core, dest_nsyn,
+                         dest_kind_nsyn, comps, len(cores["cores"]))
     slot_of = slot_positions(snn)
     _to_slot_order(snn, projs, slot_of)  # after _destinations, which lists natural targets
     mesh = build_mesh(hw)
@@ -614,6 +706,7 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         src_synapses=src_synapses, src_hops=src_hops.astype(np.int64),
         tile_core_ptr=tile_core_ptr, tile_cores=order.astype(np.int64),
         tpop_ptr=tpop_ptr, tpop_id=tpop_id, tpop_syn=tpop_syn,
+        proj_cost_kind=proj_cost_kind, tpop_kind=tpop_kind, **kinds,
         core_pop_neurons=held, core_pop_compartments=held_partial,
         split_neurons=len(np.unique(comps["comp_neuron"])),
         mesh=mesh,

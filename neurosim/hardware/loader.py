@@ -633,6 +633,7 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
         fanin_split=bool(g("core.fanin_split")),
         active_update=g("core.active_update") or "changed",
         service=g("core.service") or "after_updates",
+        threshold_compare=g("core.threshold_compare") or "ge",
     )
     costs = EventCosts(**{KEYS_BY_PATH[k].field: g(k) for k in _section_paths("costs")})
     noc = NoC(

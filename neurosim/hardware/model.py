@@ -10,7 +10,8 @@ What each event costs, and when the simulator charges it:
 ==========================  ===========================================================
 event                       charged
 ==========================  ===========================================================
-synop                       once per synapse that an arriving packet touches
+synop                       once per synapse that an arriving packet touches, at the
+                            cost of its projection's kind (dense, sparse or conv)
 neuron update (active)      once per neuron per step in which the neuron has input or
                             state to update
 neuron update (inactive)    once per neuron per step otherwise (the core still visits it)
@@ -90,11 +91,22 @@ class CoreLimits:
     fanin_split: bool = False
     active_update: str = "changed"  # or "nonzero" (SANA-FE); see neurosim.hardware.schema
     service: str = "after_updates"  # or "overlapped" (SANA-FE)
+    threshold_compare: str = "ge"  # or "gt" (SANA-FE): an IF neuron fires on v >= θ or v > θ
+
+
+SYNAPSE_KINDS = ("dense", "sparse", "conv")
+"""Projection kinds with their own synapse costs (:mod:`neurosim.compiler.synapse_kinds`)."""
 
 
 @dataclass(frozen=True)
 class EventCosts:
-    """Energy (J) and latency (s) of each event a core performs (see the module table)."""
+    """Energy (J) and latency (s) of each event a core performs (see the module table).
+
+    ``energy_synop_j`` / ``latency_synop_s`` are the cost of a synapse of the ``dense``
+    kind; the ``_sparse`` and ``_conv`` fields those of the other kinds, ``None`` when the
+    file does not give them: they then cost what a dense synapse costs
+    (:meth:`synop_energy_j`, :meth:`synop_latency_s`).
+    """
 
     energy_synop_j: float
     latency_synop_s: float
@@ -108,6 +120,25 @@ class EventCosts:
     latency_packet_out_s: float
     energy_packet_in_j: float
     latency_packet_in_s: float
+    energy_synop_sparse_j: float | None = None
+    latency_synop_sparse_s: float | None = None
+    energy_synop_conv_j: float | None = None
+    latency_synop_conv_s: float | None = None
+
+    def synop_energy_j(self) -> tuple[float, float, float]:
+        """Energy of one synaptic event of each kind of :data:`SYNAPSE_KINDS`."""
+        dense = self.energy_synop_j
+        return (dense, _or(self.energy_synop_sparse_j, dense), _or(self.energy_synop_conv_j, dense))
+
+    def synop_latency_s(self) -> tuple[float, float, float]:
+        """Latency of one synaptic event of each kind of :data:`SYNAPSE_KINDS`."""
+        dense = self.latency_synop_s
+        return (dense, _or(self.latency_synop_sparse_s, dense),
+                _or(self.latency_synop_conv_s, dense))
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 @dataclass(frozen=True)

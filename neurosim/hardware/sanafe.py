@@ -11,7 +11,9 @@ SANA-FE                                   neurosim
 ========================================  ================================================
 tiles (counted over name ranges)          ``chip.mesh_x × chip.mesh_y`` (width × height)
 cores of the first tile                   ``chip.cores_per_tile``
-synapse ``energy/latency_process_spike``  ``costs.*_synop``
+synapse ``energy/latency_process_spike``  ``costs.*_synop`` (the ``dense`` unit), and
+                                          ``costs.*_synop_sparse`` / ``*_synop_conv``
+                                          (the units named ``sparse`` / ``conv``)
 soma ``*_access_neuron``                  ``costs.*_neuron_update_inactive``
 soma access + update (+ dendrite update)  ``costs.*_neuron_update_active``
 soma ``*_spike_out``                      ``costs.*_spike_gen``
@@ -27,9 +29,10 @@ tile ``latency_spike_within_tile``        ``noc.router_delay``
 
 Older attribute spellings (``energy_spike``, ``energy_east``, ``energy_active`` …) are
 understood too. Where a core has several synapse units (dense, sparse and conv), the one
-named ``dense`` (else the first) gives ``costs.*_synop``: neurosim charges one synapse
-cost for every projection kind, so the others are listed as not mapped, with their
-values. What SANA-FE does not describe (static power, memory and fan-in limits, the board,
+named ``dense`` (else the first) gives ``costs.*_synop``, the first whose name contains
+``sparse`` or ``conv`` the cost of that kind (neurosim's compiler picks the kind of each
+projection: :mod:`neurosim.compiler.synapse_kinds`); any other synapse unit is listed as
+not mapped, with its values. What SANA-FE does not describe (static power, memory and fan-in limits, the board,
 feature flags, link bandwidth, weight and packet widths) is filled with stated assumptions
 (evidence A), and the written file's header lists, in one note, every assumption and every
 attribute that could not be mapped.
@@ -37,13 +40,12 @@ attribute that could not be mapped.
 SANA-FE's simulation rules become the chip's rule keys (:mod:`neurosim.hardware.schema`):
 ``core.active_update: nonzero`` (it charges an update whenever the potential, the input
 or the bias is non-zero), ``core.service: overlapped`` (a core processes messages while it
-updates neurons) and, for a ``latency_sync`` table, ``sync.barrier_lookup: step``.
+updates neurons), ``core.threshold_compare: gt`` (a neuron fires on ``v > θ``) and, for a
+``latency_sync`` table, ``sync.barrier_lookup: step``.
 
 Tile numbering differs: SANA-FE's tile ``i`` is at ``x = i ÷ height``, ``y = i mod
 height`` (column by column), neurosim's tile ``y · width + x`` (row by row);
-:func:`neurosim_core` translates a SANA-FE core number. Threshold comparison differs too:
-SANA-FE fires on ``v > θ``, neurosim's IF neurons on ``v ≥ θ``, so an integer SANA-FE
-threshold θ is neurosim threshold θ + 1 (with reset θ for its soft reset).
+:func:`neurosim_core` translates a SANA-FE core number.
 """
 
 from __future__ import annotations
@@ -246,13 +248,14 @@ def _read_architecture(r: _Reader, data: object) -> None:
     r.values["core.service"] = {
         "value": "overlapped", "source": rules, "evidence": "D",
         "note": "a core processes arriving messages while it updates its neurons"}
-    r.mapped.append("core.active_update, core.service <- SANA-FE's simulation rules")
+    r.values["core.threshold_compare"] = {
+        "value": "gt", "source": rules, "evidence": "D",
+        "note": "a neuron fires when its potential exceeds its threshold (v > θ)"}
+    r.mapped.append(
+        "core.active_update, core.service, core.threshold_compare <- SANA-FE's simulation rules")
     r.unmapped.append(
         "tile numbering: SANA-FE's tile i is at x = i ÷ height, y = i mod height; neurosim's "
         "tile y·width + x (translated by neurosim.hardware.sanafe.neurosim_core)")
-    r.unmapped.append(
-        "threshold: SANA-FE fires on v > θ, neurosim's IF neurons on v ≥ θ; an integer "
-        "threshold θ there is θ + 1 here (reset θ)")
 
     # The first tile stands for all (neurosim's chips are homogeneous).
     first_tile = tiles[0]
@@ -370,6 +373,17 @@ def _read_tile(r: _Reader, attributes: dict[str, Any], tile: dict[str, Any]) -> 
             r.unmapped.append(f"{where}.{key}")
 
 
+def _synapse_kind(unit: dict[str, Any], units_: list[dict[str, Any]], chosen: dict[str, Any]
+                  ) -> str:
+    """``sparse`` or ``conv`` for a synapse unit besides the dense one whose name says so
+    (the first such unit of each kind), else ""."""
+    for kind in ("sparse", "conv"):
+        named = [u for u in units_ if u is not chosen and kind in str(u.get("name", ""))]
+        if named and named[0] is unit:
+            return kind
+    return ""
+
+
 def _first_unit(r: _Reader, units_: list[dict[str, Any]], kind: str, core: str) -> dict[str, Any]:
     """The unit neurosim maps (the first one, or for a soma the first that is not an input)."""
     chosen = units_[0] if units_ else {}
@@ -380,11 +394,12 @@ def _first_unit(r: _Reader, units_: list[dict[str, Any]], kind: str, core: str) 
         real = [u for u in units_ if r.mapping(u.get("attributes"), "soma").get("model") != "input"]
         chosen = real[0] if real else chosen
     for unit in units_:
-        if unit is not chosen:
+        if unit is not chosen and not (kind == "synapse" and _synapse_kind(unit, units_, chosen)):
             attrs = r.mapping(unit.get("attributes"), f"{core}.{kind}")
             shown = ", ".join(f"{k}={v!r}" for k, v in attrs.items())
-            why = (f"neurosim charges one synapse cost for every projection kind: "
-                   f"{chosen.get('name')!r}'s" if kind == "synapse"
+            why = (f"neurosim has one synapse unit per kind (dense, sparse, conv): "
+                   f"{chosen.get('name')!r} is dense and this one's name says no other kind"
+                   if kind == "synapse"
                    else f"neurosim uses one {kind} unit per core: {chosen.get('name')!r}")
             r.unmapped.append(f"{core}.{kind} {unit.get('name')!r}: {shown} ({why})")
     return chosen
@@ -437,6 +452,23 @@ def _read_core(r: _Reader, core: dict[str, Any]) -> None:
         attrs, where, used = unit_attrs("synapse")
         hit = _cost(r, attrs, where, used, f"{event}_process_spike", f"{event}_spike")
         put_or_assume(f"costs.{event}_synop", hit, f"synapse {event}")
+        # The other kinds, from the units named for them; absent, a kind costs as dense.
+        synapses = r.units_list(core.get("synapse"), f"{name}.synapse")
+        for unit in synapses:
+            kind = _synapse_kind(unit, synapses, chosen["synapse"])
+            if kind:
+                where_k = f"synapse {unit.get('name')!r}"
+                attrs_k = r.mapping(unit.get("attributes"), where_k)
+                found = _cost(r, attrs_k, where_k, set(), f"{event}_process_spike",
+                              f"{event}_spike")
+                if found:
+                    r.put(f"costs.{event}_synop_{kind}", _fmt(found[0], dimension), found[1])
+                if kind == "conv" and "core.weight_sharing" not in r.values:
+                    # A synapse unit for convolutions: the core shares a kernel.
+                    r.put("core.weight_sharing", True, f"{where_k} (a convolution synapse unit)",
+                          "the conv synapse unit processes a shared kernel; neurosim's "
+                          "compiler then stores a kernel once per core and puts convolutions "
+                          "on it (neurosim.compiler.synapse_kinds)", "D")
 
         attrs, where, used = unit_attrs("axon_out")
         hit = _cost(r, attrs, where, used, f"{event}_message_out", f"{event}_message", event)

@@ -6,14 +6,15 @@ A file has two top-level texts (``name``, ``description``) and six sections::
     chip:   mesh_x, mesh_y, cores_per_tile, clock, static_power_chip, static_power_core
     core:   neurons, synapse_memory, input_axons, output_routes, routing_table_entries,
             weight_bits, potential_bits, fs_neurons, graded_spikes, graded_spike_bits,
-            multicast, weight_sharing, fanin_split, active_update, service
-    costs:  energy_/latency_ × synop, neuron_update_active, neuron_update_inactive,
-            spike_gen, packet_out, packet_in
+            multicast, weight_sharing, fanin_split, active_update, service,
+            threshold_compare
+    costs:  energy_/latency_ × synop, synop_sparse, synop_conv, neuron_update_active,
+            neuron_update_inactive, spike_gen, packet_out, packet_in
     noc:    energy_hop_ew, energy_hop_ns, latency_hop_ew, latency_hop_ns, router_delay,
             link_bandwidth, packet_bits, buffer_depth, routing
     sync:   mode, barrier, barrier_lookup, tick
 
-Three optional keys are *rules* rather than numbers (absent = neurosim's own rule, which
+Four optional keys are *rules* rather than numbers (absent = neurosim's own rule, which
 every shipped chip uses, so their results are unchanged):
 
 ``core.active_update``
@@ -26,9 +27,23 @@ every shipped chip uses, so their results are unchanged):
     ``after_updates`` (a core serves arriving packets only after all its own neuron
     updates of the step) or ``overlapped`` (SANA-FE: a core serves packets while it updates
     its neurons, so its time in a step is the larger of the two, not their sum).
+``core.threshold_compare``
+    how an integrate-and-fire neuron (``if`` dynamics: the rate code and the leaky models)
+    compares its potential with its threshold: ``ge`` fires on ``v ≥ θ`` (neurosim's rule),
+    ``gt`` on ``v > θ`` (SANA-FE's). It changes spikes, so the functional run that stands
+    for the chip (accuracy, the compiler's traffic estimate) uses the chip's rule too
+    (:meth:`neurosim.snn.network.SNN.with_threshold_compare`). FS and TTFS neurons compare
+    ``v > T(k)`` on either setting: their code fits T to that rule.
 ``sync.barrier_lookup``
     ``interpolate`` (linear between table entries, flat beyond) or ``step`` (SANA-FE: the
     entry with the largest tile count ≤ the tiles in use; the first entry below it).
+
+The synapse costs come by *projection kind*, which the compiler chooses per projection
+(:mod:`neurosim.compiler.synapse_kinds`): ``dense`` (a dense projection stored as its
+full weight matrix: ``costs.*_synop``), ``sparse`` (a projection stored as indexed
+synapses: ``costs.*_synop_sparse``) and ``conv`` (a convolution whose kernel a core with
+``core.weight_sharing`` stores once: ``costs.*_synop_conv``). An absent kind key costs what
+``costs.*_synop`` costs (one figure for every kind, as before the keys existed).
 
 A key path (``costs.energy_synop``) is also the name of an override (``--set``). The
 dataclass field is the key plus its SI unit (``energy_synop_j``). Each value is either
@@ -177,6 +192,14 @@ KEYS: tuple[Key, ...] = (
         choices=("changed", "nonzero"),
     ),
     Key(
+        "core.threshold_compare",
+        "threshold_compare",
+        CHOICE,
+        "an integrate-and-fire neuron fires on v >= threshold (ge) or v > threshold (gt); default ge",
+        required=False,
+        choices=("ge", "gt"),
+    ),
+    Key(
         "core.service",
         "service",
         CHOICE,
@@ -185,8 +208,16 @@ KEYS: tuple[Key, ...] = (
         choices=("after_updates", "overlapped"),
     ),
     # costs
-    _q("costs.energy_synop", E, "per synapse touched by an arriving packet"),
-    _q("costs.latency_synop", T, "per synapse touched by an arriving packet"),
+    _q("costs.energy_synop", E, "per synapse touched by an arriving packet (dense kind)"),
+    _q("costs.latency_synop", T, "per synapse touched by an arriving packet (dense kind)"),
+    _q("costs.energy_synop_sparse", E, "per synapse of a sparse projection (default: energy_synop)",
+       required=False),
+    _q("costs.latency_synop_sparse", T, "per synapse of a sparse projection (default: latency_synop)",
+       required=False),
+    _q("costs.energy_synop_conv", E, "per synapse of a shared-kernel convolution (default: "
+       "energy_synop)", required=False),
+    _q("costs.latency_synop_conv", T, "per synapse of a shared-kernel convolution (default: "
+       "latency_synop)", required=False),
     _q("costs.energy_neuron_update_active", E, "per neuron-step with input or state"),
     _q("costs.latency_neuron_update_active", T, "per neuron-step with input or state"),
     _q("costs.energy_neuron_update_inactive", E, "per idle neuron-step"),

@@ -13,7 +13,10 @@ Two ways to run the same equations (:mod:`neurosim.snn.network`):
   spike with its step. It is the reference the event engine must match spike for spike.
 
 Because a window starts from a fresh potential, images never leak into each other, so
-both give the same spikes and outputs for every image (a tested property).
+both give the same spikes and outputs for every image (a tested property). Both compare an
+``if`` neuron's potential with θ by the network's ``threshold_compare`` (``v ≥ θ``, or
+``v > θ`` for a chip whose ``core.threshold_compare`` is ``gt``:
+:meth:`~neurosim.snn.network.SNN.with_threshold_compare`).
 """
 
 from __future__ import annotations
@@ -75,13 +78,13 @@ def _run_fs(pop: Population, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return value, count
 
 
-def _run_if(pop: Population, drive: np.ndarray, integer: bool) -> np.ndarray:
+def _run_if(pop: Population, drive: np.ndarray, integer: bool, strict: bool) -> np.ndarray:
     """A whole IF window; ``drive`` is (B, window, n). Returns spikes (B, window, n) as 0/1."""
     v = np.zeros((drive.shape[0], drive.shape[2]), dtype=drive.dtype)
     r = np.zeros(v.shape, dtype=np.int64)
     spikes = np.zeros(drive.shape, dtype=drive.dtype)
     for k in range(pop.window):
-        v, r, z = lif_step(v, r, drive[:, k], k, pop, integer)
+        v, r, z = lif_step(v, r, drive[:, k], k, pop, integer, strict)
         spikes[:, k] = z
     return spikes
 
@@ -145,7 +148,7 @@ def _simulate_chunk(snn: SNN, images: np.ndarray, record_values: bool, first_ima
                 ids = np.arange(first_image, first_image + batch)
                 spikes = _run_poisson(pop, encoded, ids, int(snn.params.get("seed", 0)))
             else:
-                spikes = _run_if(pop, drive, snn.integer)
+                spikes = _run_if(pop, drive, snn.integer, snn.strict_threshold)
             carried[pop.name] = spikes * pop.out_weight[None, :, None]
             counts[pop.name] = spikes.sum(axis=1).astype(np.int32)
             if record_values:
@@ -316,7 +319,8 @@ def simulate_stream(snn: SNN, images: np.ndarray, first_image: int = 0) -> Strea
                                      int(snn.params.get("seed", 0)))[0]
                 else:
                     v[name], refractory[name], z = lif_step(v[name], refractory[name], e + bias,
-                                                            k, pop, snn.integer)
+                                                            k, pop, snn.integer,
+                                                            snn.strict_threshold)
             if z is None or not z.any():
                 continue
             fired = np.flatnonzero(z)

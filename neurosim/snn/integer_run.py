@@ -170,11 +170,13 @@ def _conv_values(values: np.ndarray, channels: int, tap_start: np.ndarray,
 
 @numba.njit(nogil=True, cache=True)
 def _integrate_and_fire(v: np.ndarray, drive: np.ndarray, threshold: np.int64, reset: np.int64,
-                        counts: np.ndarray, fired: np.ndarray) -> None:  # pragma: no cover
-    """:func:`neurosim.dynamics.if_fire` on every neuron in place, counting the spikes."""
+                        strict: bool, counts: np.ndarray, fired: np.ndarray
+                        ) -> None:  # pragma: no cover
+    """:func:`neurosim.dynamics.if_fire` on every neuron in place, counting the spikes
+    (``strict``: the network's ``threshold_compare`` is ``gt``)."""
     for b in range(v.shape[0]):
         for i in range(v.shape[1]):
-            u, spike = if_fire(v[b, i], drive[b, i], threshold, reset)
+            u, spike = if_fire(v[b, i], drive[b, i], threshold, reset, strict)
             if spike:
                 counts[b, i] += 1
             v[b, i] = u
@@ -397,7 +399,8 @@ def rate_run(snn: SNN, images: np.ndarray, windows: Sequence[int] = (), *,
                     counts[pop.name] += fired[pop.name]
                 else:
                     _integrate_and_fire(potential[pop.name], into, np.int64(pop.threshold[k]),
-                                        np.int64(pop.reset[k]), counts[pop.name], fired[pop.name])
+                                        np.int64(pop.reset[k]), snn.strict_threshold,
+                                        counts[pop.name], fired[pop.name])
                 if record_values:
                     sent[pop.name] += fired[pop.name] * np.int64(pop.out_weight[k])
             if k + 1 in steps:

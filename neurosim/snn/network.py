@@ -14,7 +14,9 @@ takes in ``e``, the synaptic input that arrived during the previous step, then:
     then ``z = [v > T(k)]`` and ``v ← v − h(k)·z``, where ``k`` is the step in the window.
 ``if``  (rate code: integrate-and-fire, reset by subtraction)
     at the first step of a window ``v ← 0``; then ``v ← v + e + b``;
-    ``z = [v ≥ T(k)]`` and ``v ← v − h(k)·z`` (``T`` and ``h`` constant: the threshold θ).
+    ``z = [v ≥ T(k)]`` and ``v ← v − h(k)·z`` (``T`` and ``h`` constant: the threshold θ;
+    ``z = [v > T(k)]`` on a chip whose ``core.threshold_compare`` is ``gt``, see
+    :data:`THRESHOLD_COMPARES`).
     The neuron-model fields generalise it (defaults give exactly the rule above; they
     apply to ``if`` populations only, see :data:`NEURON_DEFAULTS` and
     :func:`neurosim.dynamics.lif_fire`): unless ``persistent``, ``v ← 0`` and ``r ← 0`` at
@@ -44,7 +46,7 @@ In integer mode every array holds integers (as int64) and the arithmetic is exac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +59,14 @@ ROLES = ("input", "hidden", "output")
 RESET_MODES = ("subtract", "value", "none")
 LEAK_ONE = 4096
 """``leak`` is the decay of ``v`` per step in units of 1/4096, as Loihi's 12-bit ``dv``."""
+THRESHOLD_COMPARES = ("ge", "gt")
+"""How an ``if`` neuron compares its potential with θ: ``z = [v ≥ θ]`` (``ge``, neurosim's
+rule, the default) or ``z = [v > θ]`` (``gt``, SANA-FE's). It is a rule of the chip
+(``core.threshold_compare``), not of the conversion: an SNN file never holds it; the
+pipeline sets it on the network (:meth:`SNN.with_threshold_compare`) before the functional
+run that stands for a chip, and the engine reads it from the chip. ``fs`` neurons always
+compare ``v > T(k)`` (their code fits T to that rule; a chip realises it whatever its own
+comparison, as it realises the per-step sequences), and Poisson inputs are not thresholded."""
 NEURON_DEFAULTS = {"leak": 0, "reset_mode": "subtract", "reset_value": 0, "refractory": 0,
                    "persistent": False}
 """The neuron-model fields of a Population and the values that give plain IF (today's rule)."""
@@ -149,6 +159,7 @@ class SNN:
     integer: bool = True
     params: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    threshold_compare: str = "ge"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "populations", tuple(self.populations))
@@ -156,6 +167,21 @@ class SNN:
         _check(self)
         starts = np.cumsum([0] + [p.size for p in self.populations])
         object.__setattr__(self, "_start", {p.name: int(s) for p, s in zip(self.populations, starts)})
+
+    # --- the chip's rules ---------------------------------------------------------------
+    @property
+    def strict_threshold(self) -> bool:
+        """Whether an ``if`` neuron fires on ``v > θ`` (``threshold_compare == "gt"``)."""
+        return self.threshold_compare == "gt"
+
+    def with_threshold_compare(self, rule: str) -> SNN:
+        """This network with its ``if`` neurons firing on ``v ≥ θ`` (``"ge"``) or ``v > θ``
+        (``"gt"``): the chip's ``core.threshold_compare``, for the functional run that
+        stands for that chip (see :data:`THRESHOLD_COMPARES`). The same object when
+        unchanged."""
+        if rule == self.threshold_compare:
+            return self
+        return replace(self, threshold_compare=rule)
 
     # --- structure -----------------------------------------------------------------------
     def population(self, name: str) -> Population:
@@ -276,6 +302,9 @@ def _check(snn: SNN) -> None:
         raise NeurosimError("the first population must be the input", where=where)
     if sum(p.role == "output" for p in snn.populations) != 1:
         raise NeurosimError("there must be exactly one output population", where=where)
+    if snn.threshold_compare not in THRESHOLD_COMPARES:
+        raise NeurosimError(f"threshold_compare is {snn.threshold_compare!r}", where=where,
+                            fix="use " + " or ".join(THRESHOLD_COMPARES))
     windows = {p.window for p in snn.populations}
     if len(windows) != 1:
         raise NeurosimError(f"populations have different windows {sorted(windows)}", where=where)

@@ -19,28 +19,30 @@ def fs_step(v: np.ndarray, k: int, pop: Population) -> tuple[np.ndarray, np.ndar
     return fs_fire.py_func(v, pop.threshold[k], pop.reset[k])
 
 
-def if_step(v: np.ndarray, drive: np.ndarray, k: int, pop: Population
+def if_step(v: np.ndarray, drive: np.ndarray, k: int, pop: Population, strict: bool = False
             ) -> tuple[np.ndarray, np.ndarray]:
     """Integrate-and-fire at window step ``k``: ``v ← v + drive``, ``z = [v ≥ θ]``, ``v ← v − θ·z``.
 
     ``drive`` is the synaptic input plus the bias; the caller zeroes ``v`` at ``k == 0``.
+    ``strict``: ``z = [v > θ]`` (the chip's ``threshold_compare: gt``).
     """
-    return if_fire.py_func(v, drive, pop.threshold[k], pop.reset[k])
+    return if_fire.py_func(v, drive, pop.threshold[k], pop.reset[k], strict)
 
 
 def lif_step(v: np.ndarray, r: np.ndarray, drive: np.ndarray, k: int, pop: Population,
-             integer: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             integer: bool, strict: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The neuron-model IF step (leak, reset mode, refractory) at window step ``k``.
 
     Returns (v, r, z); see :func:`neurosim.dynamics.lif_fire`. With the default fields it
     equals :func:`if_step`. The caller zeroes ``v`` and ``r`` at ``k == 0`` unless
-    ``pop.persistent``.
+    ``pop.persistent``. ``strict`` as in :func:`if_step`.
     """
     if pop.plain_if:
-        v, z = if_step(v, drive, k, pop)
+        v, z = if_step(v, drive, k, pop, strict)
         return v, r, z
     return lif_fire.py_func(v, decay(v, pop, integer), r, drive, pop.threshold[k],
-                            pop.reset[k], pop.reset_code, pop.reset_value, pop.refractory)
+                            pop.reset[k], pop.reset_code, pop.reset_value, pop.refractory,
+                            strict)
 
 
 def decay(v: np.ndarray, pop: Population, integer: bool) -> np.ndarray:
