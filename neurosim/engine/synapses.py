@@ -67,7 +67,7 @@ def first_tap(top: int, stride: int, n_out: int, k: int) -> tuple[int, int, int]
 
 
 # Inlined into the engine's spike loop: a call costs about as much as a stride-2 source's
-# 34 synapses (1.4 against 1.0 ns per synapse alone, /tmp-measured; RESULTS.md).
+# 34 synapses (1.6 against 1.1 ns per synapse, inlined; benchmarks/RESULTS.md, issue 14 rules).
 @numba.njit(inline="always", cache=True, nogil=True)
 def accumulate(kind: int, geom: np.ndarray, w_off: int, ptr_off: int, tgt_first: int,
                tgt_size: int, src: int, d: int, weights: np.ndarray, csr_ptr: np.ndarray,
