@@ -99,3 +99,17 @@ def test_engine_matches_functional_under_gt(shape: str) -> None:
     # The functional fast path (numba) agrees with the stream under the chip's rule.
     fast = simulate(snn.with_threshold_compare("gt"), images)
     np.testing.assert_array_equal(fast.outputs, gt.outputs)
+
+
+def test_ge_equivalent_fires_the_same_spikes() -> None:
+    # Writers of formats that know v ≥ θ get θ + 1 under gt: the same spikes, the same outputs.
+    model = random_model(7, conv=True)
+    images = random_images(7, model, 3)
+    strict = converted(model, "rate", images).with_threshold_compare("gt")
+    written = strict.with_ge_thresholds()
+    assert written.threshold_compare == "ge"
+    a, b = simulate_stream(strict, images), simulate_stream(written, images)
+    np.testing.assert_array_equal(a.spike_steps, b.spike_steps)
+    np.testing.assert_array_equal(a.spike_neurons, b.spike_neurons)
+    np.testing.assert_array_equal(a.outputs, b.outputs)
+    assert written.with_ge_thresholds() is written

@@ -66,7 +66,9 @@ def first_tap(top: int, stride: int, n_out: int, k: int) -> tuple[int, int, int]
     return k0, (top - k0) // stride, min(k, top + 1)
 
 
-@numba.njit(cache=True, nogil=True)
+# Inlined into the engine's spike loop: a call costs about as much as a stride-2 source's
+# 34 synapses (1.6 against 1.1 ns per synapse, inlined; benchmarks/RESULTS.md, issue 14 rules).
+@numba.njit(inline="always", cache=True, nogil=True)
 def accumulate(kind: int, geom: np.ndarray, w_off: int, ptr_off: int, tgt_first: int,
                tgt_size: int, src: int, d: int, weights: np.ndarray, csr_ptr: np.ndarray,
                csr_idx: np.ndarray, csr_w: np.ndarray, slot: np.ndarray) -> None:

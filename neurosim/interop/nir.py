@@ -519,6 +519,7 @@ def graph_from_snn(snn: SNN) -> Any:
     """The ``nir.NIRGraph`` of a rate-coded (IF) SNN."""
     refuse_code(snn, "NIR")  # what NIR cannot express is said even without the package
     nir = _nir()
+    snn = snn.with_ge_thresholds()  # the metadata's rule is neurosim's v >= threshold
     for pop in snn.populations:
         if not pop.plain_if:
             raise NeurosimError(f"NIR export of population {pop.name!r}: only plain IF "

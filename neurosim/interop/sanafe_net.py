@@ -516,6 +516,7 @@ def write_sanafe_network(snn: SNN, path: str | Path, *, image: np.ndarray | None
     from neurosim.snn.functional import simulate_stream
 
     refuse_code(snn, "SANA-FE")
+    snn = snn.with_ge_thresholds()  # the rule written below is neurosim's v >= theta
     where = f"SNN {snn.name!r}"
     if not snn.integer:
         raise NeurosimError("SANA-FE export needs an integer network", where=where,

@@ -183,6 +183,22 @@ class SNN:
             return self
         return replace(self, threshold_compare=rule)
 
+    def with_ge_thresholds(self) -> SNN:
+        """The network that fires the same spikes under ``ge``: under ``gt`` an ``if``
+        population's θ becomes θ + 1 (integer potentials: ``v > θ ⇔ v ≥ θ + 1``) or the
+        next float above θ (ideal mode); its reset ``h`` stays. For writers of formats
+        that know one rule (``v ≥ θ``, as neurosim's files do)."""
+        if not self.strict_threshold:
+            return self
+        pops = []
+        for pop in self.populations:
+            if pop.dynamics == "if" and pop.spiking:
+                theta = np.asarray(pop.threshold)
+                pop = replace(pop, threshold=theta + 1 if self.integer
+                              else np.nextafter(theta.astype(np.float64), np.inf))
+            pops.append(pop)
+        return replace(self, populations=tuple(pops), threshold_compare="ge")
+
     # --- structure -----------------------------------------------------------------------
     def population(self, name: str) -> Population:
         for pop in self.populations:
