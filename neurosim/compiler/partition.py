@@ -46,6 +46,7 @@ from neurosim.compiler.rows import (
     Rows,
     concat_rows,
     distinct_per_row,
+    group_members,
     mark_sources,
     projection_rows,
     range_axons,
@@ -199,9 +200,20 @@ def _crowded_by_axons(info: _Pop, core: CoreLimits, n_blocks: int) -> bool:
 
 def _split_if_fewer(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray, n_blocks: int):
     """:func:`_split` of ``info`` if it needs fewer blocks than ``n_blocks``, else None."""
-    sources = mark_sources([r for _, r in _expand(info)], snn.n_neurons)
-    if len(sources) <= hw.chip.core.input_axons:
+    core = hw.chip.core
+    rows = [r for _, r in _expand(info)]
+    sources = mark_sources(rows, snn.n_neurons)
+    if len(sources) <= core.input_axons:
         return None  # every block could read all the sources: nothing to split
+    cuts = source_cuts(sources, core.input_axons)
+    if cuts is None:
+        return None  # _split would refuse it
+    # A lower bound on the split's blocks: the home blocks hold every neuron, the partial
+    # blocks of group g every neuron with a synapse from g. No fewer blocks: no split.
+    member = group_members(rows, cuts)
+    held = np.concatenate([[info.size], member[:, 1:].sum(axis=0)])
+    if int(np.sum(-(-held // core.neurons))) >= n_blocks:
+        return None
     try:
         split = _split(snn, hw, info, spikes)
     except NeurosimError:
@@ -576,17 +588,14 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     # Group g holds the sources edges[g] <= s < edges[g + 1] (fanin.source_group).
     edges = [0, *(int(c) for c in cuts), snn.n_neurons]
     # The targets with a synapse from each group g >= 1: they get a partial compartment.
-    members = [np.flatnonzero(sum(r.select(edges[g], edges[g + 1]).lengths() for _, r in listed))
-               for g in range(1, n_groups)]
+    member = group_members([r for _, r in listed], cuts)
+    members = [np.flatnonzero(member[:, g]) for g in range(1, n_groups)]
     n_ids = snn.n_neurons + n_groups * info.size  # source ids above the network: partial sums
 
     # Home: group-0 synapses, plus one axon per partial compartment feeding the neuron
     # (source id n_neurons + (g − 1)·size + t for compartment g of target t).
     home_in = [(proj, rows.select(edges[0], edges[1])) for proj, rows in listed]
-    member = np.zeros((info.size, n_groups - 1), dtype=np.bool_)
-    for g, m in enumerate(members):
-        member[m, g] = True
-    join_tgt, join_g = np.nonzero(member)
+    join_tgt, join_g = np.nonzero(member[:, 1:])
     join_ptr = np.zeros(info.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(join_tgt, minlength=info.size), out=join_ptr[1:])
     join = Rows(join_ptr, snn.n_neurons + join_g * info.size + join_tgt)

@@ -45,7 +45,8 @@ class Rows:
 
     def select(self, lo: int, hi: int, targets: np.ndarray | None = None) -> Rows:
         """The synapses from sources ``lo <= s < hi``, of ``targets`` (renumbered 0, 1, …
-        in that order) or of all targets."""
+        in that order) or of all targets. The rows must be ascending (as
+        :func:`projection_rows` makes them): each row's range is found by bisection."""
         targets = (np.arange(self.n_targets, dtype=np.int64) if targets is None
                    else np.ascontiguousarray(targets, dtype=np.int64))
         counts = _count_between(self.indptr, self.src, int(lo), int(hi), targets)
@@ -95,6 +96,17 @@ def projection_rows(proj: Projection, source_shape: tuple[int, ...], first_sourc
     indptr = np.zeros(c_out * ho * wo + 1, dtype=np.int64)
     np.cumsum(_conv_row_counts(*args), out=indptr[1:])
     return Rows(indptr, _conv_row_fill(*args, indptr, int(first_source)))
+
+
+def group_members(rows: list[Rows], cuts: np.ndarray) -> np.ndarray:
+    """(targets, groups) booleans: whether target t has a synapse from a source of group g
+    (``cuts`` as in :func:`neurosim.compiler.fanin.source_cuts`; rows ascending)."""
+    n = rows[0].n_targets
+    out = np.zeros((n, len(cuts) + 1), dtype=np.bool_)
+    edges = np.asarray(cuts, dtype=np.int64)
+    for r in rows:
+        _mark_groups(r.indptr, r.src, edges, out)
+    return out
 
 
 def mark_sources(rows: list[Rows], n_ids: int) -> np.ndarray:
@@ -184,12 +196,8 @@ def _conv_row_fill(o_ptr, tap_c, tap_ky, tap_kx, h, w, ho, wo, sy, sx, py, px, i
 def _count_between(indptr, src, lo, hi, targets):
     out = np.zeros(len(targets), dtype=np.int64)
     for i in range(len(targets)):
-        t = targets[i]
-        n = 0
-        for k in range(indptr[t], indptr[t + 1]):
-            if lo <= src[k] < hi:
-                n += 1
-        out[i] = n
+        row = src[indptr[targets[i]]:indptr[targets[i] + 1]]
+        out[i] = np.searchsorted(row, hi) - np.searchsorted(row, lo)
     return out
 
 
@@ -197,13 +205,28 @@ def _count_between(indptr, src, lo, hi, targets):
 def _fill_between(indptr, src, lo, hi, targets, out_ptr):
     out = np.empty(out_ptr[-1], dtype=np.int64)
     for i in range(len(targets)):
-        t = targets[i]
-        m = out_ptr[i]
-        for k in range(indptr[t], indptr[t + 1]):
-            if lo <= src[k] < hi:
-                out[m] = src[k]
-                m += 1
+        a = indptr[targets[i]]
+        row = src[a:indptr[targets[i] + 1]]
+        first = a + np.searchsorted(row, lo)
+        out[out_ptr[i]:out_ptr[i + 1]] = src[first:first + out_ptr[i + 1] - out_ptr[i]]
     return out
+
+
+@numba.njit(cache=True)
+def _mark_groups(indptr, src, cuts, out):
+    for t in range(len(indptr) - 1):
+        a, b = indptr[t], indptr[t + 1]
+        if a == b:
+            continue
+        # Groups from the first source's to the last's: bisect the row at each cut between.
+        g = np.searchsorted(cuts, src[a], side="right")
+        last = np.searchsorted(cuts, src[b - 1], side="right")
+        out[t, g] = True
+        for h in range(g + 1, last + 1):
+            row = src[a:b]
+            if np.searchsorted(row, cuts[h - 1]) < (np.searchsorted(row, cuts[h]) if h < len(cuts)
+                                                    else b - a):
+                out[t, h] = True
 
 
 @numba.njit(cache=True)
