@@ -411,7 +411,9 @@ def _tile(snn: SNN, info: _Pop, core: CoreLimits, spikes: np.ndarray):
     c, h, w = info.pop.shape
     cg, rh, rw = (a.ravel() for a in np.meshgrid(_extents(c), _extents(h), _extents(w),
                                                  indexing="ij"))
-    keep = cg * rh * rw <= core.neurons
+    # A block of the first channel group stores cg shared kernel slices at least: a
+    # tiling whose group is over the synapse memory by that alone fails the screen.
+    keep = (cg * rh * rw <= core.neurons) & (cg * info.kernel_bits <= core.synapse_memory_bits)
     cg, rh, rw = cg[keep], rh[keep], rw[keep]
     n_blocks = (-(-c // cg)) * (-(-h // rh)) * (-(-w // rw))
     # Fewest blocks first; then whole channels and square tiles (smaller projective fields).
@@ -423,14 +425,23 @@ def _tile(snn: SNN, info: _Pop, core: CoreLimits, spikes: np.ndarray):
     dense_in = [p for p, _ in info.incoming if p.kind == "dense"]
     dense_sources = sum(snn.population(p.source).size for p in dense_in)
     masks = [(p.weight != 0).any(axis=(2, 3)) for p, _ in conv_in]
+    group_masks: dict[tuple[int, int], np.ndarray] = {}
+
+    def grouped(k: int, step: int) -> np.ndarray:
+        """(output channel groups of ``step`` channels, input channels): whether any
+        output channel of the group reads the input channel (conv_in[k])."""
+        if (k, step) not in group_masks:
+            group_masks[(k, step)] = np.logical_or.reduceat(masks[k], _edges(c, step)[:-1],
+                                                            axis=0)
+        return group_masks[(k, step)]
 
     def screen(i: int) -> bool:
         ce, re, we = _edges(c, cg[i]), _edges(h, rh[i]), _edges(w, rw[i])
         sums = _block_sums(prefix, ce, re, we)
         memory = sums[0] + np.diff(ce)[:, None, None] * info.kernel_bits
         axons = np.full(sums[2].shape, dense_sources, dtype=np.int64)
-        for (proj, shape), mask in zip(conv_in, masks):
-            groups_in = np.logical_or.reduceat(mask, ce[:-1], axis=0).sum(axis=1)
+        for k, (proj, shape) in enumerate(conv_in):
+            groups_in = grouped(k, int(cg[i])).sum(axis=1)
             kh, kw = proj.kernel_size
             fy = _span(re[:-1], re[1:] - 1, shape[1], kh, proj.stride[0], proj.padding[0])
             fx = _span(we[:-1], we[1:] - 1, shape[2], kw, proj.stride[1], proj.padding[1])
@@ -445,9 +456,8 @@ def _tile(snn: SNN, info: _Pop, core: CoreLimits, spikes: np.ndarray):
     def packets_in(i: int) -> float:
         """Expected packets per image into this population under tiling ``i``."""
         total = 0.0
-        for (proj, shape), mask in zip(conv_in, masks):
-            ce = _edges(c, cg[i])
-            groups_reached = np.logical_or.reduceat(mask, ce[:-1], axis=0).sum(axis=0)
+        for k, (proj, shape) in enumerate(conv_in):
+            groups_reached = grouped(k, int(cg[i])).sum(axis=0)
             _, ho, wo = conv_output_shape(proj, shape)
             kh, kw = proj.kernel_size
             ny = _reach(shape[1], ho, kh, proj.stride[0], proj.padding[0], rh[i])
