@@ -197,7 +197,7 @@ def _count_between(indptr, src, lo, hi, targets):
     out = np.zeros(len(targets), dtype=np.int64)
     for i in range(len(targets)):
         row = src[indptr[targets[i]]:indptr[targets[i] + 1]]
-        out[i] = np.searchsorted(row, hi) - np.searchsorted(row, lo)
+        out[i] = max(0, np.searchsorted(row, hi) - np.searchsorted(row, lo))  # none if hi <= lo
     return out
 
 
