@@ -194,3 +194,48 @@ def test_placer_time_limit_must_be_positive():
             assert "placer time limit" in str(exc)
         else:
             raise AssertionError(f"placer_time_s={bad} was accepted")
+
+
+
+def test_greedy_growth_by_tile_takes_the_cheapest_free_tile_at_every_step():
+    """Replayed in exact integer arithmetic: each block the tile greedy places goes to a
+    free slot of least Σ w·hops to its placed neighbours, ties to the least distance from
+    the centre, and a tile's slots fill in order."""
+    import importlib
+
+    place = importlib.import_module("neurosim.compiler.place")
+    rng = np.random.default_rng(5)
+    n, width, height, per_tile = 40, 5, 3, 3
+    src, dst = rng.integers(0, n, 120), rng.integers(0, n, 120)
+    packets = rng.integers(1, 9, 120).astype(np.float64)
+    indptr, nbr, weight = place.block_adjacency(n, src, dst, packets)
+    tile = np.repeat(np.arange(width * height), per_tile)
+    slot_x, slot_y = tile % width + 2, tile // width + 1   # offset board position
+    counts = np.full(width * height, per_tile, dtype=np.int64)
+    starts = np.arange(0, width * height * per_tile, per_tile, dtype=np.int64)
+    cx, cy = float(np.median(slot_x)), float(np.median(slot_y))
+    slot_of = place._greedy_growth_by_tile(indptr, nbr, weight, slot_x, slot_y, starts, counts,
+                                           2, 1, width, height, n, cx, cy)
+    assert sorted(set(slot_of.tolist())) == sorted(slot_of.tolist())  # one block per slot
+    strength = np.array([weight[indptr[a]:indptr[a + 1]].sum() for a in range(n)])
+    attach = np.zeros(n)
+    placed: dict[int, int] = {}
+    for step in range(n):
+        free = [a for a in range(n) if a not in placed]
+        top = max(attach[a] for a in free)
+        ties = [a for a in free if attach[a] == top]
+        pick = max(ties, key=lambda a: (strength[a], -a)) if step == 0 else ties[0]
+        def cost(s, pick=pick):
+            return sum(int(weight[k]) * (abs(slot_x[s] - slot_x[placed[int(nbr[k])]])
+                                         + abs(slot_y[s] - slot_y[placed[int(nbr[k])]]))
+                       for k in range(indptr[pick], indptr[pick + 1]) if int(nbr[k]) in placed)
+        taken = set(placed.values())
+        options = [s for s in range(len(slot_x)) if s not in taken]
+        best = min((cost(s), abs(2 * slot_x[s] - 2 * cx) + abs(2 * slot_y[s] - 2 * cy))
+                   for s in options)
+        chosen = int(slot_of[pick])
+        assert (cost(chosen), abs(2 * slot_x[chosen] - 2 * cx) + abs(2 * slot_y[chosen] - 2 * cy)) == best
+        assert chosen == min(s for s in options if tile[s] == tile[chosen])
+        placed[pick] = chosen
+        for k in range(indptr[pick], indptr[pick + 1]):
+            attach[nbr[k]] += weight[k]

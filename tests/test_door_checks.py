@@ -236,3 +236,29 @@ def test_complex_model_weights(files, tmp_path, capsys) -> None:
     path = tmp_path / "complex.npz"
     _write_npz(path, "__graph__", graph, arrays)
     one_line(capsys, ["convert", str(path), "--out", str(tmp_path / "x.npz")], "complex128")
+
+
+def test_a_dense_fold_probes_in_blocks_sized_by_the_larger_side(monkeypatch) -> None:
+    """Flatten -> Dense from a wide map into few outputs: the probe blocks stay within
+    PROBE_ENTRIES values whichever side is larger, and the folded matrix is the Dense
+    weight (Flatten is the identity on the C-order values)."""
+    from neurosim.ann.layers import Dense, Flatten
+    from neurosim.snn import linear
+
+    rng = np.random.default_rng(0)
+    shape = (3, 20, 20)
+    dense = Dense("fc", ("flat",), rng.normal(size=(2, 1200)), np.zeros(2))
+    seen = []
+    apply = linear.apply_chain
+
+    def recording(chain, x):
+        seen.append(x.size)
+        return apply(chain, x)
+
+    monkeypatch.setattr(linear, "apply_chain", recording)
+    monkeypatch.setattr(linear, "PROBE_ENTRIES", 100_000)
+    kind, weight, _, _ = linear.fold_chain((Flatten("flat", ("x",)), dense), shape, "model: fc")
+    assert kind == "dense"
+    np.testing.assert_allclose(weight, dense.weight, rtol=1e-12, atol=1e-12)
+    probes = seen[1:]  # the first call finds the output size
+    assert len(probes) == -(-1200 // (100_000 // 1200)) and max(probes) <= 100_000

@@ -23,6 +23,7 @@ from neurosim.compiler.place import (
     placement_cost,
 )
 from neurosim.compiler.route import (
+    Fanout,
     TrafficCost,
     traffic_cost,
     traffic_matrix,
@@ -137,18 +138,17 @@ def compile_network(snn: SNN, hw: Hardware,
     spikes = spike_estimate(snn, spike_counts)
     part = partition(snn, hw, spikes)
     check_fits_board(part, hw)
-    src, dst, packets = traffic_matrix(part.fanout, spikes, part.block_of_neuron, part.n_blocks)
+    spike_traffic = traffic_matrix(part.fanout, spikes, part.block_of_neuron, part.n_blocks)
     p_src, p_dst, p_packets = part.partial_traffic
-    src, dst = np.concatenate([src, p_src]), np.concatenate([dst, p_dst])
-    packets = np.concatenate([packets, p_packets])
+    src, dst = np.concatenate([spike_traffic[0], p_src]), np.concatenate([spike_traffic[1], p_dst])
+    packets = np.concatenate([spike_traffic[2], p_packets])
     placements = {"baseline": layer_ordered(part.n_blocks)}
     placer_details: dict = {}
     if placer == "optimised":
         placements["optimised"] = optimise(hw, part.n_blocks, src, dst, packets, seed, effort,
                                            placer_time_s, placer_details)
-    costs = {name: _with_partial_sums(
-                 hw, traffic_cost(hw, part.fanout.relabel(cores), spikes,
-                                  cores[part.block_of_neuron]), part, cores)
+    costs = {name: _with_partial_sums(hw, _spike_cost(hw, part, spikes, spike_traffic, cores),
+                                      part, cores)
              for name, cores in placements.items()}
     chosen = placer
     if placer == "optimised" and costs["optimised"].packets_hops > costs["baseline"].packets_hops:
@@ -167,6 +167,27 @@ def compile_network(snn: SNN, hw: Hardware,
                        file_hash=hw.file_hash,
                    blocks=blocks, placer=placer, seed=int(seed), stats=stats,
                    fanin_groups=dict(part.fanin_groups))
+
+
+def _spike_cost(hw: Hardware, part: Partition, spikes: np.ndarray,
+                spike_traffic: tuple[np.ndarray, np.ndarray, np.ndarray], cores: np.ndarray
+                ) -> TrafficCost:
+    """The expected spike traffic of the placement ``cores`` (core of every block).
+
+    Unicast: every spike of a neuron of block a sends one packet to each destination
+    block b, so Σ_n spikes(n) Σ_{b ∈ D(n)} hops = Σ_{a,b} P(a, b) · hops(a, b) over the
+    block traffic matrix, which has far fewer entries than the neurons' destinations.
+    Multicast: the trees are per neuron (:func:`~neurosim.compiler.route.traffic_cost`);
+    their links do not depend on the order of a neuron's destinations, so the fan-out is
+    renamed to cores without sorting.
+    """
+    if not hw.chip.core.multicast:
+        src, dst, packets = spike_traffic
+        hops, inter = placement_cost(hw, src, dst, packets, cores)
+        return TrafficCost(float(packets.sum()), hops, inter)
+    fan = part.fanout
+    by_core = Fanout(fan.indptr, np.asarray(cores, dtype=np.int64)[fan.units], fan.synapses)
+    return traffic_cost(hw, by_core, spikes, cores[part.block_of_neuron])
 
 
 def _with_partial_sums(hw: Hardware, cost: TrafficCost, part: Partition, cores: np.ndarray

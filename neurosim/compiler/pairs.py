@@ -65,8 +65,11 @@ def _conv_unit_pairs(proj: Projection, source_shape: tuple[int, ...], unit_of_ta
     tap = (c * kh + ky) * kw + kx
     tap_ptr = np.zeros(c_in * kh * kw + 1, dtype=np.int64)
     np.cumsum(np.bincount(tap, minlength=c_in * kh * kw), out=tap_ptr[1:])
+    # Units by (position, channel): a tap's output channels are then read side by side.
+    c_out = int(proj.weight.shape[0])
+    unit_by_position = np.ascontiguousarray(unit_of_target.reshape(c_out, ho * wo).T).ravel()
     args = (tap_ptr, o.astype(np.int64), kh, kw, h, w, ho, wo, proj.stride[0], proj.stride[1],
-            proj.padding[0], proj.padding[1], unit_of_target, n_units)
+            proj.padding[0], proj.padding[1], unit_by_position, c_out, n_units)
     per_source = _conv_count(*args)
     indptr = np.zeros(c_in * h * w + 1, dtype=np.int64)
     np.cumsum(per_source, out=indptr[1:])
@@ -76,15 +79,15 @@ def _conv_unit_pairs(proj: Projection, source_shape: tuple[int, ...], unit_of_ta
 
 
 @numba.njit(cache=True, nogil=True)
-def _source_units(s, tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_of_target, slot,
-                  units, counts):
+def _source_units(s, tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_by_position,
+                  c_out, slot, units, counts):
     """The distinct units source ``s`` reaches, in ``units[:m]`` with synapse counts; returns
-    ``m``. ``slot`` (−1 everywhere on entry and on return) maps a unit to its position."""
+    ``m``. ``unit_by_position[p · c_out + o]`` is the unit of target (o, p); ``slot`` (−1
+    everywhere on entry and on return) maps a unit to its position."""
     c = s // (h * w)
     y = (s // w) % h
     x = s % w
     m = 0
-    plane = ho * wo
     for ky in range(kh):
         oy_s = y + py - ky
         if oy_s < 0 or oy_s % sy != 0:
@@ -99,25 +102,32 @@ def _source_units(s, tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_
             ox = ox_s // sx
             if ox >= wo:
                 continue
-            base = oy * wo + ox
+            base = (oy * wo + ox) * c_out
             t = (c * kh + ky) * kw + kx
+            last_u, last_k = -1, -1  # neighbouring channels mostly share a unit
             for j in range(tap_ptr[t], tap_ptr[t + 1]):
-                u = unit_of_target[tap_o[j] * plane + base]
+                u = unit_by_position[base + tap_o[j]]
+                if u == last_u:
+                    counts[last_k] += 1
+                    continue
                 k = slot[u]
                 if k < 0:
+                    k = m
                     slot[u] = m
                     units[m] = u
                     counts[m] = 1
                     m += 1
                 else:
                     counts[k] += 1
+                last_u, last_k = u, k
     for k in range(m):
         slot[units[k]] = -1
     return m
 
 
 @numba.njit(cache=True, parallel=True)
-def _conv_count(tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_of_target, n_units):
+def _conv_count(tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_by_position, c_out,
+                n_units):
     """Distinct units reached by every source."""
     n_src = (len(tap_ptr) - 1) // (kh * kw) * h * w
     out = np.zeros(n_src, dtype=np.int64)
@@ -130,13 +140,13 @@ def _conv_count(tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_of_ta
         counts = np.empty(min(cap, n_units), dtype=np.int64)
         for s in range(chunk * size, min(n_src, (chunk + 1) * size)):
             out[s] = _source_units(s, tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px,
-                                   unit_of_target, slot, units, counts)
+                                   unit_by_position, c_out, slot, units, counts)
     return out
 
 
 @numba.njit(cache=True, parallel=True)
-def _conv_fill(tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_of_target, n_units,
-               indptr):
+def _conv_fill(tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_by_position, c_out,
+               n_units, indptr):
     """The units (ascending) and synapse counts of every source, in CSR order."""
     n_src = (len(tap_ptr) - 1) // (kh * kw) * h * w
     out_units = np.empty(indptr[-1], dtype=np.int64)
@@ -150,7 +160,7 @@ def _conv_fill(tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px, unit_of_tar
         counts = np.empty(min(cap, n_units), dtype=np.int64)
         for s in range(chunk * size, min(n_src, (chunk + 1) * size)):
             m = _source_units(s, tap_ptr, tap_o, kh, kw, h, w, ho, wo, sy, sx, py, px,
-                              unit_of_target, slot, units, counts)
+                              unit_by_position, c_out, slot, units, counts)
             order = np.argsort(units[:m])
             a = indptr[s]
             for k in range(m):

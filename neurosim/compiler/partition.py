@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from neurosim.compiler.fanin import group_kernel_weights, source_cuts, source_group
+from neurosim.compiler.fanin import group_kernel_weights, source_cuts
 from neurosim.compiler.keys import distinct, group_sum
 from neurosim.compiler.mapping import Block
 from neurosim.compiler.pairs import unit_pairs
@@ -41,6 +41,17 @@ from neurosim.compiler.route import (
     route_usage,
     set_hashes,
 )
+from neurosim.compiler.rows import (
+    AxonReach,
+    Rows,
+    concat_rows,
+    distinct_per_row,
+    group_members,
+    mark_sources,
+    projection_rows,
+    range_axons,
+    rows_unit_pairs,
+)
 from neurosim.compiler.usage import (
     LIMIT_LABELS,
     Usage,
@@ -49,7 +60,7 @@ from neurosim.compiler.usage import (
 )
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import CoreLimits, Hardware
-from neurosim.snn.connectivity import conv_output_shape, synapses
+from neurosim.snn.connectivity import conv_output_shape
 from neurosim.snn.network import SNN, Population
 
 # A tiling may use this fraction more blocks than the fewest possible if it cuts packets.
@@ -86,9 +97,9 @@ class _Pop:
 
     pop: Population
     first: int
-    # (projection, source id, target) per synapse; (projection, None, None) until a step
-    # needs the synapse list (see _expand): most populations are split without it.
-    incoming: list[tuple[object, np.ndarray | None, np.ndarray | None]]
+    # (projection, its synapses by target, network-wide sources); (projection, None) until
+    # a step needs the synapse list (see _expand): most populations are split without it.
+    incoming: list[tuple[object, Rows | None]]
     explicit_bits: np.ndarray    # weights stored per neuron, in bits (shared kernels apart)
     kernel_bits: int             # bits per output channel of shared kernels (weight sharing)
     fanin: np.ndarray            # distinct source neurons per neuron
@@ -189,9 +200,20 @@ def _crowded_by_axons(info: _Pop, core: CoreLimits, n_blocks: int) -> bool:
 
 def _split_if_fewer(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray, n_blocks: int):
     """:func:`_split` of ``info`` if it needs fewer blocks than ``n_blocks``, else None."""
-    sources = distinct(np.concatenate([s for _, s, _ in _expand(info)]))
-    if len(sources) <= hw.chip.core.input_axons:
+    core = hw.chip.core
+    rows = [r for _, r in _expand(info)]
+    sources = mark_sources(rows, snn.n_neurons)
+    if len(sources) <= core.input_axons:
         return None  # every block could read all the sources: nothing to split
+    cuts = source_cuts(sources, core.input_axons)
+    if cuts is None:
+        return None  # _split would refuse it
+    # A lower bound on the split's blocks: the home blocks hold every neuron, the partial
+    # blocks of group g every neuron with a synapse from g. No fewer blocks: no split.
+    member = group_members(rows, cuts)
+    held = np.concatenate([[info.size], member[:, 1:].sum(axis=0)])
+    if int(np.sum(-(-held // core.neurons))) >= n_blocks:
+        return None
     try:
         split = _split(snn, hw, info, spikes)
     except NeurosimError:
@@ -212,25 +234,26 @@ def _concat(parts: list[Usage]) -> Usage:
 
 # --- per-population facts -----------------------------------------------------------------
 
-def _expand(info: _Pop) -> list[tuple[object, np.ndarray, np.ndarray]]:
-    """``info.incoming`` with every synapse listed (network-wide source ids), kept."""
-    if any(src is None for _, src, _ in info.incoming):
+def _expand(info: _Pop) -> list[tuple[object, Rows]]:
+    """``info.incoming`` with every synapse listed by target (network-wide sources), kept."""
+    if any(rows is None for _, rows in info.incoming):
         snn = info.snn
         assert snn is not None
-        listed = []
-        for proj, src, tgt in info.incoming:
-            if src is None:
-                src, tgt, _ = synapses(proj, snn.population(proj.source).shape)
-                src = src + snn.first_neuron(proj.source)
-            listed.append((proj, src, tgt))
-        info.incoming = listed
+        info.incoming = [(proj, projection_rows(proj, snn.population(proj.source).shape,
+                                                snn.first_neuron(proj.source))
+                          if rows is None else rows) for proj, rows in info.incoming]
     return info.incoming  # type: ignore[return-value]
+
+
+def _n_ids(rows: Rows) -> int:
+    """One more than the highest source id of ``rows`` (the size of a stamp array)."""
+    return int(rows.src.max(initial=-1)) + 1
 
 
 def _distinct_sources(incoming: list) -> bool:
     """No two projections in read the same population, so their (source, target) and
     (source, unit) pairs are disjoint."""
-    sources = [getattr(proj, "source", None) for proj, _, _ in incoming]
+    sources = [getattr(proj, "source", None) for proj, _ in incoming]
     return None not in sources and len(set(sources)) == len(sources)
 
 
@@ -243,7 +266,7 @@ def _describe(snn: SNN, hw: Hardware, pop: Population,
     synapses_in = np.zeros(pop.size, dtype=np.int64)
     kernel_weights = 0
     for proj in snn.incoming(pop.name):
-        incoming.append((proj, None, None))
+        incoming.append((proj, None))
         if proj.kind == "conv":
             # One tap joins a given source and target: non-zero synapses = distinct sources.
             counts = conv_fanin_counts(proj, snn.population(proj.source).shape)
@@ -260,11 +283,7 @@ def _describe(snn: SNN, hw: Hardware, pop: Population,
     if not incoming or _distinct_sources(incoming):
         fanin = synapses_in
     else:  # two projections from one population may share (source, target) pairs
-        listed = _expand(info)
-        all_src = np.concatenate([s for _, s, _ in listed])
-        all_tgt = np.concatenate([t for _, _, t in listed])
-        keys = distinct(all_tgt * snn.n_neurons + all_src)
-        fanin = np.bincount(keys // snn.n_neurons, minlength=pop.size).astype(np.int64)
+        fanin = distinct_per_row(concat_rows([r for _, r in _expand(info)]), snn.n_neurons)
     # Destinations: the targets are split already; their pairs carry global block ids.
     out = [pairs[q.name] for q in snn.outgoing(pop.name)]
     n_units = 1 + max((int(u.max(initial=-1)) for _, u, _ in out), default=0)
@@ -319,14 +338,14 @@ def _exact(info: _Pop, core: CoreLimits, local_block: np.ndarray, n_blocks: int,
            ) -> tuple[Usage, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """Exact usage of the blocks, and the (source, block, synapses) pairs of each projection in."""
     parts = {}
-    for proj, src, tgt in info.incoming:
-        if src is None:  # counted from the projection itself, without a synapse list
+    for proj, rows in info.incoming:
+        if rows is None:  # counted from the projection itself, without a synapse list
             snn = info.snn
             assert snn is not None
             s, u, c = unit_pairs(proj, snn.population(proj.source).shape, local_block, n_blocks)
             parts[proj.name] = (s + snn.first_neuron(proj.source), u, c)
         else:
-            parts[proj.name] = count_pairs(src, local_block[tgt], n_blocks)
+            parts[proj.name] = rows_unit_pairs(rows, local_block)
     if _distinct_sources(info.incoming):
         axons = sum((np.bincount(u, minlength=n_blocks) for _, u, _ in parts.values()),
                     np.zeros(n_blocks, dtype=np.int64))
@@ -392,7 +411,9 @@ def _tile(snn: SNN, info: _Pop, core: CoreLimits, spikes: np.ndarray):
     c, h, w = info.pop.shape
     cg, rh, rw = (a.ravel() for a in np.meshgrid(_extents(c), _extents(h), _extents(w),
                                                  indexing="ij"))
-    keep = cg * rh * rw <= core.neurons
+    # A block of the first channel group stores cg shared kernel slices at least: a
+    # tiling whose group is over the synapse memory by that alone fails the screen.
+    keep = (cg * rh * rw <= core.neurons) & (cg * info.kernel_bits <= core.synapse_memory_bits)
     cg, rh, rw = cg[keep], rh[keep], rw[keep]
     n_blocks = (-(-c // cg)) * (-(-h // rh)) * (-(-w // rw))
     # Fewest blocks first; then whole channels and square tiles (smaller projective fields).
@@ -400,18 +421,27 @@ def _tile(snn: SNN, info: _Pop, core: CoreLimits, spikes: np.ndarray):
     per_neuron = np.stack([info.explicit_bits, info.routes, info.fanin]).reshape(3, c, h, w)
     prefix = np.zeros((3, c + 1, h + 1, w + 1), dtype=np.int64)
     prefix[:, 1:, 1:, 1:] = per_neuron.cumsum(1).cumsum(2).cumsum(3)
-    conv_in = [(p, snn.population(p.source).shape) for p, _, _ in info.incoming if p.kind == "conv"]
-    dense_in = [p for p, _, _ in info.incoming if p.kind == "dense"]
+    conv_in = [(p, snn.population(p.source).shape) for p, _ in info.incoming if p.kind == "conv"]
+    dense_in = [p for p, _ in info.incoming if p.kind == "dense"]
     dense_sources = sum(snn.population(p.source).size for p in dense_in)
     masks = [(p.weight != 0).any(axis=(2, 3)) for p, _ in conv_in]
+    group_masks: dict[tuple[int, int], np.ndarray] = {}
+
+    def grouped(k: int, step: int) -> np.ndarray:
+        """(output channel groups of ``step`` channels, input channels): whether any
+        output channel of the group reads the input channel (conv_in[k])."""
+        if (k, step) not in group_masks:
+            group_masks[(k, step)] = np.logical_or.reduceat(masks[k], _edges(c, step)[:-1],
+                                                            axis=0)
+        return group_masks[(k, step)]
 
     def screen(i: int) -> bool:
         ce, re, we = _edges(c, cg[i]), _edges(h, rh[i]), _edges(w, rw[i])
         sums = _block_sums(prefix, ce, re, we)
         memory = sums[0] + np.diff(ce)[:, None, None] * info.kernel_bits
         axons = np.full(sums[2].shape, dense_sources, dtype=np.int64)
-        for (proj, shape), mask in zip(conv_in, masks):
-            groups_in = np.logical_or.reduceat(mask, ce[:-1], axis=0).sum(axis=1)
+        for k, (proj, shape) in enumerate(conv_in):
+            groups_in = grouped(k, int(cg[i])).sum(axis=1)
             kh, kw = proj.kernel_size
             fy = _span(re[:-1], re[1:] - 1, shape[1], kh, proj.stride[0], proj.padding[0])
             fx = _span(we[:-1], we[1:] - 1, shape[2], kw, proj.stride[1], proj.padding[1])
@@ -426,9 +456,8 @@ def _tile(snn: SNN, info: _Pop, core: CoreLimits, spikes: np.ndarray):
     def packets_in(i: int) -> float:
         """Expected packets per image into this population under tiling ``i``."""
         total = 0.0
-        for (proj, shape), mask in zip(conv_in, masks):
-            ce = _edges(c, cg[i])
-            groups_reached = np.logical_or.reduceat(mask, ce[:-1], axis=0).sum(axis=0)
+        for k, (proj, shape) in enumerate(conv_in):
+            groups_reached = grouped(k, int(cg[i])).sum(axis=0)
             _, ho, wo = conv_output_shape(proj, shape)
             kh, kw = proj.kernel_size
             ny = _reach(shape[1], ho, kh, proj.stride[0], proj.padding[0], rh[i])
@@ -493,20 +522,16 @@ def _ranges(info: _Pop, core: CoreLimits):
     channel = (np.arange(n) if info.local is None else np.asarray(info.local)) // plane
     # Distinct channels of a range [a, b) of (ascending) neurons: new_channel[b] − new_channel[a + 1] + 1.
     new_channel = np.concatenate([[0, 0], np.cumsum(np.diff(channel) != 0)])
-    if info.incoming:
-        listed = _expand(info)
-        src = np.concatenate([s for _, s, _ in listed])
-        tgt = np.concatenate([t for _, _, t in listed])
-        order = np.argsort(tgt, kind="stable")
-        src, tgt = src[order], tgt[order]
-    else:
-        src = tgt = np.zeros(0, dtype=np.int64)
-    syn_start = np.searchsorted(tgt, np.arange(n + 1))
+    rows = (concat_rows([r for _, r in _expand(info)]) if info.incoming
+            else Rows(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)))
+    n_ids = _n_ids(rows)
+    reach = AxonReach(rows, n_ids)
     bits = np.concatenate([[0], np.cumsum(info.explicit_bits)])
     routes = np.concatenate([[0], np.cumsum(info.routes)])
     sending = info.routes > 0
 
-    def fits(a: int, b: int) -> bool:
+    def fits_but_axons(a: int, b: int) -> bool:
+        """Every limit but the input axons holds for neurons [a, b)."""
         if b - a > core.neurons:
             return False
         channels = new_channel[b] - new_channel[a + 1] + 1
@@ -516,24 +541,25 @@ def _ranges(info: _Pop, core: CoreLimits):
         if r > core.output_routes:
             return False
         entries = len(distinct(info.set_hash[a:b][sending[a:b]])) if core.multicast else r
-        if entries > core.routing_table_entries:
-            return False
-        axons = len(distinct(src[syn_start[a]:syn_start[b]]))
-        return axons <= core.input_axons
+        return entries <= core.routing_table_entries
 
+    # Every limit grows with the range, so the largest range from a that fits is the
+    # shortest of the largest ranges for each limit: the input axons (distinct sources,
+    # the costly count) by one scan of the synapses, the others by bisection.
     cuts = [0]
     while cuts[-1] < n:
         a = cuts[-1]
-        lo, hi = a + 1, min(n, a + core.neurons)  # fits(a, lo) holds: single neurons fit
+        lo, hi = a + 1, min(n, a + core.neurons)  # single neurons fit
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if fits(a, mid):
+            if fits_but_axons(a, mid):
                 lo = mid
             else:
                 hi = mid - 1
-        cuts.append(lo)
+        cuts.append(max(a + 1, reach(a, lo, core.input_axons)))
     even = np.linspace(0, n, len(cuts)).round().astype(np.int64)
-    if np.all(np.diff(even) > 0) and all(fits(int(a), int(b)) for a, b in pairwise(even)):
+    if (np.all(np.diff(even) > 0) and all(fits_but_axons(int(a), int(b)) for a, b in pairwise(even))
+            and bool(np.all(range_axons(rows, even, n_ids) <= core.input_axons))):
         cuts = list(even)
     local_block = np.repeat(np.arange(len(cuts) - 1), np.diff(cuts))
     n_blocks = len(cuts) - 1
@@ -549,12 +575,6 @@ def _ranges(info: _Pop, core: CoreLimits):
 _JOIN = SimpleNamespace(name="\0partial sums", kind="join")
 
 
-def _pair_fanin(src: np.ndarray, tgt: np.ndarray, size: int, n_src: int) -> np.ndarray:
-    """Distinct sources of each target."""
-    keys = distinct(tgt.astype(np.int64) * n_src + src)
-    return np.bincount(keys // n_src, minlength=size).astype(np.int64)
-
-
 def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     """Home blocks and partial blocks of a population whose fan-in exceeds a core.
 
@@ -565,10 +585,7 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     core = hw.chip.core
     where = f"population {info.name!r}"
     listed = _expand(info)
-    lengths = [len(s) for _, s, _ in listed]
-    all_src = np.concatenate([s for _, s, _ in listed])
-    all_tgt = np.concatenate([t for _, _, t in listed])
-    sources = distinct(all_src)
+    sources = mark_sources([r for _, r in listed], snn.n_neurons)
     cuts = source_cuts(sources, core.input_axons)
     if cuts is None:
         raise NeurosimError(
@@ -577,35 +594,36 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
             f"one core has input axons", where=where,
             fix="use a chip with more input axons per core (--set core.input_axons=N) or a "
                 "layer with fewer inputs per neuron")
-    group = source_group(cuts, all_src)
     n_groups = len(cuts) + 1
-    split = np.split(np.arange(len(all_src)), np.cumsum(lengths)[:-1])
-    members = [distinct(all_tgt[group == g]) for g in range(1, n_groups)]
+    # Group g holds the sources edges[g] <= s < edges[g + 1] (fanin.source_group).
+    edges = [0, *(int(c) for c in cuts), snn.n_neurons]
+    # The targets with a synapse from each group g >= 1: they get a partial compartment.
+    member = group_members([r for _, r in listed], cuts)
+    members = [np.flatnonzero(member[:, g]) for g in range(1, n_groups)]
     n_ids = snn.n_neurons + n_groups * info.size  # source ids above the network: partial sums
 
-    # Home: group-0 synapses, plus one axon per partial compartment feeding the neuron.
-    home_in = [(proj, src[group[k] == 0], tgt[group[k] == 0])
-               for (proj, src, tgt), k in zip(info.incoming, split)]
-    join_src = np.concatenate([snn.n_neurons + g * info.size + m for g, m in enumerate(members)])
-    join_tgt = np.concatenate(members)
-    home_tgt = np.concatenate([t for _, _, t in home_in] + [join_tgt])
-    home_src = np.concatenate([s for _, s, _ in home_in] + [join_src])
+    # Home: group-0 synapses, plus one axon per partial compartment feeding the neuron
+    # (source id n_neurons + (g − 1)·size + t for compartment g of target t).
+    home_in = [(proj, rows.select(edges[0], edges[1])) for proj, rows in listed]
+    join_tgt, join_g = np.nonzero(member[:, 1:])
+    join_ptr = np.zeros(info.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(join_tgt, minlength=info.size), out=join_ptr[1:])
+    join = Rows(join_ptr, snn.n_neurons + join_g * info.size + join_tgt)
     # With weight sharing a block stores its group's kernel slices per output channel
     # (fanin.group_kernel_weights) instead of the conv synapses one by one.
-    shared = [core.weight_sharing and getattr(proj, "kind", "") == "conv" for proj, _, _ in listed]
+    shared = [core.weight_sharing and getattr(proj, "kind", "") == "conv" for proj, _ in listed]
     kernel = sum((group_kernel_weights(snn, proj, cuts)
-                  for (proj, _, _), sh in zip(listed, shared) if sh),
+                  for (proj, _), sh in zip(listed, shared) if sh),
                  np.zeros(n_groups, dtype=np.int64)) * core.weight_bits
 
     def stored(entries: list, size: int) -> np.ndarray:
         """Weight bits stored synapse by synapse, per (local) target."""
-        targets = [t for (_, _, t), sh in zip(entries, shared) if not sh]
-        return np.bincount(np.concatenate(targets) if targets else np.zeros(0, np.int64),
-                           minlength=size) * core.weight_bits
+        return sum((rows.lengths() for (_, rows), sh in zip(entries, shared) if not sh),
+                   np.zeros(size, dtype=np.int64)) * core.weight_bits
 
-    home = replace(info, incoming=[*home_in, (_JOIN, join_src, join_tgt)],
+    home = replace(info, incoming=[*home_in, (_JOIN, join)],
                    explicit_bits=stored(home_in, info.size), kernel_bits=int(kernel[0]),
-                   fanin=_pair_fanin(home_src, home_tgt, info.size, n_ids))
+                   fanin=distinct_per_row(concat_rows([r for _, r in home_in] + [join]), n_ids))
     _check_single_neurons(home, core, hw.name)
     home_block, home_labels, home_usage, home_parts = _ranges(home, core)
     home_parts.pop(_JOIN.name)
@@ -615,15 +633,11 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
     t_src, t_dst, t_pk = [], [], []
     offset = len(entries)
     for g, nodes in enumerate(members, start=1):
-        pos = np.full(info.size, -1, dtype=np.int64)
-        pos[nodes] = np.arange(len(nodes))
-        inc = [(proj, src[group[k] == g], pos[tgt[group[k] == g]])
-               for (proj, src, tgt), k in zip(info.incoming, split)]
-        g_src = np.concatenate([s for _, s, _ in inc])
-        g_tgt = np.concatenate([t for _, _, t in inc])
+        inc = [(proj, rows.select(edges[g], edges[g + 1], nodes)) for proj, rows in listed]
+        g_rows = concat_rows([r for _, r in inc])
         dest = home_block[nodes]
         part = _Pop(info.pop, info.first, inc, stored(inc, len(nodes)), int(kernel[g]),
-                    _pair_fanin(g_src, g_tgt, len(nodes), snn.n_neurons),
+                    distinct_per_row(g_rows, snn.n_neurons),
                     np.ones(len(nodes), dtype=np.int64), dest + 1,
                     Fanout(np.arange(len(nodes) + 1, dtype=np.int64), dest,
                            np.ones(len(nodes), dtype=np.int64)),
@@ -638,8 +652,7 @@ def _split(snn: SNN, hw: Hardware, info: _Pop, spikes: np.ndarray):
         for name, (src, unit, count) in g_parts.items():
             parts[name].append((src, unit + offset, count))
         # Expected packets: one per step with input, at most one per step of the window.
-        per_comp = np.minimum(np.bincount(g_tgt, weights=spikes[g_src], minlength=len(nodes)),
-                              snn.window)
+        per_comp = np.minimum(g_rows.row_sums(spikes), snn.window)
         keys, packets = group_sum((block + offset) * (offset + len(labels) + 1) + dest, per_comp)
         t_src.append(keys // (offset + len(labels) + 1))
         t_dst.append(keys % (offset + len(labels) + 1))

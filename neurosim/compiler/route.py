@@ -98,16 +98,67 @@ def count_pairs(src: np.ndarray, unit: np.ndarray, n_units: int, weight: np.ndar
 def merge_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_sources: int,
                 n_units: int) -> Fanout:
     """One :class:`Fanout` from per-projection pairs (two projections may share a pair)."""
-    if parts:
-        src = np.concatenate([p[0] for p in parts])
-        unit = np.concatenate([p[1] for p in parts])
-        count = np.concatenate([p[2] for p in parts])
-    else:
-        src = unit = count = np.zeros(0, dtype=np.int64)
-    src, unit, count = count_pairs(src, unit, max(n_units, 1), count)
+    if not parts:
+        return Fanout(np.zeros(n_sources + 1, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                      np.zeros(0, dtype=np.int64))
+    # A counting sort by source, then per source its units sorted and repeats summed:
+    # O(pairs + sources), where sorting the (source, unit) keys costs O(P log P) and
+    # several key arrays of the pairs' size.
     indptr = np.zeros(n_sources + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n_sources), out=indptr[1:])
-    return Fanout(indptr, unit, count)
+    for p in parts:
+        indptr[1:] += np.bincount(p[0], minlength=n_sources)
+    np.cumsum(indptr, out=indptr)
+    units = np.empty(int(indptr[-1]), dtype=np.int64)
+    counts = np.empty(int(indptr[-1]), dtype=np.int64)
+    at = indptr[:-1].copy()
+    for src, unit, count in parts:
+        _scatter_by_source(np.asarray(src, dtype=np.int64), np.asarray(unit, dtype=np.int64),
+                           np.asarray(count, dtype=np.int64), at, units, counts)
+    kept = _sum_repeats(indptr, units, counts)
+    if kept < len(units):
+        return Fanout(indptr, units[:kept].copy(), counts[:kept].copy())
+    return Fanout(indptr, units, counts)
+
+
+@numba.njit(cache=True)
+def _scatter_by_source(src, unit, count, at, units, counts):
+    for k in range(len(src)):
+        s = src[k]
+        units[at[s]] = unit[k]
+        counts[at[s]] = count[k]
+        at[s] += 1
+
+
+@numba.njit(cache=True)
+def _sum_repeats(indptr, units, counts):
+    """Sort each row by unit and sum the counts of equal units, compacting the rows in
+    place (``indptr`` updated); returns the entries kept."""
+    out = 0
+    start = 0
+    for s in range(len(indptr) - 1):
+        a, b = start, indptr[s + 1]
+        start = b
+        ordered = True
+        for k in range(a + 1, b):
+            if units[k] <= units[k - 1]:
+                ordered = False
+                break
+        if not ordered:
+            order = np.argsort(units[a:b], kind="mergesort")
+            u = units[a:b][order]
+            c = counts[a:b][order]
+            units[a:b] = u
+            counts[a:b] = c
+        indptr[s] = out
+        for k in range(a, b):
+            if out > indptr[s] and units[out - 1] == units[k]:
+                counts[out - 1] += counts[k]
+            else:
+                units[out] = units[k]
+                counts[out] = counts[k]
+                out += 1
+    indptr[len(indptr) - 1] = out
+    return out
 
 
 def fanout(snn: SNN, unit_of_neuron: np.ndarray, n_units: int | None = None) -> Fanout:
@@ -246,11 +297,22 @@ def traffic_matrix(fan: Fanout, spikes: np.ndarray, unit_of_neuron: np.ndarray, 
     neuron (per image); a neuron sends one packet per spike to each destination unit.
     Pairs are distinct and sorted; pairs without traffic are left out.
     """
-    src_unit = np.asarray(unit_of_neuron, dtype=np.int64)[fan.sources()]
-    weight = np.asarray(spikes, dtype=np.float64)[fan.sources()]
-    keys, packets = group_sum(src_unit * n_units + fan.units, weight)
+    sources = fan.sources()
+    src_unit = np.asarray(unit_of_neuron, dtype=np.int64)[sources]
+    weight = np.asarray(spikes, dtype=np.float64)[sources]
+    del sources
+    # By source unit (counting sort), then by destination, summed in neuron order.
+    indptr = np.zeros(n_units + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src_unit, minlength=n_units), out=indptr[1:])
+    dst = np.empty(len(src_unit), dtype=np.int64)
+    packets = np.empty(len(src_unit), dtype=np.float64)
+    _scatter_by_source(src_unit, fan.units, weight, indptr[:-1].copy(), dst, packets)
+    del src_unit, weight
+    kept = _sum_repeats(indptr, dst, packets)
+    src = np.repeat(np.arange(n_units, dtype=np.int64), np.diff(indptr))
+    dst, packets = dst[:kept], packets[:kept]
     keep = packets > 0
-    return keys[keep] // n_units, keys[keep] % n_units, packets[keep]
+    return src[keep], dst[keep], packets[keep]
 
 
 @dataclass(frozen=True)

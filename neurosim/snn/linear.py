@@ -111,6 +111,11 @@ def _compose(a: _ConvOp, b: _ConvOp) -> _ConvOp:
                    (a.padding[0] + b.padding[0] * sa_h, a.padding[1] + b.padding[1] * sa_w))
 
 
+PROBE_ENTRIES = 4_000_000
+"""Values (about 32 MB) of one block of unit vectors pushed through a chain that is folded
+into a dense matrix."""
+
+
 def fold_chain(chain: tuple[Layer, ...], source_shape: tuple[int, ...], where: str
                ) -> tuple[str, np.ndarray, tuple[int, int], tuple[int, int]]:
     """One projection for a linear chain: (kind, weight, stride, padding).
@@ -142,7 +147,10 @@ def fold_chain(chain: tuple[Layer, ...], source_shape: tuple[int, ...], where: s
     require_memory(8 * n_tgt * n_src, f"the folded {n_tgt}×{n_src} matrix", where=where,
                    fix="put an activation between the layers, or use smaller layers")
     matrix = np.empty((n_tgt, n_src))
-    step = max(1, 4_000_000 // max(n_tgt, 1))
+    # Probe PROBE_ENTRIES values at a time: a block of unit vectors is (step, n_src) in and
+    # (step, n_tgt) out, so the larger side sizes it (a Flatten -> Dense read-out from a
+    # 57 k-neuron map into 10 classes would otherwise probe 57 k × 57 k at once).
+    step = max(1, PROBE_ENTRIES // max(n_src, n_tgt, 1))
     for start in range(0, n_src, step):
         stop = min(start + step, n_src)
         basis = np.zeros((stop - start, n_src))
