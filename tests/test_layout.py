@@ -20,7 +20,7 @@ PACKAGE = Path(neurosim.version.__file__).resolve().parent
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("neurosim.errors", "neurosim.plain", "neurosim.stats", "neurosim.dynamics",
               "neurosim.version", "neurosim.fileio", "neurosim.limits", "neurosim.npzio",
-              "neurosim.options", "neurosim.yamlio")),
+              "neurosim.options", "neurosim.yamlio", "neurosim.threads")),
     ("data", ("neurosim.datasets",)),
     ("ann", ("neurosim.ann",)),
     ("coding", ("neurosim.coding",)),
