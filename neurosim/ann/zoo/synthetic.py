@@ -47,9 +47,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,7 @@ from neurosim.ann.layers import (
     Layer,
 )
 from neurosim.ann.model import Model
+from neurosim.compare_defaults import METADATA_KEY
 from neurosim.datasets import Dataset, make_dataset, register_named_datasets
 from neurosim.errors import NeurosimError
 from neurosim.fileio import atomic_write
@@ -231,19 +233,37 @@ def resnet_imagenet(blocks: tuple[int, ...], bottleneck: bool, width: int = 64,
 
 @dataclass(frozen=True)
 class SyntheticSpec:
-    """A synthetic zoo model: how to build its graph and what it is."""
+    """A synthetic zoo model: how to build its graph and what it is, and the compare
+    defaults it carries (:mod:`neurosim.compare_defaults`; empty: the main job's)."""
 
     name: str
     build: Callable[[], _Graph]
     description: str
+    compare: Mapping[str, Any] = field(default_factory=dict)
 
+
+RESNET18_COMPARE: dict[str, Any] = {
+    "codes": ("fs", "rate"),
+    "K": 10,
+    "rate_T": "auto",
+    "rate_T_ladder": (16, 32, 64, 128, 256),
+    "accuracy_images": 16,
+    "images": 2,
+    "rate_images": 1,
+    "placer": "baseline",
+    "board": "fit",
+    "reason": "ResNet-18 at 224: FS against rate at the T where rate agrees with the ANN as "
+              "often as FS, in 15 minutes on 2 cores",
+}
+"""``neurosim compare --model resnet18-synthetic``'s defaults (2.46 M neurons, 1.93 G
+synapses). Why each: see README "ResNet-18 at 224"."""
 
 SPECS: dict[str, SyntheticSpec] = {
     spec.name: spec for spec in (
         SyntheticSpec("resnet20-synthetic", lambda: resnet_cifar(3),
                       "ResNet-20 (CIFAR) at 3x32x32, 10 classes"),
         SyntheticSpec("resnet18-synthetic", lambda: resnet_imagenet((2, 2, 2, 2), False),
-                      "ResNet-18 at 3x224x224, 1000 classes"),
+                      "ResNet-18 at 3x224x224, 1000 classes", RESNET18_COMPARE),
         SyntheticSpec("resnet50-synthetic", lambda: resnet_imagenet((3, 4, 6, 3), True),
                       "ResNet-50 at 3x224x224, 1000 classes"),
     )
@@ -346,7 +366,11 @@ def load_synthetic_model(name: str, seed: int = SEED) -> Model:
     path = model_path(name, seed)
     if not path.exists():
         save_model(generate(name, seed), path)
-    return load_model(path)
+    model = load_model(path)
+    compare = _spec(name).compare
+    if compare:  # carried at load, not stored: changing a default regenerates nothing
+        model = replace(model, metadata={**model.metadata, METADATA_KEY: dict(compare)})
+    return model
 
 
 # --- the data set ----------------------------------------------------------------------
