@@ -23,11 +23,14 @@ from neurosim.workload import load_workload
 
 
 class ProgressBar:
-    """One line on stderr that redraws itself (or plain lines when stderr is not a terminal)."""
+    """One line on stderr that redraws itself (or plain lines when stderr is not a terminal),
+    with the wall time and the process's CPU time (all threads) since the start: on a shared
+    machine the two differ, and a stage's cost is the CPU time."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
         self.tty = sys.stderr.isatty()
 
     def __call__(self, done: int, total: int, what: str) -> None:
@@ -36,7 +39,8 @@ class ProgressBar:
         width = 24
         filled = int(width * done / max(total, 1))
         line = (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {what:<32} "
-                f"{time.perf_counter() - self.started:6.1f} s")
+                f"{time.perf_counter() - self.started:6.1f} s, CPU "
+                f"{time.process_time() - self.cpu_started:6.1f} s")
         if self.tty:
             end = "\n" if done == total else ""
             print(f"\r{line}", end=end, file=sys.stderr, flush=True)
