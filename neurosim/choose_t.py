@@ -14,9 +14,12 @@ The rule (:func:`rate_T_rule`, :data:`RULE`): the smallest T on the ladder whose
 agreement with the ANN is at least FS's on the same images (counted in images, so a tie
 is a tie). Beside it, the smallest T whose relative output error is at most FS's is
 reported (or that it is beyond the ladder), since agreement on few images is coarse
-while the error is not. When no T of the ladder reaches FS's agreement, the T with the
-highest agreement (the smallest of ties) is run and the choice says the rule was not met
-(``reached: false``): a rate row is still shown, and the table says it falls short.
+while the error is not. When no T of the ladder reaches FS's agreement, the ladder's
+largest T is run, rate's closest try (its output error falls as T grows; on few images
+the agreement of shorter windows is often tied at zero, and the smallest of a tie would
+be the worst row), and the choice says the rule was not met (``reached: false``): a rate
+row is still shown, its cost a lower bound on rate's at FS's fidelity, and the table says
+it falls short.
 
 Top-1 agreement and not the test accuracy: for the synthetic scale zoo the labels *are*
 the ANN's top-1 classes, so the two are the same thing; for a trained model they differ,
@@ -39,8 +42,7 @@ from neurosim.snn.network import SNN
 from neurosim.stats import output_fidelity
 
 RULE = ("smallest T on the ladder whose top-1 agreement with the ANN on the accuracy images "
-        "is at least FS's on the same images; if none reaches it, the T with the highest "
-        "agreement (the smallest of ties)")
+        "is at least FS's on the same images; if none reaches it, the ladder's largest T")
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,7 @@ def rate_T_rule(fs_agreeing: int, fs_error: float, tried: Sequence[RateTrial]
     error_T = next((t.T for t in ladder if t.relative_output_error <= fs_error), None)
     if reaching:
         return reaching[0], True, error_T
-    best = max(t.agreeing for t in ladder)
-    return next(t.T for t in ladder if t.agreeing == best), False, error_T
+    return ladder[-1].T, False, error_T
 
 
 def _agreeing(ann_outputs: np.ndarray, outputs: np.ndarray) -> int:

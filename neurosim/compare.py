@@ -441,8 +441,9 @@ def _describe_t_choice(choice: dict[str, Any]) -> str:
     fs = choice["fs"]
     outcome = (f"the smallest T whose top-1 agreement with the ANN reaches {fs}'s"
                if choice["reached"] else
-               f"no T up to {choice['T_max']} reaches {fs}'s top-1 agreement, so the T with "
-               "the highest agreement is run: rate falls short of FS here")
+               f"no T up to {choice['T_max']} reaches {fs}'s top-1 agreement, so the largest "
+               "T is run: rate falls short of FS here, and its costs are a lower bound on "
+               "rate's at FS's agreement")
     error = (f"its relative output error reaches {fs}'s at T={choice['error_T']}"
              if choice["error_T"] is not None else
              f"its relative output error does not reach {fs}'s up to T={choice['T_max']}")

@@ -30,8 +30,8 @@ def test_the_rule_by_hand() -> None:
     # FS agrees on 9 images with error 0.25: T=32 is the smallest with 9 (a tie counts),
     # and the error first drops to 0.25 or below at T=128 (agreement is not monotone in T).
     assert rate_T_rule(9, 0.25, tried) == (32, True, 128)
-    # FS agrees on 10: no T reaches it; the highest agreement (9) at its smallest T, 32.
-    assert rate_T_rule(10, 0.25, tried) == (32, False, 128)
+    # FS agrees on 10: no T reaches it; the ladder's largest T, rate's closest try.
+    assert rate_T_rule(10, 0.25, tried) == (128, False, 128)
     # An error below every T's: beyond the ladder.
     assert rate_T_rule(5, 0.1, tried) == (16, True, None)
     with pytest.raises(NeurosimError, match="at least one T"):
