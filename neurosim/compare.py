@@ -379,7 +379,7 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
     head = (f"{comparison.model} on {comparison.hardware}{overrides_text(comparison)}: ANN "
             f"accuracy {_with_interval(first, 'ann_accuracy')} % on {first['accuracy_images']} "
             f"test images of {dataset_text(comparison)}; hardware figures over "
-            f"{engine_images_text(comparison)} streamed back to back")
+            f"{engine_images_text(comparison)}")
     chosen = defaults_text(comparison)
     if markdown:
         lines = ["| " + " | ".join(r) + " |" for r in rows]
@@ -407,13 +407,15 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
 
 
 def engine_images_text(comparison: Comparison) -> str:
-    """``32 images``, or per row where the rows differ (``2 images (FS K=10), 1 image (rate
-    T=64)``)."""
+    """``32 images streamed back to back``, ``1 image``, or per row where the rows differ
+    (``2 images (FS K=10), 1 image (rate T=64)``)."""
     def images(n: int) -> str:
-        return f"{n} image{'' if n == 1 else 's'}"
-    if len({r["images"] for r in comparison.rows}) == 1:
-        return images(comparison.rows[0]["images"])
-    return ", ".join(f"{images(r['images'])} ({plots.row_label(r)})" for r in comparison.rows)
+        return "1 image" if n == 1 else f"{n} images"
+    counts = [r["images"] for r in comparison.rows]
+    if len(set(counts)) == 1:
+        return images(counts[0]) + ("" if counts[0] == 1 else " streamed back to back")
+    return (", ".join(f"{images(r['images'])} ({plots.row_label(r)})" for r in comparison.rows)
+            + ", streamed back to back")
 
 
 def defaults_text(comparison: Comparison) -> str:
