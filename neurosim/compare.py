@@ -571,7 +571,11 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
         {"model": comparison.model, "hardware": comparison.hardware,
          "hardware_overrides": [f"{k}={v}" for k, v in featured_hw(comparison).overrides],
          "dataset": comparison.workload.dataset.describe(), "rows": rows,
-         "iso_accuracy": comparison.ratios, "wall_time_s": comparison.seconds}, indent=2) + "\n")
+         "iso_accuracy": comparison.ratios,
+         "compare_defaults_used": {k: list(v) if isinstance(v, tuple) else v
+                                   for k, v in comparison.defaults_used.items()},
+         "compare_defaults_reason": comparison.defaults_reason if comparison.defaults_used else "",
+         "wall_time_s": comparison.seconds}, indent=2) + "\n")
     files["table"] = comparison.table().to_csv(out / "comparison.csv")
     for result in comparison.results:
         slug = _slug(result.summary)

@@ -81,6 +81,9 @@ def test_the_cli_uses_the_models_defaults_and_says_so(model_file, tmp_path, caps
         assert flag in line
     assert "hardware figures over 2 images (FS K=4), 1 image (rate T=" in out
     assert "streamed back to back" in out
+    recorded = json.loads((tmp_path / "summary.json").read_text())
+    assert recorded["compare_defaults_used"]["rate_T_ladder"] == [4, 16]
+    assert recorded["compare_defaults_reason"] == "a test's own defaults"
 
 
 def test_flags_override_the_models_defaults(model_file, tmp_path, capsys) -> None:
