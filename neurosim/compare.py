@@ -13,6 +13,7 @@ correctness. Every accuracy is printed with its 95 % Wilson interval.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -23,10 +24,19 @@ from typing import Any
 import numpy as np
 
 from neurosim import plots
+from neurosim.choose_k import choose_k
+from neurosim.choose_t import RateAuto, TChoice, choose_rate_T
 from neurosim.coding.base import SpikeCode
 from neurosim.coding.fs import FS, K_AUTO
 from neurosim.coding.rate import Rate
 from neurosim.coding.ttfs import TTFS
+from neurosim.compare_defaults import (
+    BASE,
+    BOARDS,
+    DEFAULT_RATE_T,
+    RATE_T_AUTO,
+    CompareDefaults,
+)
 from neurosim.compiler.mapping import core_location
 from neurosim.errors import NeurosimError
 from neurosim.fileio import write_text
@@ -35,13 +45,16 @@ from neurosim.hardware.model import Hardware
 from neurosim.pipeline import (
     Configuration,
     RunResult,
+    for_chip,
     functional_runs,
     options_tuple,
+    precision_for,
     run_configuration,
 )
 from neurosim.report.summary import per_core_table, per_layer_table
 from neurosim.report.table import Table, flatten
-from neurosim.snn.functional import simulate_stream
+from neurosim.snn.functional import FunctionalResult, simulate_stream
+from neurosim.snn.network import SNN
 from neurosim.stats import (
     accuracy_interval,
     discordant_counts,
@@ -53,8 +66,6 @@ from neurosim.workload import Workload, load_workload
 
 ISO_ACCURACY_ALPHA = 0.05
 ISO_ACCURACY_TEST = "exact McNemar"
-DEFAULT_RATE_T = (16, 32, 64, 128, 256)
-DEFAULT_IMAGES = 32
 RATIO_FIELDS = ("energy_per_inference_j", "latency_s", "edp_j_s", "spikes_per_neuron",
                 "synaptic_events_per_inference", "packets_per_inference", "cores_used")
 
@@ -72,6 +83,10 @@ class Comparison:
     fidelity: list[dict[str, float]] = field(default_factory=list)
     """Per row, :func:`neurosim.stats.output_fidelity` of its functional outputs against
     the ANN's on the same test images (top-1 agreement, relative output error)."""
+    defaults_used: dict[str, Any] = field(default_factory=dict)
+    """The compare defaults taken from the model (no value given) that differ from the main
+    job's (:mod:`neurosim.compare_defaults`); empty for a model that carries none."""
+    defaults_reason: str = ""
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -135,62 +150,178 @@ def iso_accuracy_ratios(rows: Sequence[dict[str, Any]], correct: Sequence[np.nda
             "rate_only_correct": match["rate_only_correct"], **test}
 
 
-def default_codes(rate_T: Sequence[int] = DEFAULT_RATE_T) -> list[SpikeCode]:
-    """The main job's rows: FS with K chosen automatically, rate at each T, TTFS."""
-    return [FS(K=K_AUTO), *(Rate(T=int(t)) for t in rate_T), TTFS()]
+def default_codes(rate_T: Sequence[int] | str = DEFAULT_RATE_T,
+                  defaults: CompareDefaults = BASE) -> list[SpikeCode | RateAuto]:
+    """The main job's rows: FS at the defaults' K (chosen automatically unless a model says
+    otherwise), rate at each T (or one row at the T :mod:`neurosim.choose_t` picks), TTFS;
+    only the codes the defaults name."""
+    rows: list[SpikeCode | RateAuto] = []
+    for name in defaults.codes:
+        if name == "fs":
+            rows.append(FS(K=defaults.K))
+        elif name == "rate":
+            rows += ([RateAuto(ladder=tuple(defaults.rate_T_ladder))] if rate_T == RATE_T_AUTO
+                     else [Rate(T=int(t)) for t in rate_T])
+        elif name == "ttfs":
+            rows.append(TTFS())
+    return rows
+
+
+def _config(code: SpikeCode, workload: Workload, hw: Hardware, placer: str, seed: int,
+            images: int, accuracy_images: int | None) -> Configuration:
+    return Configuration(model=workload.model.name, hardware=hw.name, overrides=hw.overrides,
+                         code=code.name, code_options=options_tuple(code.options()),
+                         placer=placer, seed=seed, images=images,
+                         accuracy_images=accuracy_images, dataset=workload.dataset.name)
+
+
+def _resolve_fs_K(codes: list[SpikeCode | RateAuto], workload: Workload, hw: Hardware,
+                  progress: Callable[[int, int, str], None] | None
+                  ) -> tuple[int, dict[str, Any] | None]:
+    """The FS row a rate-T-auto row is matched against, with its K fixed first (a K auto is
+    chosen here, as its own run would choose it, since the rate T depends on FS's result)."""
+    fs_rows = [i for i, c in enumerate(codes) if isinstance(c, FS)]
+    if not fs_rows:
+        raise NeurosimError("rate T auto picks the T at which rate agrees with the ANN as often "
+                            "as FS, but the comparison has no FS row", where="compare",
+                            fix="add fs to the codes (--codes fs,rate) or give rate T values "
+                                "(--rate-T 32,64)")
+    index = fs_rows[0]
+    fs = codes[index]
+    assert isinstance(fs, FS)
+    if fs.K != K_AUTO:
+        return index, None
+    if progress:
+        progress(0, len(codes), "FS: choose K")
+    choice = choose_k(workload, precision_for(hw), fs.options())
+    codes[index] = dataclasses.replace(fs, K=choice.K)
+    return index, choice.as_dict()
 
 
 def compare(workload: Workload | str | Path = "digits-cnn",
-            codes: Sequence[SpikeCode] | None = None, hardware: Hardware | str = "loihi", *,
-            images: int = DEFAULT_IMAGES, placer: str = "optimised", seed: int = 0,
-            accuracy_images: int | None = None,
+            codes: Sequence[SpikeCode | RateAuto] | None = None,
+            hardware: Hardware | str = "loihi", *,
+            images: int | None = None, placer: str | None = None, seed: int = 0,
+            accuracy_images: int | None = None, rate_images: int | None = None,
+            board: str | None = None,
             progress: Callable[[int, int, str], None] | None = None) -> Comparison:
     """Run ``workload`` with each of ``codes`` on ``hardware``; one row per code.
 
     ``workload`` is a :class:`~neurosim.workload.Workload` or a model name/file (with the
-    data set it names); ``codes`` are spike-code objects (default :func:`default_codes`);
+    data set it names); ``codes`` are spike-code objects (default :func:`default_codes`),
+    or a :class:`~neurosim.choose_t.RateAuto` for one rate row at the T where rate agrees
+    with the ANN as often as the FS row does (:func:`neurosim.choose_t.choose_rate_T`);
     ``hardware`` a :class:`~neurosim.hardware.model.Hardware` or a shipped name/file. An
     ``FS(K="auto")`` row has its K chosen by :func:`neurosim.choose_k.choose_k`. Rows that
     can share a functional run (a rate T sweep) take accuracy and spikes from one run of
     the largest T; the engine runs every row.
+
+    What is left ``None`` (``images``, ``rate_images``, ``accuracy_images``, ``placer``,
+    ``board``, and ``codes``) takes the workload's compare defaults
+    (:attr:`Workload.compare_defaults <neurosim.workload.Workload.compare_defaults>`):
+    the main job's for a model that carries none. Given ``images`` and no ``rate_images``,
+    rate rows run on ``images`` too. The values taken from the model, where they differ
+    from the main job's, are kept in :attr:`Comparison.defaults_used`.
     """
     started = time.perf_counter()
     if not isinstance(workload, Workload):
         workload = load_workload(workload)
     hw = hardware if isinstance(hardware, Hardware) else load_hardware(hardware)
-    codes = default_codes() if codes is None else list(codes)
+    defaults = workload.compare_defaults
+    given = {"images": images, "rate_images": rate_images, "accuracy_images": accuracy_images,
+             "placer": placer, "board": board}
+    taken = {name: getattr(defaults, name) for name, value in given.items() if value is None}
+    if rate_images is None and images is not None:
+        rate_images = images
+        taken.pop("rate_images")
+    images = defaults.images if images is None else images
+    rate_images = (defaults.rate_images or images) if rate_images is None else rate_images
+    accuracy_images = defaults.accuracy_images if accuracy_images is None else accuracy_images
+    placer = defaults.placer if placer is None else placer
+    board = defaults.board if board is None else board
+    if board not in BOARDS:
+        raise NeurosimError(f"unknown board choice {board!r}", where="compare",
+                            fix=f"use {' or '.join(BOARDS)}")
+    if codes is None:
+        codes = default_codes(defaults.rate_T, defaults)
+        taken.update({k: v for k, v in (("codes", defaults.codes), ("K", defaults.K),
+                                         ("rate_T", defaults.rate_T))})
+    codes = list(codes)
     if not codes:
         raise NeurosimError("no codes to compare", where="compare",
                             fix="give at least one code, e.g. [neurosim.FS(K=8)]")
-    configs = [Configuration(model=workload.model.name, hardware=hw.name, overrides=hw.overrides,
-                             code=code.name, code_options=options_tuple(code.options()),
-                             placer=placer, seed=seed, images=images,
-                             accuracy_images=accuracy_images, dataset=workload.dataset.name)
-               for code in codes]
+    auto = [i for i, c in enumerate(codes) if isinstance(c, RateAuto)]
+    if len(auto) > 1:
+        raise NeurosimError("a comparison takes one rate-T-auto row", where="compare")
+    fs_index, k_choice = (_resolve_fs_K(codes, workload, hw, progress) if auto else (None, None))
+    configs: list[Configuration | None] = [
+        None if isinstance(code, RateAuto) else
+        _config(code, workload, hw, placer, seed,
+                rate_images if code.name == "rate" else images, accuracy_images)
+        for code in codes]
     # Every row but an FS K auto (whose K its run chooses) is converted and simulated
     # together: one ANN pass, and a rate T sweep read out of one run of its largest T.
-    shared = [i for i, c in enumerate(configs) if dict(c.code_options).get("K") != K_AUTO]
+    shared = [i for i, c in enumerate(configs)
+              if c is not None and dict(c.code_options).get("K") != K_AUTO]
     if progress and shared:
         progress(0, len(configs), "functional simulation")
     prepared = dict(zip(shared, functional_runs([configs[i] for i in shared], workload, hw)))
+    t_choice = None
+    if auto:
+        i = auto[0]
+        row = codes[i]
+        assert isinstance(row, RateAuto) and fs_index is not None
+        fs_config = configs[fs_index]
+        assert fs_config is not None
+        if progress:
+            progress(0, len(configs), f"rate: choose T (one run to T={max(row.ladder)})")
+        chosen_code, t_choice, prepared[i] = _choose_rate_row(
+            row, workload, hw, accuracy_images, prepared[fs_index][1].outputs,
+            plots.row_label({"code": "fs", "params": dict(fs_config.code_options)}))
+        codes[i] = chosen_code
+        configs[i] = _config(chosen_code, workload, hw, placer, seed, rate_images,
+                             accuracy_images)
     results = []
     for i, config in enumerate(configs):
+        assert config is not None
         label = " ".join([config.code, *(f"{k}={v}" for k, v in config.code_options
                                           if k in ("K", "T"))])
         results.append(run_configuration(
-            config, workload=workload, hardware=hw, prepared=prepared.get(i),
+            config, workload=workload, hardware=hw, prepared=prepared.pop(i, None),
+            fit_board=board == "fit",
             step=(lambda stage, i=i, label=label: progress(i, len(configs), f"{label}: {stage}"))
             if progress else None))
+        if i == fs_index and k_choice is not None:
+            results[-1].summary["k_choice"] = k_choice
+        if auto and i == auto[0] and t_choice is not None:
+            results[-1].summary["t_choice"] = t_choice.as_dict()
     if progress:
         progress(len(configs), len(configs), "done")
     comparison = Comparison(model=workload.model.name, hardware=hw.name, results=results,
-                            workload=workload)
+                            workload=workload,
+                            defaults_used={k: v for k, v in taken.items()
+                                           if getattr(BASE, k) != v},
+                            defaults_reason=defaults.reason)
     correct = [r.functional.predictions == workload.y_test[:len(r.functional.predictions)]
                for r in results]
     comparison.ratios = iso_accuracy_ratios(comparison.rows, correct)
     comparison.fidelity = _fidelity(workload, results)
     comparison.seconds = time.perf_counter() - started
     return comparison
+
+
+def _choose_rate_row(row: RateAuto, workload: Workload, hw: Hardware,
+                     accuracy_images: int | None, fs_outputs: np.ndarray, fs_label: str
+                     ) -> tuple[Rate, TChoice, tuple[SNN, FunctionalResult]]:
+    """Convert the rate code at every T of the ladder, simulate them in one anytime run on
+    the accuracy images, and keep the T :func:`~neurosim.choose_t.choose_rate_T` picks."""
+    codes = [Rate(T=int(t), **row.rate_options) for t in sorted(set(row.ladder))]
+    snns = [for_chip(snn, hw) for snn in workload.convert_codes(codes, precision_for(hw))]
+    x_test = workload.x_test[:accuracy_images]
+    choice, functional = choose_rate_T(snns, x_test, workload.ann_outputs(len(x_test)),
+                                       fs_outputs, fs_label)
+    chosen = next(i for i, c in enumerate(codes) if c.T == choice.T)
+    return codes[chosen], choice, (snns[chosen], functional)
 
 
 def _fidelity(workload: Workload, results: Sequence[RunResult]) -> list[dict[str, float]]:
@@ -248,7 +379,8 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
     head = (f"{comparison.model} on {comparison.hardware}{overrides_text(comparison)}: ANN "
             f"accuracy {_with_interval(first, 'ann_accuracy')} % on {first['accuracy_images']} "
             f"test images of {dataset_text(comparison)}; hardware figures over "
-            f"{first['images']} images streamed back to back")
+            f"{engine_images_text(comparison)}")
+    chosen = defaults_text(comparison)
     if markdown:
         lines = ["| " + " | ".join(r) + " |" for r in rows]
         lines.insert(1, "|" + "|".join("---" for _ in TABLE_HEADER) + "|")
@@ -264,9 +396,78 @@ def format_table(comparison: Comparison, markdown: bool = False) -> str:
              if (r.get("potential_bits_needed") or 0) > r.get("potential_bits_chip", 64)]
     notes += [f"note: {plots.row_label(r)}: {_describe_k_choice(r['k_choice'])}"
               for r in comparison.rows if r.get("k_choice")]
+    notes += [f"note: {plots.row_label(r)}: {_describe_t_choice(r['t_choice'])}"
+              for r in comparison.rows if r.get("t_choice")]
+    notes += [f"note: {plots.row_label(r)}: {_describe_short_stream(r)}"
+              for r in comparison.rows if _short_stream(r)]
     fidelity = format_fidelity(comparison)
-    return "\n\n".join([head, table, format_ratios(comparison.ratios),
+    return "\n\n".join([head, *([chosen] if chosen else []), table,
+                        format_ratios(comparison.ratios),
                         *([fidelity] if fidelity else []), *notes])
+
+
+def engine_images_text(comparison: Comparison) -> str:
+    """``32 images streamed back to back``, ``1 image``, or per row where the rows differ
+    (``2 images (FS K=10), 1 image (rate T=64)``)."""
+    def images(n: int) -> str:
+        return "1 image" if n == 1 else f"{n} images"
+    counts = [r["images"] for r in comparison.rows]
+    if len(set(counts)) == 1:
+        return images(counts[0]) + ("" if counts[0] == 1 else " streamed back to back")
+    return (", ".join(f"{images(r['images'])} ({plots.row_label(r)})" for r in comparison.rows)
+            + ", streamed back to back")
+
+
+def defaults_text(comparison: Comparison) -> str:
+    """What the comparison took from the model's compare defaults, as the flags that would
+    set it (empty when the model carries none, so the main job's table is unchanged)."""
+    if not comparison.defaults_used:
+        return ""
+    flags = " ".join(f"--{name.replace('_', '-')} {_flag(value)}"
+                     for name, value in comparison.defaults_used.items())
+    reason = f" ({comparison.defaults_reason})" if comparison.defaults_reason else ""
+    return f"Defaults of {comparison.model} (no flag given; a flag overrides): {flags}{reason}"
+
+
+def _flag(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value))
+    text = str(value)
+    return f"'{text}'" if " " in text else text
+
+
+def _describe_t_choice(choice: dict[str, Any]) -> str:
+    n = choice["images"]
+    tried = "; ".join(f"T={t['T']} {round(t['top1_agreement'] * n)}/{n} / "
+                      f"{t['relative_output_error']:.3f}" for t in choice["tried"])
+    fs = choice["fs"]
+    outcome = (f"the smallest T whose top-1 agreement with the ANN reaches {fs}'s"
+               if choice["reached"] else
+               f"no T up to {choice['T_max']} reaches {fs}'s top-1 agreement, so the largest "
+               "T is run: rate falls short of FS here, and its costs are a lower bound on "
+               "rate's at FS's agreement")
+    error = (f"its relative output error reaches {fs}'s at T={choice['error_T']}"
+             if choice["error_T"] is not None else
+             f"its relative output error does not reach {fs}'s up to T={choice['T_max']}")
+    return (f"T={choice['T']} chosen automatically ({outcome}; {error}), from one functional "
+            f"anytime run to T={choice['T_max']} on the {n} accuracy images; top-1 agreement / "
+            f"relative output error per T: {tried}; {fs} "
+            f"{round(choice['fs_top1_agreement'] * n)}/{n} / "
+            f"{choice['fs_relative_output_error']:.3f}. Only T={choice['T']} is compiled and "
+            f"run in the engine. Rule: {choice['rule']}")
+
+
+def _short_stream(row: dict[str, Any]) -> bool:
+    """Whether the engine's stream was too short ever to hold an image in every layer."""
+    return bool(row.get("engine_stream_full_steps") == 0)
+
+
+def _describe_short_stream(row: dict[str, Any]) -> str:
+    return (f"its {row['images']} engine image(s) never fill the pipeline (the deepest layer "
+            f"starts after {row['engine_deepest_offset']} steps, the input ends after "
+            f"{row['images'] * row['engine_window']}), so its throughput (and the static "
+            "energy charged per inference) is over the whole stream, fill and drain included: "
+            "a lower bound on the pipelined throughput")
 
 
 def dataset_text(comparison: Comparison) -> str:
@@ -370,7 +571,11 @@ def write_report(comparison: Comparison, out: str | Path, raster_images: np.ndar
         {"model": comparison.model, "hardware": comparison.hardware,
          "hardware_overrides": [f"{k}={v}" for k, v in featured_hw(comparison).overrides],
          "dataset": comparison.workload.dataset.describe(), "rows": rows,
-         "iso_accuracy": comparison.ratios, "wall_time_s": comparison.seconds}, indent=2) + "\n")
+         "iso_accuracy": comparison.ratios,
+         "compare_defaults_used": {k: list(v) if isinstance(v, tuple) else v
+                                   for k, v in comparison.defaults_used.items()},
+         "compare_defaults_reason": comparison.defaults_reason if comparison.defaults_used else "",
+         "wall_time_s": comparison.seconds}, indent=2) + "\n")
     files["table"] = comparison.table().to_csv(out / "comparison.csv")
     for result in comparison.results:
         slug = _slug(result.summary)

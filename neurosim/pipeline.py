@@ -18,7 +18,7 @@ import numpy as np
 from neurosim.choose_k import choose_k
 from neurosim.coding import make_code
 from neurosim.coding.fs import K_AUTO
-from neurosim.compiler import compile_network
+from neurosim.compiler import board_that_fits, compile_network
 from neurosim.compiler.mapping import CoreMapping
 from neurosim.energy import HardwareMeasurement, measure_hardware
 from neurosim.engine import IMAGES_PER_STREAM
@@ -175,13 +175,17 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
                       hardware: Hardware | None = None,
                       step: Callable[[str], None] | None = None,
                       executor: cf.Executor | None = None,
-                      prepared: tuple[SNN, FunctionalResult] | None = None) -> RunResult:
+                      prepared: tuple[SNN, FunctionalResult] | None = None,
+                      fit_board: bool = False) -> RunResult:
     """Convert, compile and simulate one configuration; ``step`` hears each stage's name.
 
     With an ``executor`` the engine's streams of images run on it in parallel (the results
     are identical to a serial run). ``prepared`` is the configuration's network and
     functional result from :func:`functional_runs` (on the same workload and hardware),
-    which skips those stages.
+    which skips those stages. With ``fit_board`` a network too large for the board runs on
+    the same chip on a board grown to hold it (:func:`neurosim.compiler.board_that_fits`;
+    the grown board's overrides are in the summary's ``hardware_overrides``), instead of
+    failing with what it needs.
     """
     def say(stage: str) -> None:
         if step is not None:
@@ -206,7 +210,11 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
         functional = simulate(snn, x_test)
     say("compile")
     traffic = placement_traffic(snn, workload.calibration(PLACEMENT_IMAGES))
-    mapping = compile_network(snn, hw, traffic, placer=config.placer, seed=config.seed)
+    partitioned = None
+    if fit_board:
+        hw, partitioned = board_that_fits(snn, hw, traffic)
+    mapping = compile_network(snn, hw, traffic, placer=config.placer, seed=config.seed,
+                              partitioned=partitioned)
     say("engine")
     images = workload.x_test[:config.images]
     measurement = measure_hardware(snn, mapping, hw, images,
@@ -226,6 +234,13 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     if k_choice is not None:
         block["k_choice"] = k_choice.as_dict()
     block["placer"] = config.placer
+    run = measurement.run
+    # Steps with an image in every layer, over all streams (0: the stream never filled the
+    # pipeline, so its throughput is over fill and drain; see HardwareRun.throughput).
+    block["engine_stream_full_steps"] = int(sum(
+        max(0, s.n_images * run.window - run.deepest_offset) for s in run.streams))
+    block["engine_deepest_offset"] = int(run.deepest_offset)
+    block["engine_window"] = int(run.window)
     block["potential_bits_needed"] = potential_bits_needed(snn) if snn.integer else None
     block["potential_bits_chip"] = int(hw.chip.core.potential_bits)
     return RunResult(summary=block, snn=snn, hardware=hw, mapping=mapping,

@@ -18,6 +18,7 @@ from neurosim.ann.forward import forward
 from neurosim.ann.model import Model
 from neurosim.ann.zoo import resolve_model
 from neurosim.coding.base import SpikeCode
+from neurosim.compare_defaults import CompareDefaults, compare_defaults
 from neurosim.datasets import Dataset, as_model_input, check_fits, load_dataset
 from neurosim.snn.convert import convert, convert_codes
 from neurosim.snn.network import SNN
@@ -38,6 +39,12 @@ class Workload:
     @property
     def y_test(self) -> np.ndarray:
         return self.dataset.y_test
+
+    @property
+    def compare_defaults(self) -> CompareDefaults:
+        """What ``compare`` runs for the values the user leaves out: the model's own (its
+        metadata, :mod:`neurosim.compare_defaults`) or the main job's."""
+        return compare_defaults(self.model.metadata)
 
     def calibration(self, n: int = CALIBRATION_IMAGES) -> np.ndarray:
         return as_model_input(self.dataset.x_train[:n], self.model)

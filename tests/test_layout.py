@@ -19,12 +19,13 @@ PACKAGE = Path(neurosim.version.__file__).resolve().parent
 # Each entry: stage name, module prefixes (a prefix "neurosim.x" covers "neurosim.x.*").
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("neurosim.errors", "neurosim.plain", "neurosim.stats", "neurosim.dynamics",
+              "neurosim.compare_defaults",
               "neurosim.version", "neurosim.fileio", "neurosim.limits", "neurosim.npzio",
               "neurosim.options", "neurosim.yamlio", "neurosim.threads")),
     ("data", ("neurosim.datasets",)),
     ("ann", ("neurosim.ann",)),
     ("coding", ("neurosim.coding",)),
-    ("snn", ("neurosim.snn", "neurosim.workload", "neurosim.choose_k")),
+    ("snn", ("neurosim.snn", "neurosim.workload", "neurosim.choose_k", "neurosim.choose_t")),
     ("hardware", ("neurosim.hardware",)),
     ("compiler", ("neurosim.compiler",)),
     ("interop", ("neurosim.interop",)),

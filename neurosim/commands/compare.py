@@ -9,18 +9,13 @@ from pathlib import Path
 
 from neurosim import options
 from neurosim.choose_k import K_TOLERANCE_PP, parse_K
+from neurosim.choose_t import RateAuto
 from neurosim.coding import REGISTRY, make_code
 from neurosim.coding.base import SpikeCode
-from neurosim.coding.fs import K_AUTO
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
-from neurosim.compare import (
-    DEFAULT_IMAGES,
-    DEFAULT_RATE_T,
-    compare,
-    format_table,
-    write_report,
-)
+from neurosim.compare import compare, format_table, write_report
+from neurosim.compare_defaults import BASE, BOARDS, RATE_T_AUTO, CompareDefaults
 from neurosim.errors import NeurosimError
 from neurosim.fileio import record_run
 from neurosim.hardware import load_hardware
@@ -28,11 +23,14 @@ from neurosim.workload import load_workload
 
 
 class ProgressBar:
-    """One line on stderr that redraws itself (or plain lines when stderr is not a terminal)."""
+    """One line on stderr that redraws itself (or plain lines when stderr is not a terminal),
+    with the wall time and the process's CPU time (all threads) since the start: on a shared
+    machine the two differ, and a stage's cost is the CPU time."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
         self.tty = sys.stderr.isatty()
 
     def __call__(self, done: int, total: int, what: str) -> None:
@@ -41,7 +39,8 @@ class ProgressBar:
         width = 24
         filled = int(width * done / max(total, 1))
         line = (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {what:<32} "
-                f"{time.perf_counter() - self.started:6.1f} s")
+                f"{time.perf_counter() - self.started:6.1f} s, CPU "
+                f"{time.process_time() - self.cpu_started:6.1f} s")
         if self.tty:
             end = "\n" if done == total else ""
             print(f"\r{line}", end=end, file=sys.stderr, flush=True)
@@ -62,42 +61,103 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hw", default="loihi", help="hardware model name or YAML (default loihi)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a hardware value, e.g. --set core.neurons=256 (repeatable)")
-    parser.add_argument("--codes", default="fs,rate,ttfs", help="codes to compare (default fs,rate,ttfs)")
-    parser.add_argument("--rate-T", default=",".join(map(str, DEFAULT_RATE_T)),
-                        help="rate code steps per image, one row each (default 16,32,64,128,256)")
-    parser.add_argument("--K", type=parse_K, default=K_AUTO,
+    parser.add_argument("--codes", default=None,
+                        help="codes to compare (default fs,rate,ttfs, or the model's own)")
+    parser.add_argument("--rate-T", default=None,
+                        help="rate code steps per image, one row each (default 16,32,64,128,256), "
+                             "or 'auto': one row at the smallest T of --rate-T-ladder whose "
+                             "top-1 agreement with the ANN reaches FS's, from one functional "
+                             "anytime run (neurosim.choose_t)")
+    parser.add_argument("--rate-T-ladder", default=None,
+                        help="the T tried by --rate-T auto (default 16,32,64,128,256)")
+    parser.add_argument("--K", type=parse_K, default=None,
                         help="FS steps per window, or 'auto' (default): the smallest K within "
                              f"{K_TOLERANCE_PP} pp of the ANN on held-out training images")
     parser.add_argument("--ttfs-T", type=options.whole(1, options.MAX_T), default=None,
                         help="TTFS steps per layer (default 32)")
-    parser.add_argument("--placer", choices=("baseline", "optimised"), default="optimised")
-    parser.add_argument("--images", type=options.whole(1, options.MAX_IMAGES), default=DEFAULT_IMAGES,
-                        help=f"test images streamed through the event engine (default {DEFAULT_IMAGES})")
+    parser.add_argument("--placer", choices=("baseline", "optimised"), default=None,
+                        help="default optimised, or the model's own")
+    parser.add_argument("--board", choices=BOARDS, default=None,
+                        help="'as given' (default: a network too big for the board is an "
+                             "error) or 'fit': the same chip on a board grown to hold it")
+    parser.add_argument("--images", type=options.whole(1, options.MAX_IMAGES), default=None,
+                        help=f"test images streamed through the event engine (default "
+                             f"{BASE.images}, or the model's own)")
+    parser.add_argument("--rate-images", type=options.whole(1, options.MAX_IMAGES), default=None,
+                        help="engine images of the rate rows (default: as --images, or the "
+                             "model's own)")
     parser.add_argument("--accuracy-images", type=options.whole(1, options.MAX_IMAGES), default=None,
-                        help="test images for accuracy (default: the whole test split)")
+                        help="test images for accuracy (default: the whole test split, or the "
+                             "model's own)")
     parser.add_argument("--out", default="neurosim-compare", help="output directory (default ./neurosim-compare)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    codes = list(dict.fromkeys(c.strip() for c in args.codes.split(",") if c.strip()))
+def _rate_T(text: str | None, defaults: CompareDefaults) -> tuple[int, ...] | str:
+    if text is None:
+        return defaults.rate_T
+    if text.strip().lower() == RATE_T_AUTO:
+        return RATE_T_AUTO
+    return tuple(dict.fromkeys(parse_int_list(text, "--rate-T")))
+
+
+def rows_of(args: argparse.Namespace, defaults: CompareDefaults
+            ) -> tuple[list[SpikeCode | RateAuto], dict[str, object]]:
+    """The comparison's rows from the flags, the model's compare defaults filling in what is
+    not given; and those defaults taken (differing from the main job's), by field."""
+    taken: dict[str, object] = {}
+
+    def pick(name: str, given: object) -> object:
+        if given is not None:
+            return given
+        value = getattr(defaults, name)
+        if value != getattr(BASE, name):
+            taken[name] = value
+        return value
+
+    text = args.codes if args.codes is not None else None
+    codes = (list(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+             if text is not None else list(pick("codes", None)))  # type: ignore[call-overload]
     unknown = [c for c in codes if c not in REGISTRY]
     if unknown or not codes:
         raise NeurosimError(f"--codes {args.codes!r} names no code or an unknown one {unknown}",
                             fix=f"choose from {', '.join(REGISTRY)}")
-    rate_T = list(dict.fromkeys(parse_int_list(args.rate_T, "--rate-T"))) if "rate" in codes else []
-    if args.images < 1:
-        raise NeurosimError(f"--images {args.images} is not positive", fix="use --images 1 or more")
-    # The flags of the three headline codes; any other registered code runs its defaults.
-    given = {"fs": [{"K": args.K}], "rate": [{"T": t} for t in rate_T], "ttfs": [{"T": args.ttfs_T}]}
-    rows: list[SpikeCode] = [make_code(name, **options)
-                             for name in codes for options in given.get(name, [{}])]
+    rows: list[SpikeCode | RateAuto] = []
+    for name in codes:
+        if name == "fs":
+            rows.append(make_code("fs", K=pick("K", args.K)))
+        elif name == "rate":
+            rate_T = _rate_T(args.rate_T, defaults)
+            if args.rate_T is None and rate_T != BASE.rate_T:
+                taken["rate_T"] = rate_T
+            if rate_T == RATE_T_AUTO:
+                ladder = (tuple(dict.fromkeys(parse_int_list(args.rate_T_ladder,
+                                                             "--rate-T-ladder")))
+                          if args.rate_T_ladder is not None else pick("rate_T_ladder", None))
+                rows.append(RateAuto(ladder=ladder))  # type: ignore[arg-type]
+            else:
+                rows += [make_code("rate", T=t) for t in rate_T]
+        elif name == "ttfs":
+            rows.append(make_code("ttfs", T=args.ttfs_T))
+        else:  # any other registered code runs its defaults
+            rows.append(make_code(name))
+    if args.rate_T_ladder is not None and not any(isinstance(r, RateAuto) for r in rows):
+        raise NeurosimError("--rate-T-ladder is the ladder of --rate-T auto, which this "
+                            "comparison does not run", fix="add --rate-T auto, or drop the ladder")
+    return rows, taken
+
+
+def run(args: argparse.Namespace) -> int:
+    workload = load_workload(args.model, args.dataset)
+    rows, taken = rows_of(args, workload.compare_defaults)
     comparison = compare(
-        load_workload(args.model, args.dataset), rows, load_hardware(args.hw, args.overrides),
+        workload, rows, load_hardware(args.hw, args.overrides),
         images=args.images, placer=args.placer, accuracy_images=args.accuracy_images,
+        rate_images=args.rate_images, board=args.board,
         progress=ProgressBar(args.quiet or args.json))
+    comparison.defaults_used = {**taken, **comparison.defaults_used}
     with record_run(args.out, "compare"):  # a rerun removes its earlier per-code CSVs
         files = write_report(comparison, args.out)
     if args.json:

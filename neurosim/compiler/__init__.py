@@ -14,6 +14,7 @@ are small, checks the routes (:mod:`~neurosim.compiler.route`, XY routing in
 from __future__ import annotations
 
 from neurosim.compiler.compile import (
+    board_that_fits,
     check_fits_board,
     check_weights,
     compile_network,
@@ -39,6 +40,7 @@ __all__ = [
     "Fanout",
     "Partition",
     "Usage",
+    "board_that_fits",
     "check_fits_board",
     "check_weights",
     "compile_network",

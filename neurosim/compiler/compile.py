@@ -114,10 +114,34 @@ def check_fits_board(part: Partition, hw: Hardware) -> None:
             f"with more {label}, or a smaller network")
 
 
+def board_that_fits(snn: SNN, hw: Hardware,
+                    spike_counts: MappingABC[str, np.ndarray] | np.ndarray | None = None
+                    ) -> tuple[Hardware, Partition]:
+    """``hw``, or the same chip on a board grown to hold ``snn``; and the partition.
+
+    The partition depends on the chip's cores only, not on the board, so it is made once
+    and serves the grown board (pass it to :func:`compile_network` as ``partitioned``).
+    A network that needs more cores than the board has gets the fewest chips that hold its
+    blocks, laid out as near a square as a whole rectangle allows (``chips_x`` =
+    ⌈√chips⌉, ``chips_y`` = ⌈chips / chips_x⌉), set with the same overrides ``--set
+    board.chips_x=… --set board.chips_y=…`` would set, so the result says what changed. A
+    network that fits keeps the board as given.
+    """
+    check_weights(snn, hw)
+    part = partition(snn, hw, spike_estimate(snn, spike_counts))
+    if part.n_blocks <= hw.total_cores:
+        return hw, part
+    chips = -(-part.n_blocks // hw.chip.cores)
+    chips_x = int(np.ceil(np.sqrt(chips)))
+    chips_y = -(-chips // chips_x)
+    return hw.with_values({"board.chips_x": chips_x, "board.chips_y": chips_y}), part
+
+
 def compile_network(snn: SNN, hw: Hardware,
             spike_counts: MappingABC[str, np.ndarray] | np.ndarray | None = None,
             placer: str = "optimised", seed: int = 0, effort: float = 1.0,
-            placer_time_s: float = PLACER_TIME_LIMIT_S) -> CoreMapping:
+            placer_time_s: float = PLACER_TIME_LIMIT_S,
+            partitioned: Partition | None = None) -> CoreMapping:
     """Map ``snn`` onto ``hw``: partition, place, route; figures in ``CoreMapping.stats``.
 
     ``spike_counts`` (see :func:`spike_estimate`) weigh the traffic; ``placer`` is
@@ -126,6 +150,8 @@ def compile_network(snn: SNN, hw: Hardware,
     (:func:`~neurosim.compiler.place.optimise`).
     The stats give the expected packets × hops per image for the baseline and, with the
     optimised placer, for it too; the optimised placement is never worse than the baseline.
+    ``partitioned`` is the partition :func:`board_that_fits` made of the same network,
+    spike counts and chip (trusted, not re-checked), which skips partitioning again.
     """
     if placer not in PLACERS:
         raise NeurosimError(f"unknown placer {placer!r}", fix=f"use one of {', '.join(PLACERS)}")
@@ -136,7 +162,7 @@ def compile_network(snn: SNN, hw: Hardware,
                             fix=f"use e.g. {PLACER_TIME_LIMIT_S:g} (the default)")
     check_weights(snn, hw)
     spikes = spike_estimate(snn, spike_counts)
-    part = partition(snn, hw, spikes)
+    part = partition(snn, hw, spikes) if partitioned is None else partitioned
     check_fits_board(part, hw)
     spike_traffic = traffic_matrix(part.fanout, spikes, part.block_of_neuron, part.n_blocks)
     p_src, p_dst, p_packets = part.partial_traffic

@@ -47,9 +47,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,7 @@ from neurosim.ann.layers import (
     Layer,
 )
 from neurosim.ann.model import Model
+from neurosim.compare_defaults import METADATA_KEY
 from neurosim.datasets import Dataset, make_dataset, register_named_datasets
 from neurosim.errors import NeurosimError
 from neurosim.fileio import atomic_write
@@ -231,19 +233,53 @@ def resnet_imagenet(blocks: tuple[int, ...], bottleneck: bool, width: int = 64,
 
 @dataclass(frozen=True)
 class SyntheticSpec:
-    """A synthetic zoo model: how to build its graph and what it is."""
+    """A synthetic zoo model: how to build its graph and what it is, and the compare
+    defaults it carries (:mod:`neurosim.compare_defaults`; empty: the main job's)."""
 
     name: str
     build: Callable[[], _Graph]
     description: str
+    compare: Mapping[str, Any] = field(default_factory=dict)
 
+
+RESNET18_COMPARE: dict[str, Any] = {
+    "codes": ("fs", "rate"),
+    "K": 10,
+    "rate_T": "auto",
+    "rate_T_ladder": (16, 32, 64, 128),
+    "accuracy_images": 16,
+    "images": 1,
+    "placer": "baseline",
+    "board": "fit",
+    "reason": "ResNet-18 at 224 in about 10 minutes on 2 cores: see README, 'ResNet-18 at 224'",
+}
+"""``neurosim compare --model resnet18-synthetic``'s defaults (2.46 M neurons, 1.93 G
+synapses; stage times measured on 2 cores, README "ResNet-18 at 224"):
+
+* ``codes`` FS and rate: the question of issue 16; TTFS would add a compile and an engine run.
+* ``K`` 10, not auto: K auto judges K on held-out training images beyond the 512 that set
+  the scales, and this data set has 16 training images in all; K = 10 is the setting of
+  issue 16's measurements (``benchmarks/RESULTS.md``).
+* ``rate_T`` auto on 16 ``accuracy_images`` up to T = 128: one anytime run of 16 images to
+  T = 128 takes about a minute, but the engine needs about 70 s per image for FS and
+  146 s for rate at T = 64, growing with the rate code's spikes (≈ 1.9 G synapses × spikes
+  per neuron synaptic events per image), so one rate row at T = 256 alone would take about
+  10 minutes of engine.
+* ``images`` 1 for every row: the engine's cost is per image (≈ 37 s more per FS image);
+  a rate row at T ≥ 32 holds its image in every layer for T − 20 steps, so its throughput
+  is measured on full steps; FS's pipeline (190 steps deep, 10 per image) would need 20
+  images to fill, so its throughput is over the one image's whole duration, which the
+  table says.
+* ``placer`` baseline: the optimising placer spends up to its 60 s budget per row.
+* ``board`` fit: the network needs 72 Loihi 2 chips; Kapoho Point has 8.
+"""
 
 SPECS: dict[str, SyntheticSpec] = {
     spec.name: spec for spec in (
         SyntheticSpec("resnet20-synthetic", lambda: resnet_cifar(3),
                       "ResNet-20 (CIFAR) at 3x32x32, 10 classes"),
         SyntheticSpec("resnet18-synthetic", lambda: resnet_imagenet((2, 2, 2, 2), False),
-                      "ResNet-18 at 3x224x224, 1000 classes"),
+                      "ResNet-18 at 3x224x224, 1000 classes", RESNET18_COMPARE),
         SyntheticSpec("resnet50-synthetic", lambda: resnet_imagenet((3, 4, 6, 3), True),
                       "ResNet-50 at 3x224x224, 1000 classes"),
     )
@@ -346,7 +382,11 @@ def load_synthetic_model(name: str, seed: int = SEED) -> Model:
     path = model_path(name, seed)
     if not path.exists():
         save_model(generate(name, seed), path)
-    return load_model(path)
+    model = load_model(path)
+    compare = _spec(name).compare
+    if compare:  # carried at load, not stored: changing a default regenerates nothing
+        model = replace(model, metadata={**model.metadata, METADATA_KEY: dict(compare)})
+    return model
 
 
 # --- the data set ----------------------------------------------------------------------
