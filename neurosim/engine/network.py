@@ -1,0 +1,553 @@
+"""The network passes of a step: packets over the links, then served at their cores.
+
+The rules are those of :mod:`neurosim.engine.kernel` (steps 3 and 4): XY routes, links
+first come first served with ties by packet number, cores serving in order of arrival.
+The links are taken in an order where each comes after every link that feeds it (all
+``+x`` links west to east, all ``−x`` links east to west, then ``+y`` south to north and
+``−y`` north to south), so that a link's requests are all known when it is taken.
+
+**Entries and lists.** A packet waiting at a router is an *entry*: one row of four int64
+words (32 bytes) of the entry table — its time (the float64's bits), its packet number,
+its route (unicast: the destination tile's ``x | y << 32``) and its data (unicast: the
+destination core ``<< 32 |`` the synapse count, or the pair's index on a core that
+receives several synapse kinds). Entries sit in *lists*, one per source and *action*
+(leave on one of the four links, or be delivered): per core, the packets it injected
+that take that action at its tile; per link, the packets it carried that take that
+action at the tile it leads to. Each list is in (time, packet) order. So the requests
+of a link (or of the deliveries at a tile) are exactly the lists of that action from
+the tile's cores and from the links into the tile: no entry is read that does not want
+it. A multicast packet that forks puts one entry in each of its actions' lists.
+
+Serving a link is three tight loops: the k-way merge of its request lists by (time,
+packet) into one sequence (:func:`_merge`), the packets' next actions counted, then the
+link's timing with each output written straight into its action's list (:func:`_send`).
+Deliveries merge the same way and are served by :func:`_serve`. The merge takes runs:
+the list with the least head gives entries while they stay below the least head of the
+other lists, which is the choice a head-by-head merge makes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numba
+import numpy as np
+
+from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
+from neurosim.engine.columns import L_PK_IN, L_ROUTER, PK_IN, SYN, SYN_KIND
+
+# What a packet does at a router: leave on a link (action = its direction), or be
+# delivered; as bits (multicast: several at once), action a is 1 << a.
+GO_E, GO_W, GO_N, GO_S, DELIVER = 1, 2, 4, 8, 16
+N_ACTIONS = 5
+ACT_DELIVER = 4
+# Entry columns (int64 words; the time is read through a float64 view).
+E_TIME, E_PID, E_ROUTE, E_DATA = range(4)
+ENTRY_WORDS = 4
+ROUTE_SHIFT = 32  # route = dest_x | dest_y << 32
+DATA_SHIFT = 32   # data = core << 32 | synapses (or pair)
+LOW_MASK = (1 << 32) - 1
+# Columns of the packet table (multicast packets, and traced ones).
+P_FIRST, P_LAST, P_SRC, P_CORE = range(4)
+_QUEUE_EPS = 1e-9
+
+
+class Pairs(NamedTuple):
+    """Destination pairs a pass's packets point into: tile, core, synapse count, and for
+    cores that receive several synapse kinds, each kind's count and the service time."""
+
+    tile: Any
+    core: Any
+    nsyn: Any
+    kind_nsyn: Any
+    syn_s: Any
+
+
+class Board(NamedTuple):
+    """The box of routers in use and the tiles' coordinates and cores (built per stream)."""
+
+    x0: Any
+    x1: Any
+    y0: Any
+    y1: Any
+    size_x: Any
+    tile_x: Any
+    tile_y: Any
+    tile_core_ptr: Any
+    tile_cores: Any
+    core_tile: Any
+
+
+class NetState(NamedTuple):
+    """Per-stream working arrays of the network passes (filled in place).
+
+    ``inj_lo/inj_hi`` (cores × actions) bound each core's injected lists of the pass,
+    ``out_lo/out_hi`` (links × actions) each link's output lists, valid when the link's
+    ``out_stamp`` is the pass's; ``list_lo/list_hi`` hold the lists one merge reads.
+    """
+
+    inj_lo: Any
+    inj_hi: Any
+    list_lo: Any
+    list_hi: Any
+    out_lo: Any
+    out_hi: Any
+    out_stamp: Any
+    link_free: Any
+    core_free: Any
+
+
+class NetChip(NamedTuple):
+    """What the network passes need of the chip: latencies (L_* order) and switches, and
+    per core the synapse kind it receives (:attr:`RouteTables.core_syn_col`, ``core_syn_s``)."""
+
+    latency: Any
+    multicast: Any
+    buffer_depth: Any
+    record_packets: Any
+    core_syn_col: Any
+    core_syn_s: Any
+
+
+class Packets(NamedTuple):
+    """Rows of the pass's packets where kept (multicast, or ``record_packets``): the
+    :data:`P_FIRST` … :data:`P_CORE` table and each packet's injection time."""
+
+    table: Any
+    inject_s: Any
+
+
+@numba.njit(inline="always", cache=True)
+def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
+    """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).
+
+    One pair is a unicast XY route; several are the XY tree from ``src_tile`` (the union of
+    the XY paths): each destination whose path passes ``tile`` adds its XY next hop.
+    """
+    x = tile_x[tile]
+    y = tile_y[tile]
+    sx = tile_x[src_tile]
+    sy = tile_y[src_tile]
+    bits = 0
+    for pr in range(first, last):
+        dx = tile_x[dest_tile[pr]]
+        dy = tile_y[dest_tile[pr]]
+        if on_xy_path(sx, sy, dx, dy, x, y):
+            d = xy_direction(x, y, dx, dy)
+            bits |= DELIVER if d == ARRIVED else 1 << d
+    return bits
+
+
+@numba.njit(inline="always", cache=True)
+def xy_action(x, y, dest_x, dest_y):  # pragma: no cover - compiled
+    """The action of a unicast packet at tile (x, y) for tile (dest_x, dest_y), without a branch.
+
+    :func:`~neurosim.compiler.xy.xy_direction` as arithmetic on comparisons: east (0), west
+    (1), north (2), south (3) or delivered (:data:`ACT_DELIVER`).
+    """
+    east = np.int64(dest_x > x)
+    west = np.int64(dest_x < x)
+    north = np.int64(dest_y > y)
+    south = np.int64(dest_y < y)
+    return west + (1 - east - west) * (2 + south + 2 * (1 - north - south))
+
+
+@numba.njit(cache=True)
+def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
+    """The action bit of a unicast packet at board tile ``tile`` for tile ``dest``."""
+    return 1 << xy_action(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest])
+
+
+@numba.njit(cache=True, nogil=True)
+def grow_entries(ent, need):  # pragma: no cover - compiled
+    """The entry table with room for at least ``need`` rows (at least doubled)."""
+    grown = np.empty((max(2 * len(ent), need), ENTRY_WORDS), np.int64)
+    grown[:len(ent)] = ent
+    return grown
+
+
+@numba.njit(cache=True, nogil=True)
+def place_packets(ent, n_ent, stage_s, stage_j, m, pid0, c, here, net, pairs, board, chip,
+                  packets):  # pragma: no cover - compiled
+    """Put the ``m`` packets core ``c`` (at tile ``here``) injected into its action lists.
+
+    The core's loop staged each packet's injection time ``stage_s`` and (unicast) its
+    destination pair ``stage_j``; packets are numbered from ``pid0``. The lists go at
+    ``n_ent`` of the entry table (grown if need be); returns (entries, n_ent).
+    """
+    inj_lo, inj_hi = net.inj_lo, net.inj_hi
+    tile_x, tile_y = board.tile_x, board.tile_y
+    pair_tile, pair_core, pair_nsyn = pairs.tile, pairs.core, pairs.nsyn
+    core_syn_col = chip.core_syn_col
+    table = packets.table
+    base = c * N_ACTIONS
+    for a in range(N_ACTIONS):
+        inj_hi[base + a] = 0
+    hx = tile_x[here]
+    hy = tile_y[here]
+    act = stage_j if chip.multicast else np.empty(0, np.int64)
+    if chip.multicast:  # the tree's actions at the source, as bits; one entry per action
+        for s in range(m):
+            pid = pid0 + s
+            bits = _actions(table[pid, P_FIRST], table[pid, P_LAST], here, here, pair_tile,
+                            tile_x, tile_y)
+            stage_j[s] = bits
+            for a in range(N_ACTIONS):
+                inj_hi[base + a] += (bits >> a) & 1
+    else:
+        for s in range(m):
+            dest = pair_tile[stage_j[s]]
+            inj_hi[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
+    total = 0
+    for a in range(N_ACTIONS):
+        inj_lo[base + a] = n_ent + total
+        total += inj_hi[base + a]
+        inj_hi[base + a] = inj_lo[base + a]
+    if n_ent + total > len(ent):
+        ent = grow_entries(ent, n_ent + total)
+    ent_s = ent.view(np.float64)
+    if chip.multicast:
+        for s in range(m):
+            bits = act[s]
+            for a in range(N_ACTIONS):
+                if (bits >> a) & 1:
+                    e = inj_hi[base + a]
+                    inj_hi[base + a] = e + 1
+                    ent_s[e, E_TIME] = stage_s[s]
+                    ent[e, E_PID] = pid0 + s
+                    ent[e, E_ROUTE] = 0
+                    ent[e, E_DATA] = 0
+    else:
+        for s in range(m):
+            j = stage_j[s]
+            dest = pair_tile[j]
+            dx = np.int64(tile_x[dest])
+            dy = np.int64(tile_y[dest])
+            a = xy_action(hx, hy, dx, dy)
+            e = inj_hi[base + a]
+            inj_hi[base + a] = e + 1
+            core = np.int64(pair_core[j])
+            # A core receiving several synapse kinds reads the pair's split at delivery.
+            low = np.int64(pair_nsyn[j]) if core_syn_col[core] >= 0 else np.int64(j)
+            ent_s[e, E_TIME] = stage_s[s]
+            ent[e, E_PID] = pid0 + s
+            ent[e, E_ROUTE] = dx | (dy << ROUTE_SHIFT)
+            ent[e, E_DATA] = (core << DATA_SHIFT) | low
+    return ent, n_ent + total
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge(ent, lo, hi, k, seq):  # pragma: no cover - compiled
+    """Merge the ``k`` non-empty entry lists ``lo[i]..hi[i]`` by (time, packet) into ``seq``.
+
+    Returns the length of the merged sequence (entry indices); ``lo``/``hi`` are used up.
+    """
+    ent_s = ent.view(np.float64)
+    m = 0
+    while k > 1:
+        # The list with the least head (b) and the least head of the others (st, sp).
+        j0 = lo[0]
+        j1 = lo[1]
+        t0 = ent_s[j0, E_TIME]
+        p0 = ent[j0, E_PID]
+        t1 = ent_s[j1, E_TIME]
+        p1 = ent[j1, E_PID]
+        if t1 < t0 or (t1 == t0 and p1 < p0):
+            b, bt, bp, st, sp = 1, t1, p1, t0, p0
+        else:
+            b, bt, bp, st, sp = 0, t0, p0, t1, p1
+        for i in range(2, k):
+            j = lo[i]
+            tj = ent_s[j, E_TIME]
+            pj = ent[j, E_PID]
+            if tj < bt or (tj == bt and pj < bp):
+                st, sp = bt, bp
+                b, bt, bp = i, tj, pj
+            elif tj < st or (tj == st and pj < sp):
+                st, sp = tj, pj
+        j = lo[b]
+        end = hi[b]
+        seq[m] = j
+        m += 1
+        j += 1
+        while j < end:
+            tj = ent_s[j, E_TIME]
+            if tj < st or (tj == st and ent[j, E_PID] < sp):
+                seq[m] = j
+                m += 1
+                j += 1
+            else:
+                break
+        if j == end:
+            k -= 1
+            lo[b] = lo[k]
+            hi[b] = hi[k]
+        else:
+            lo[b] = j
+    if k == 1:
+        for j in range(lo[0], hi[0]):
+            seq[m] = j
+            m += 1
+    return m
+
+
+@numba.njit(cache=True, nogil=True)
+def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board, pairs,
+          packets):  # pragma: no cover - compiled
+    """Send the ``m`` merged requests ``seq`` over ``link``, first come, first served.
+
+    A packet ready at ``a`` leaves at ``max(a + router_delay, link_free)``; the link is
+    then busy for one serialisation time; the packet reaches the next router one hop
+    latency after leaving. Each output goes into the link's list of its next action.
+    Returns (entries, n_ent).
+    """
+    nxt = links.link_next[link]
+    ser = links.link_serialisation[link]
+    latency = links.link_latency[link]
+    router = chip.latency[L_ROUTER]
+    buffer_depth = chip.buffer_depth
+    tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
+    out_lo, out_hi = net.out_lo, net.out_hi
+    table = packets.table
+    pair_tile = pairs.tile
+    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
+    nx = tile_x[nxt]
+    ny = tile_y[nxt]
+    base = link * N_ACTIONS
+    for a in range(N_ACTIONS):
+        out_hi[base + a] = 0
+    # ---- the next action of each packet, counted per action ------------------------------
+    if chip.multicast:
+        for i in range(m):
+            pid = ent[seq[i], E_PID]
+            bits = _actions(table[pid, P_FIRST], table[pid, P_LAST], nxt,
+                            core_tile[table[pid, P_CORE]], pair_tile, tile_x, tile_y)
+            act[i] = bits
+            for a in range(N_ACTIONS):
+                out_hi[base + a] += (bits >> a) & 1
+    else:
+        for i in range(m):
+            route = ent[seq[i], E_ROUTE]
+            a = xy_action(nx, ny, route & LOW_MASK, route >> ROUTE_SHIFT)
+            act[i] = a
+            out_hi[base + a] += 1
+    total = 0
+    for a in range(N_ACTIONS):
+        out_lo[base + a] = n_ent + total
+        total += out_hi[base + a]
+        out_hi[base + a] = out_lo[base + a]
+    if n_ent + total > len(ent):
+        ent = grow_entries(ent, n_ent + total)
+    ent_s = ent.view(np.float64)
+    # ---- the link, in order: wait for it, one serialisation time, then the hop -----------
+    free = net.link_free[link]
+    waited = link_wait[link]  # added to one by one, as the sum has always been formed
+    most_ahead = link_max_queue[link]
+    overflows = 0
+    for i in range(m):
+        j = seq[i]
+        ready = ent_s[j, E_TIME] + router
+        leave = ready
+        if free > ready:
+            leave = free
+            waited += free - ready
+            ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
+            if ahead > most_ahead:
+                most_ahead = ahead
+            if ahead > buffer_depth:
+                overflows += 1
+        free = leave + ser
+        arrival = leave + latency
+        if chip.multicast:
+            bits = act[i]
+            for a in range(N_ACTIONS):
+                if (bits >> a) & 1:
+                    e = out_hi[base + a]
+                    out_hi[base + a] = e + 1
+                    ent_s[e, E_TIME] = arrival
+                    ent[e, E_PID] = ent[j, E_PID]
+                    ent[e, E_ROUTE] = 0
+                    ent[e, E_DATA] = 0
+        else:
+            a = act[i]
+            e = out_hi[base + a]
+            out_hi[base + a] = e + 1
+            ent_s[e, E_TIME] = arrival
+            ent[e, E_PID] = ent[j, E_PID]
+            ent[e, E_ROUTE] = ent[j, E_ROUTE]
+            ent[e, E_DATA] = ent[j, E_DATA]
+    net.link_free[link] = free
+    link_wait[link] = waited
+    link_max_queue[link] = most_ahead
+    counts.link_overflows[link] += overflows
+    counts.link_packets[link] += m
+    net.out_stamp[link] = stamp
+    return ent, n_ent + total
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve(tile, t, seq, m, ent, chip, net, counts, pairs, packets, trace, n_trace
+           ):  # pragma: no cover - compiled
+    """Serve the ``m`` packets ``seq`` delivered at ``tile`` on their cores, in that order.
+
+    A packet delivered to a core at ``a`` is served at ``max(a, core_free)`` for
+    ``packet_in + n_syn · synop`` (the pair's own split on a core receiving several
+    synapse kinds). Returns (trace, n_trace).
+    """
+    ent_s = ent.view(np.float64)
+    lat_in = chip.latency[L_PK_IN]
+    core_syn_col, core_syn_s = chip.core_syn_col, chip.core_syn_s
+    core_free, core_busy, core_counts = net.core_free, counts.core_busy, counts.core_counts
+    pair_tile, pair_core, pair_nsyn = pairs.tile, pairs.core, pairs.nsyn
+    kind_nsyn, syn_s = pairs.kind_nsyn, pairs.syn_s
+    table, inject_s = packets.table, packets.inject_s
+    record_packets = chip.record_packets
+    for i in range(m):
+        j = seq[i]
+        arrival = ent_s[j, E_TIME]
+        pid = ent[j, E_PID]
+        if chip.multicast:
+            first = table[pid, P_FIRST]
+            last = table[pid, P_LAST]
+        else:
+            first = 0
+            last = 1
+        for pr in range(first, last):
+            if chip.multicast:
+                if pair_tile[pr] != tile:
+                    continue
+                c = np.int64(pair_core[pr])
+                nsyn = np.int64(pair_nsyn[pr])
+            else:
+                data = ent[j, E_DATA]
+                c = data >> DATA_SHIFT
+                nsyn = data & LOW_MASK  # the pair itself, on a mixed core (place_packets)
+            begin = max(arrival, core_free[c])
+            col = core_syn_col[c]
+            if col >= 0:  # the core receives one synapse kind
+                service = lat_in + nsyn * core_syn_s[c]
+                core_counts[c, col] += nsyn
+            else:  # several: the pair's own split
+                if not chip.multicast:
+                    pr = nsyn
+                    nsyn = np.int64(pair_nsyn[pr])
+                service = lat_in + syn_s[pr]
+                for kd in range(3):
+                    core_counts[c, SYN_KIND + kd] += kind_nsyn[pr, kd]
+            core_free[c] = begin + service
+            core_busy[c] += service
+            core_counts[c, PK_IN] += 1
+            core_counts[c, SYN] += nsyn
+            if record_packets:
+                if n_trace == trace.shape[0]:
+                    grown = np.empty((2 * n_trace + 16, 8), np.float64)
+                    grown[:n_trace] = trace
+                    trace = grown
+                trace[n_trace, 0] = t
+                trace[n_trace, 1] = table[pid, P_SRC]
+                trace[n_trace, 2] = c
+                trace[n_trace, 3] = inject_s[pid]
+                trace[n_trace, 4] = arrival
+                trace[n_trace, 5] = begin
+                trace[n_trace, 6] = begin + service
+                trace[n_trace, 7] = nsyn
+                n_trace += 1
+    return trace, n_trace
+
+
+@numba.njit(inline="always", cache=True)
+def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
+    if b > a:
+        lo[k] = a
+        hi[k] = b
+        return k + 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
+def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pairs, ent,
+                 packets, trace, n_trace):  # pragma: no cover - compiled
+    """Route the pass's ``n_packets`` injected packets over the links and serve them.
+
+    The cores' injected lists (:func:`place_packets`) fill the entry table up to
+    ``n_ent``; the links' output lists follow. ``stamp`` marks the link output lists of
+    this pass (two passes per step: spikes, then partial sums); ``pairs`` are the
+    destination :class:`Pairs` the packets point into. Returns (entries, trace, n_trace).
+    """
+    if n_packets == 0:
+        return ent, trace, n_trace
+    x0, x1, y0, y1, size_x = board.x0, board.x1, board.y0, board.y1, board.size_x
+    tile_core_ptr, tile_cores = board.tile_core_ptr, board.tile_cores
+    inj_lo, inj_hi, list_lo, list_hi = net.inj_lo, net.inj_hi, net.list_lo, net.list_hi
+    out_lo, out_hi, out_stamp = net.out_lo, net.out_hi, net.out_stamp
+    # A packet crosses a link, or is delivered at a tile, at most once: a merge holds at
+    # most all the pass's packets.
+    seq = np.empty(n_packets, np.int64)
+    act = np.empty(n_packets, np.int64)
+    for phase in range(4):
+        if phase < 2:
+            outer_first, outer_last = (x0, x1) if phase == 0 else (x1, x0)
+            inner_first, inner_last = y0, y1
+        else:
+            outer_first, outer_last = (y0, y1) if phase == 2 else (y1, y0)
+            inner_first, inner_last = x0, x1
+        step_dir = 1 if outer_last >= outer_first else -1
+        for outer in range(outer_first, outer_last, step_dir):  # the last has no link onward
+            for inner in range(inner_first, inner_last + 1):
+                if phase < 2:
+                    x, y = outer, inner
+                else:
+                    x, y = inner, outer
+                tile = y * size_x + x
+                # Requests: the tile's cores' packets for this direction, and those of
+                # the +x link from the west and the −x link from the east (each when it
+                # can feed this phase), and in a y phase the link from behind.
+                k = np.int64(0)
+                for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
+                    q = tile_cores[jc] * N_ACTIONS + phase
+                    k = _add_list(list_lo, list_hi, k, inj_lo[q], inj_hi[q])
+                if x > x0 and phase != 1:
+                    up = (tile - 1) * 4
+                    if out_stamp[up] == stamp:
+                        q = up * N_ACTIONS + phase
+                        k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
+                if x < x1 and phase != 0:
+                    up = (tile + 1) * 4 + 1
+                    if out_stamp[up] == stamp:
+                        q = up * N_ACTIONS + phase
+                        k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
+                if phase == 2 and y > y0:
+                    up = (tile - size_x) * 4 + 2
+                    if out_stamp[up] == stamp:
+                        q = up * N_ACTIONS + phase
+                        k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
+                if phase == 3 and y < y1:
+                    up = (tile + size_x) * 4 + 3
+                    if out_stamp[up] == stamp:
+                        q = up * N_ACTIONS + phase
+                        k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
+                if k == 0:
+                    continue
+                m = _merge(ent, list_lo, list_hi, k, seq)
+                ent, n_ent = _send(tile * 4 + phase, seq, act, m, ent, n_ent, stamp, links,
+                                   chip, net, counts, board, pairs, packets)
+    # Deliveries, tile by tile, from the tile's cores and the four links in.
+    for y in range(y0, y1 + 1):
+        for x in range(x0, x1 + 1):
+            tile = y * size_x + x
+            k = np.int64(0)
+            for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
+                q = tile_cores[jc] * N_ACTIONS + ACT_DELIVER
+                k = _add_list(list_lo, list_hi, k, inj_lo[q], inj_hi[q])
+            for up, ok in (((tile - 1) * 4, x > x0), ((tile + 1) * 4 + 1, x < x1),
+                           ((tile - size_x) * 4 + 2, y > y0),
+                           ((tile + size_x) * 4 + 3, y < y1)):
+                if ok and out_stamp[up] == stamp:
+                    q = up * N_ACTIONS + ACT_DELIVER
+                    k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
+            if k > 0:
+                m = _merge(ent, list_lo, list_hi, k, seq)
+                trace, n_trace = _serve(tile, t, seq, m, ent, chip, net, counts, pairs,
+                                        packets, trace, n_trace)
+    return ent, trace, n_trace
