@@ -460,7 +460,7 @@ def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover
 
 @numba.njit(cache=True, nogil=True)
 def _grow_stage(stage_s, stage_j, need):  # pragma: no cover - compiled
-    """The staging arrays of a core's packets with room for ``need`` (at least doubled)."""
+    """The arrays of a pass's packets with room for ``need`` (at least doubled)."""
     size = max(2 * len(stage_s), need)
     grown_s = np.empty(size, np.float64)
     grown_j = np.empty(size, np.int64)
@@ -522,10 +522,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     updates_end = np.zeros(n_cores, np.float64)  # U_c of the step
     # Multicast packets (and traced ones) keep a row: destination pairs, source, core,
     # and their injection time.
-    kept = packet_capacity if multicast or record_packets else 1
-    packets = Packets(np.zeros((kept, 4), np.int64), np.zeros(kept, np.float64))
+    packets = Packets(np.zeros((packet_capacity if multicast or record_packets else 1, 4),
+                               np.int64))
     packet = packets.table
-    packet_s = packets.inject_s
     tile_x = np.arange(n_tiles) % size_x
     tile_y = np.arange(n_tiles) // size_x
     # The routers in use: packets never leave the box around the tiles in use.
@@ -537,8 +536,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # then the links' output lists (valid in the pass of their stamp). It grows when a
     # pass needs more.
     ent = np.empty((max(entry_capacity, 16), ENTRY_WORDS), np.int64)
-    # A core stages its packets of a pass here (injection time; unicast: the pair), then
-    # place_packets sorts them into its lists.
+    # The packets of a pass, by number: injection time, and (unicast) the pair, which
+    # place_packets turns into the packet's data when it sorts a core's packets into lists.
     stage_size = max(min(entry_capacity, packet_capacity), 16)
     stage_s = np.empty(stage_size, np.float64)
     stage_j = np.empty(stage_size, np.int64)
@@ -583,7 +582,6 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         for c in range(n_cores):
             tau = start
             pid0 = n_packets
-            n_staged = np.int64(0)
             here = core_tile[c]
             # A core's neurons come as segments, each a run of one population: the
             # window, the sequences and the count rows are the same for all of it.
@@ -692,27 +690,23 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     # The packets leave one packet_out apart: staged here, put into the
                     # core's lists when it is done (place_packets).
                     n_sent = 1 if multicast else hi - lo
-                    if n_staged + n_sent > len(stage_s):
-                        stage_s, stage_j = _grow_stage(stage_s, stage_j, n_staged + n_sent)
+                    if n_packets + n_sent > len(stage_s):
+                        stage_s, stage_j = _grow_stage(stage_s, stage_j, n_packets + n_sent)
                     if multicast:
                         tau += lat_out
-                        stage_s[n_staged] = tau
+                        stage_s[n_packets] = tau
                         packet[n_packets, P_FIRST] = lo
                         packet[n_packets, P_LAST] = hi
                         packet[n_packets, P_SRC] = n
                         packet[n_packets, P_CORE] = c
-                        packet_s[n_packets] = tau
-                        n_staged += 1
                     else:
                         for j in range(lo, hi):
                             tau += lat_out
-                            stage_s[n_staged] = tau
-                            stage_j[n_staged] = j
-                            n_staged += 1
+                            stage_s[n_packets + j - lo] = tau
+                            stage_j[n_packets + j - lo] = j
                         if record_packets:
-                            for j in range(n_sent):
-                                packet[n_packets + j, P_SRC] = n
-                                packet_s[n_packets + j] = stage_s[n_staged - n_sent + j]
+                            for j in range(n_packets, n_packets + n_sent):
+                                packet[j, P_SRC] = n
                     n_packets += n_sent
                     sent += n_sent
                 if n_fired > 0:  # something was written into these targets' slots
@@ -745,19 +739,19 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             updates_end[c] = tau
             # An overlapped core serves its packets while it updates: from the step's start.
             core_free[c] = start if overlapped else tau
-            ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, n_staged, pid0, c, here,
+            ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, pid0, n_packets, c, here,
                                        net, pairs, board, net_chip, packets)
         fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
         ent, trace, n_trace = network_pass(n_packets, n_ent, 2 * t, t, board, links, net_chip,
-                                           net, counts, pairs, ent, packets, trace, n_trace)
+                                           net, counts, pairs, ent, stage_s, stage_j, packets,
+                                           trace, n_trace)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
             n_ent = np.int64(0)
             for c in range(n_cores):
                 pid0 = n_packets
-                n_staged = np.int64(0)
                 core_free[c] = max(core_free[c], updates_end[c])
                 tau = core_free[c]
                 here = core_tile[c]
@@ -768,19 +762,17 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     if value == 0:
                         continue
                     psum[r, slot_of[n]] = 0
-                    if n_staged + 1 > len(stage_s):
-                        stage_s, stage_j = _grow_stage(stage_s, stage_j, n_staged + 1)
+                    if n_packets + 1 > len(stage_s):
+                        stage_s, stage_j = _grow_stage(stage_s, stage_j, n_packets + 1)
                     # One packet to the neuron's home core (one pair: j).
                     tau += lat_out
-                    stage_s[n_staged] = tau
-                    stage_j[n_staged] = j
-                    n_staged += 1
+                    stage_s[n_packets] = tau
+                    stage_j[n_packets] = j
                     if multicast or record_packets:
                         packet[n_packets, P_FIRST] = j
                         packet[n_packets, P_LAST] = j + 1
                         packet[n_packets, P_SRC] = n
                         packet[n_packets, P_CORE] = c
-                        packet_s[n_packets] = tau
                     n_packets += 1
                     p = pop_of[n]
                     img = row_img[r]
@@ -790,11 +782,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     _count_partial_sum(image_counts, img, comp_hops, j, True)
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
-                ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, n_staged, pid0, c,
+                ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, pid0, n_packets, c,
                                            here, net, comp_pairs, board, net_chip, packets)
             ent, trace, n_trace = network_pass(n_packets, n_ent, 2 * t + 1, t, board, links,
-                                               net_chip, net, counts, comp_pairs, ent, packets,
-                                               trace, n_trace)
+                                               net_chip, net, counts, comp_pairs, ent, stage_s,
+                                               stage_j, packets, trace, n_trace)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):

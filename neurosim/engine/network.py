@@ -6,11 +6,14 @@ The links are taken in an order where each comes after every link that feeds it 
 ``+x`` links west to east, all ``−x`` links east to west, then ``+y`` south to north and
 ``−y`` north to south), so that a link's requests are all known when it is taken.
 
-**Entries and lists.** A packet waiting at a router is an *entry*: one row of four int64
-words (32 bytes) of the entry table — its time (the float64's bits), its packet number,
-its route (unicast: the destination tile's ``x | y << 32``) and its data (unicast: the
-destination core ``<< 32 |`` the synapse count, or the pair's index on a core that
-receives several synapse kinds). Entries sit in *lists*, one per source and *action*
+**Entries and lists.** A packet waiting at a router is an *entry*: one row of two int64
+words (16 bytes) of the entry table — its time (the float64's bits) and its *key*, the
+packet number above its destination tile's coordinates (unicast: ``pid << 24 | y << 12 |
+x``), so that keys compare as packet numbers do. What a unicast packet does at its core
+(the destination core ``<< 32 |`` the synapse count, or the pair's index on a core that
+receives several synapse kinds) is kept once per packet, in the pass's ``data`` array;
+a multicast packet's destinations are its row of the packet table. Entries sit in
+*lists*, one per source and *action*
 (leave on one of the four links, or be delivered): per core, the packets it injected
 that take that action at its tile; per link, the packets it carried that take that
 action at the tile it leads to. Each list is in (time, packet) order. So the requests
@@ -43,9 +46,13 @@ GO_E, GO_W, GO_N, GO_S, DELIVER = 1, 2, 4, 8, 16
 N_ACTIONS = 5
 ACT_DELIVER = 4
 # Entry columns (int64 words; the time is read through a float64 view).
-E_TIME, E_PID, E_ROUTE, E_DATA = range(4)
-ENTRY_WORDS = 4
-ROUTE_SHIFT = 32  # route = dest_x | dest_y << 32
+E_TIME, E_KEY = range(2)
+ENTRY_WORDS = 2
+KEY_SHIFT = 24    # key = pid << 24 | dest_y << 12 | dest_x
+COORD_BITS = 12
+COORD_MASK = (1 << COORD_BITS) - 1
+MAX_SIDE = 1 << COORD_BITS  # tiles along x or y a key can address
+MAX_PACKETS = 1 << (63 - KEY_SHIFT)  # packets of one pass a key can number
 DATA_SHIFT = 32   # data = core << 32 | synapses (or pair)
 LOW_MASK = (1 << 32) - 1
 # Columns of the packet table (multicast packets, and traced ones).
@@ -112,10 +119,9 @@ class NetChip(NamedTuple):
 
 class Packets(NamedTuple):
     """Rows of the pass's packets where kept (multicast, or ``record_packets``): the
-    :data:`P_FIRST` … :data:`P_CORE` table and each packet's injection time."""
+    :data:`P_FIRST` … :data:`P_CORE` table."""
 
     table: Any
-    inject_s: Any
 
 
 @numba.njit(inline="always", cache=True)
@@ -168,13 +174,14 @@ def grow_entries(ent, need):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def place_packets(ent, n_ent, stage_s, stage_j, m, pid0, c, here, net, pairs, board, chip,
+def place_packets(ent, n_ent, stage_s, stage_j, pid0, pid1, c, here, net, pairs, board, chip,
                   packets):  # pragma: no cover - compiled
-    """Put the ``m`` packets core ``c`` (at tile ``here``) injected into its action lists.
+    """Put the packets ``pid0..pid1`` core ``c`` (at tile ``here``) injected into its lists.
 
-    The core's loop staged each packet's injection time ``stage_s`` and (unicast) its
-    destination pair ``stage_j``; packets are numbered from ``pid0``. The lists go at
-    ``n_ent`` of the entry table (grown if need be); returns (entries, n_ent).
+    The core's loop staged each packet's injection time ``stage_s[pid]`` and (unicast) its
+    destination pair ``stage_j[pid]``, which this turns into the packet's data (what its
+    core does with it, :func:`_serve`). The lists go at ``n_ent`` of the entry table
+    (grown if need be); returns (entries, n_ent).
     """
     inj_lo, inj_hi = net.inj_lo, net.inj_hi
     tile_x, tile_y = board.tile_x, board.tile_y
@@ -186,18 +193,16 @@ def place_packets(ent, n_ent, stage_s, stage_j, m, pid0, c, here, net, pairs, bo
         inj_hi[base + a] = 0
     hx = tile_x[here]
     hy = tile_y[here]
-    act = stage_j if chip.multicast else np.empty(0, np.int64)
     if chip.multicast:  # the tree's actions at the source, as bits; one entry per action
-        for s in range(m):
-            pid = pid0 + s
+        for pid in range(pid0, pid1):
             bits = _actions(table[pid, P_FIRST], table[pid, P_LAST], here, here, pair_tile,
                             tile_x, tile_y)
-            stage_j[s] = bits
+            stage_j[pid] = bits
             for a in range(N_ACTIONS):
                 inj_hi[base + a] += (bits >> a) & 1
     else:
-        for s in range(m):
-            dest = pair_tile[stage_j[s]]
+        for pid in range(pid0, pid1):
+            dest = pair_tile[stage_j[pid]]
             inj_hi[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
     total = 0
     for a in range(N_ACTIONS):
@@ -208,38 +213,35 @@ def place_packets(ent, n_ent, stage_s, stage_j, m, pid0, c, here, net, pairs, bo
         ent = grow_entries(ent, n_ent + total)
     ent_s = ent.view(np.float64)
     if chip.multicast:
-        for s in range(m):
-            bits = act[s]
+        for pid in range(pid0, pid1):
+            bits = stage_j[pid]
             for a in range(N_ACTIONS):
                 if (bits >> a) & 1:
                     e = inj_hi[base + a]
                     inj_hi[base + a] = e + 1
-                    ent_s[e, E_TIME] = stage_s[s]
-                    ent[e, E_PID] = pid0 + s
-                    ent[e, E_ROUTE] = 0
-                    ent[e, E_DATA] = 0
+                    ent_s[e, E_TIME] = stage_s[pid]
+                    ent[e, E_KEY] = pid << KEY_SHIFT
     else:
-        for s in range(m):
-            j = stage_j[s]
+        for pid in range(pid0, pid1):
+            j = stage_j[pid]
             dest = pair_tile[j]
             dx = np.int64(tile_x[dest])
             dy = np.int64(tile_y[dest])
             a = xy_action(hx, hy, dx, dy)
             e = inj_hi[base + a]
             inj_hi[base + a] = e + 1
+            ent_s[e, E_TIME] = stage_s[pid]
+            ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
             core = np.int64(pair_core[j])
             # A core receiving several synapse kinds reads the pair's split at delivery.
-            low = np.int64(pair_nsyn[j]) if core_syn_col[core] >= 0 else np.int64(j)
-            ent_s[e, E_TIME] = stage_s[s]
-            ent[e, E_PID] = pid0 + s
-            ent[e, E_ROUTE] = dx | (dy << ROUTE_SHIFT)
-            ent[e, E_DATA] = (core << DATA_SHIFT) | low
+            low = np.int64(pair_nsyn[j]) if core_syn_col[core] >= 0 else j
+            stage_j[pid] = (core << DATA_SHIFT) | low
     return ent, n_ent + total
 
 
 @numba.njit(cache=True, nogil=True)
 def _merge(ent, lo, hi, k, seq):  # pragma: no cover - compiled
-    """Merge the ``k`` non-empty entry lists ``lo[i]..hi[i]`` by (time, packet) into ``seq``.
+    """Merge the ``k`` non-empty entry lists ``lo[i]..hi[i]`` by (time, key) into ``seq``.
 
     Returns the length of the merged sequence (entry indices); ``lo``/``hi`` are used up.
     """
@@ -250,9 +252,9 @@ def _merge(ent, lo, hi, k, seq):  # pragma: no cover - compiled
         j0 = lo[0]
         j1 = lo[1]
         t0 = ent_s[j0, E_TIME]
-        p0 = ent[j0, E_PID]
+        p0 = ent[j0, E_KEY]
         t1 = ent_s[j1, E_TIME]
-        p1 = ent[j1, E_PID]
+        p1 = ent[j1, E_KEY]
         if t1 < t0 or (t1 == t0 and p1 < p0):
             b, bt, bp, st, sp = 1, t1, p1, t0, p0
         else:
@@ -260,7 +262,7 @@ def _merge(ent, lo, hi, k, seq):  # pragma: no cover - compiled
         for i in range(2, k):
             j = lo[i]
             tj = ent_s[j, E_TIME]
-            pj = ent[j, E_PID]
+            pj = ent[j, E_KEY]
             if tj < bt or (tj == bt and pj < bp):
                 st, sp = bt, bp
                 b, bt, bp = i, tj, pj
@@ -273,7 +275,7 @@ def _merge(ent, lo, hi, k, seq):  # pragma: no cover - compiled
         j += 1
         while j < end:
             tj = ent_s[j, E_TIME]
-            if tj < st or (tj == st and ent[j, E_PID] < sp):
+            if tj < st or (tj == st and ent[j, E_KEY] < sp):
                 seq[m] = j
                 m += 1
                 j += 1
@@ -320,7 +322,7 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
     # ---- the next action of each packet, counted per action ------------------------------
     if chip.multicast:
         for i in range(m):
-            pid = ent[seq[i], E_PID]
+            pid = ent[seq[i], E_KEY] >> KEY_SHIFT
             bits = _actions(table[pid, P_FIRST], table[pid, P_LAST], nxt,
                             core_tile[table[pid, P_CORE]], pair_tile, tile_x, tile_y)
             act[i] = bits
@@ -328,8 +330,8 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
                 out_hi[base + a] += (bits >> a) & 1
     else:
         for i in range(m):
-            route = ent[seq[i], E_ROUTE]
-            a = xy_action(nx, ny, route & LOW_MASK, route >> ROUTE_SHIFT)
+            key = ent[seq[i], E_KEY]
+            a = xy_action(nx, ny, key & COORD_MASK, (key >> COORD_BITS) & COORD_MASK)
             act[i] = a
             out_hi[base + a] += 1
     total = 0
@@ -366,17 +368,13 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
                     e = out_hi[base + a]
                     out_hi[base + a] = e + 1
                     ent_s[e, E_TIME] = arrival
-                    ent[e, E_PID] = ent[j, E_PID]
-                    ent[e, E_ROUTE] = 0
-                    ent[e, E_DATA] = 0
+                    ent[e, E_KEY] = ent[j, E_KEY]
         else:
             a = act[i]
             e = out_hi[base + a]
             out_hi[base + a] = e + 1
             ent_s[e, E_TIME] = arrival
-            ent[e, E_PID] = ent[j, E_PID]
-            ent[e, E_ROUTE] = ent[j, E_ROUTE]
-            ent[e, E_DATA] = ent[j, E_DATA]
+            ent[e, E_KEY] = ent[j, E_KEY]
     net.link_free[link] = free
     link_wait[link] = waited
     link_max_queue[link] = most_ahead
@@ -387,13 +385,13 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve(tile, t, seq, m, ent, chip, net, counts, pairs, packets, trace, n_trace
+def _serve(tile, t, seq, m, ent, inject_s, data, chip, net, counts, pairs, packets, trace, n_trace
            ):  # pragma: no cover - compiled
     """Serve the ``m`` packets ``seq`` delivered at ``tile`` on their cores, in that order.
 
     A packet delivered to a core at ``a`` is served at ``max(a, core_free)`` for
     ``packet_in + n_syn · synop`` (the pair's own split on a core receiving several
-    synapse kinds). Returns (trace, n_trace).
+    synapse kinds; ``data`` as :func:`place_packets` left it). Returns (trace, n_trace).
     """
     ent_s = ent.view(np.float64)
     lat_in = chip.latency[L_PK_IN]
@@ -401,12 +399,12 @@ def _serve(tile, t, seq, m, ent, chip, net, counts, pairs, packets, trace, n_tra
     core_free, core_busy, core_counts = net.core_free, counts.core_busy, counts.core_counts
     pair_tile, pair_core, pair_nsyn = pairs.tile, pairs.core, pairs.nsyn
     kind_nsyn, syn_s = pairs.kind_nsyn, pairs.syn_s
-    table, inject_s = packets.table, packets.inject_s
+    table = packets.table
     record_packets = chip.record_packets
     for i in range(m):
         j = seq[i]
         arrival = ent_s[j, E_TIME]
-        pid = ent[j, E_PID]
+        pid = ent[j, E_KEY] >> KEY_SHIFT
         if chip.multicast:
             first = table[pid, P_FIRST]
             last = table[pid, P_LAST]
@@ -420,9 +418,8 @@ def _serve(tile, t, seq, m, ent, chip, net, counts, pairs, packets, trace, n_tra
                 c = np.int64(pair_core[pr])
                 nsyn = np.int64(pair_nsyn[pr])
             else:
-                data = ent[j, E_DATA]
-                c = data >> DATA_SHIFT
-                nsyn = data & LOW_MASK  # the pair itself, on a mixed core (place_packets)
+                c = data[pid] >> DATA_SHIFT
+                nsyn = data[pid] & LOW_MASK  # the pair itself, on a mixed core
             begin = max(arrival, core_free[c])
             col = core_syn_col[c]
             if col >= 0:  # the core receives one synapse kind
@@ -467,11 +464,12 @@ def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pairs, ent,
-                 packets, trace, n_trace):  # pragma: no cover - compiled
+                 inject_s, data, packets, trace, n_trace):  # pragma: no cover - compiled
     """Route the pass's ``n_packets`` injected packets over the links and serve them.
 
     The cores' injected lists (:func:`place_packets`) fill the entry table up to
-    ``n_ent``; the links' output lists follow. ``stamp`` marks the link output lists of
+    ``n_ent``; the links' output lists follow; ``inject_s`` and ``data`` are each packet's
+    injection time and data (:func:`place_packets`). ``stamp`` marks the link output lists of
     this pass (two passes per step: spikes, then partial sums); ``pairs`` are the
     destination :class:`Pairs` the packets point into. Returns (entries, trace, n_trace).
     """
@@ -548,6 +546,6 @@ def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pa
                     k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
             if k > 0:
                 m = _merge(ent, list_lo, list_hi, k, seq)
-                trace, n_trace = _serve(tile, t, seq, m, ent, chip, net, counts, pairs,
-                                        packets, trace, n_trace)
+                trace, n_trace = _serve(tile, t, seq, m, ent, inject_s, data, chip, net,
+                                        counts, pairs, packets, trace, n_trace)
     return ent, trace, n_trace
