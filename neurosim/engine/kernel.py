@@ -125,6 +125,7 @@ from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions
     Pairs,
     _actions,
     _unicast_actions,
+    count_deliveries,
     network_pass,
     place_packets,
 )
@@ -459,14 +460,16 @@ def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _grow_stage(stage_s, stage_j, need):  # pragma: no cover - compiled
+def _grow_stage(stage_s, stage_j, stage_v, need):  # pragma: no cover - compiled
     """The arrays of a pass's packets with room for ``need`` (at least doubled)."""
     size = max(2 * len(stage_s), need)
     grown_s = np.empty(size, np.float64)
     grown_j = np.empty(size, np.int64)
+    grown_v = np.empty(size, np.float64)
     grown_s[:len(stage_s)] = stage_s
     grown_j[:len(stage_j)] = stage_j
-    return grown_s, grown_j
+    grown_v[:len(stage_v)] = stage_v
+    return grown_s, grown_j, grown_v
 
 
 @numba.njit(cache=True, nogil=True)
@@ -541,6 +544,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     stage_size = max(min(entry_capacity, packet_capacity), 16)
     stage_s = np.empty(stage_size, np.float64)
     stage_j = np.empty(stage_size, np.int64)
+    stage_v = np.empty(stage_size, np.float64)
+    # A unicast stream that records neither packets nor per-step counts serves the spike
+    # packets by their times alone and counts the deliveries from the spike counts at the
+    # end (network.count_deliveries): the same sums.
+    deferred = not multicast and not record_packets and step_counts.shape[0] == 0
     n_actions = 5
     inj_lo = np.zeros(n_cores * n_actions, np.int64)
     inj_hi = np.zeros(n_cores * n_actions, np.int64)
@@ -691,7 +699,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     # core's lists when it is done (place_packets).
                     n_sent = 1 if multicast else hi - lo
                     if n_packets + n_sent > len(stage_s):
-                        stage_s, stage_j = _grow_stage(stage_s, stage_j, n_packets + n_sent)
+                        stage_s, stage_j, stage_v = _grow_stage(stage_s, stage_j, stage_v,
+                                                                n_packets + n_sent)
                     if multicast:
                         tau += lat_out
                         stage_s[n_packets] = tau
@@ -739,13 +748,13 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             updates_end[c] = tau
             # An overlapped core serves its packets while it updates: from the step's start.
             core_free[c] = start if overlapped else tau
-            ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, pid0, n_packets, c, here,
-                                       net, pairs, board, net_chip, packets)
+            ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, stage_v, pid0, n_packets,
+                                       c, here, net, pairs, board, net_chip, packets)
         fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
         ent, trace, n_trace = network_pass(n_packets, n_ent, 2 * t, t, board, links, net_chip,
-                                           net, counts, pairs, ent, stage_s, stage_j, packets,
-                                           trace, n_trace)
+                                           net, counts, pairs, ent, stage_s, stage_j, stage_v,
+                                           deferred, packets, trace, n_trace)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
@@ -763,7 +772,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                         continue
                     psum[r, slot_of[n]] = 0
                     if n_packets + 1 > len(stage_s):
-                        stage_s, stage_j = _grow_stage(stage_s, stage_j, n_packets + 1)
+                        stage_s, stage_j, stage_v = _grow_stage(stage_s, stage_j, stage_v,
+                                                                n_packets + 1)
                     # One packet to the neuron's home core (one pair: j).
                     tau += lat_out
                     stage_s[n_packets] = tau
@@ -782,11 +792,12 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     _count_partial_sum(image_counts, img, comp_hops, j, True)
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
-                ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, pid0, n_packets, c,
-                                           here, net, comp_pairs, board, net_chip, packets)
+                ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, stage_v, pid0,
+                                           n_packets, c, here, net, comp_pairs, board,
+                                           net_chip, packets)
             ent, trace, n_trace = network_pass(n_packets, n_ent, 2 * t + 1, t, board, links,
                                                net_chip, net, counts, comp_pairs, ent, stage_s,
-                                               stage_j, packets, trace, n_trace)
+                                               stage_j, stage_v, False, packets, trace, n_trace)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):
@@ -803,6 +814,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         step_end[t] = start
         if step_counts.shape[0] > 0:
             step_counts[t] = core_counts  # running totals; per-step counts are diffs
+    if deferred:
+        count_deliveries(spike_count, dest_ptr, dest_core, dest_nsyn, dest_kind_nsyn,
+                         core_syn_col, core_counts)
     # Synaptic events onto each target layer: per neuron, its spikes × its synapses there.
     for n in range(n_neurons):
         if spike_count[n] != 0:

@@ -174,19 +174,21 @@ def grow_entries(ent, need):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def place_packets(ent, n_ent, stage_s, stage_j, pid0, pid1, c, here, net, pairs, board, chip,
-                  packets):  # pragma: no cover - compiled
+def place_packets(ent, n_ent, stage_s, stage_j, stage_v, pid0, pid1, c, here, net, pairs,
+                  board, chip, packets):  # pragma: no cover - compiled
     """Put the packets ``pid0..pid1`` core ``c`` (at tile ``here``) injected into its lists.
 
     The core's loop staged each packet's injection time ``stage_s[pid]`` and (unicast) its
     destination pair ``stage_j[pid]``, which this turns into the packet's data (what its
-    core does with it, :func:`_serve`). The lists go at ``n_ent`` of the entry table
+    core does with it, :func:`_serve`) and its service time there, ``stage_v[pid]``. The lists go at ``n_ent`` of the entry table
     (grown if need be); returns (entries, n_ent).
     """
     inj_lo, inj_hi = net.inj_lo, net.inj_hi
     tile_x, tile_y = board.tile_x, board.tile_y
     pair_tile, pair_core, pair_nsyn = pairs.tile, pairs.core, pairs.nsyn
-    core_syn_col = chip.core_syn_col
+    core_syn_col, core_syn_s = chip.core_syn_col, chip.core_syn_s
+    lat_in = chip.latency[L_PK_IN]
+    syn_s = pairs.syn_s
     table = packets.table
     base = c * N_ACTIONS
     for a in range(N_ACTIONS):
@@ -233,9 +235,13 @@ def place_packets(ent, n_ent, stage_s, stage_j, pid0, pid1, c, here, net, pairs,
             ent_s[e, E_TIME] = stage_s[pid]
             ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
             core = np.int64(pair_core[j])
-            # A core receiving several synapse kinds reads the pair's split at delivery.
-            low = np.int64(pair_nsyn[j]) if core_syn_col[core] >= 0 else j
-            stage_j[pid] = (core << DATA_SHIFT) | low
+            if core_syn_col[core] >= 0:  # the core receives one synapse kind
+                nsyn = np.int64(pair_nsyn[j])
+                stage_j[pid] = (core << DATA_SHIFT) | nsyn
+                stage_v[pid] = lat_in + nsyn * core_syn_s[core]
+            else:  # several: its deliveries read the pair's split
+                stage_j[pid] = (core << DATA_SHIFT) | j
+                stage_v[pid] = lat_in + syn_s[j]
     return ent, n_ent + total
 
 
@@ -385,14 +391,20 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve(tile, t, seq, m, ent, inject_s, data, chip, net, counts, pairs, packets, trace, n_trace
-           ):  # pragma: no cover - compiled
-    """Serve the ``m`` packets ``seq`` delivered at ``tile`` on their cores, in that order.
+def _serve(tile, t, seq, m, ent, inject_s, data, room, chip, net, counts, pairs, packets,
+           trace, n_trace):  # pragma: no cover - compiled
+    """Serve the ``m`` packets ``seq`` delivered at ``tile`` on their cores, in that order,
+    counting each delivery and its synapses, and tracing it under ``record_packets``.
 
     A packet delivered to a core at ``a`` is served at ``max(a, core_free)`` for
     ``packet_in + n_syn · synop`` (the pair's own split on a core receiving several
-    synapse kinds; ``data`` as :func:`place_packets` left it). Returns (trace, n_trace).
+    synapse kinds; ``data`` as :func:`place_packets` left it). A packet is delivered to
+    at most ``room`` cores here. Returns (trace, n_trace).
     """
+    if chip.record_packets and n_trace + m * room > trace.shape[0]:
+        grown = np.empty((2 * (n_trace + m * room), 8), np.float64)
+        grown[:n_trace] = trace[:n_trace]
+        trace = grown
     ent_s = ent.view(np.float64)
     lat_in = chip.latency[L_PK_IN]
     core_syn_col, core_syn_s = chip.core_syn_col, chip.core_syn_s
@@ -437,10 +449,6 @@ def _serve(tile, t, seq, m, ent, inject_s, data, chip, net, counts, pairs, packe
             core_counts[c, PK_IN] += 1
             core_counts[c, SYN] += nsyn
             if record_packets:
-                if n_trace == trace.shape[0]:
-                    grown = np.empty((2 * n_trace + 16, 8), np.float64)
-                    grown[:n_trace] = trace
-                    trace = grown
                 trace[n_trace, 0] = t
                 trace[n_trace, 1] = table[pid, P_SRC]
                 trace[n_trace, 2] = c
@@ -451,6 +459,46 @@ def _serve(tile, t, seq, m, ent, inject_s, data, chip, net, counts, pairs, packe
                 trace[n_trace, 7] = nsyn
                 n_trace += 1
     return trace, n_trace
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve_unicast(seq, m, ent, data, service, core_free, core_busy
+                   ):  # pragma: no cover - compiled
+    """:func:`_serve` for unicast packets whose service time ``service`` is known
+    (:func:`place_packets`) and whose deliveries are counted at the end of the stream
+    instead (:func:`count_deliveries`): the same times, in one short loop."""
+    ent_s = ent.view(np.float64)
+    for i in range(m):
+        j = seq[i]
+        pid = ent[j, E_KEY] >> KEY_SHIFT
+        c = data[pid] >> DATA_SHIFT
+        took = service[pid]
+        begin = max(ent_s[j, E_TIME], core_free[c])
+        core_free[c] = begin + took
+        core_busy[c] += took
+
+
+@numba.njit(cache=True, nogil=True)
+def count_deliveries(spike_count, dest_ptr, dest_core, dest_nsyn, dest_kind_nsyn, core_syn_col,
+                     core_counts):  # pragma: no cover - compiled
+    """What :func:`_serve` counts per delivery, for a stream served by :func:`_serve_unicast`:
+    every spike of neuron ``n`` delivered one packet to each of its destination cores,
+    with that pair's synapses (by kind: the core's one kind, or the pair's split)."""
+    for n in range(len(spike_count)):
+        fired = spike_count[n]
+        if fired == 0:
+            continue
+        for pr in range(dest_ptr[n], dest_ptr[n + 1]):
+            c = dest_core[pr]
+            nsyn = np.int64(dest_nsyn[pr])
+            core_counts[c, PK_IN] += fired
+            core_counts[c, SYN] += fired * nsyn
+            col = core_syn_col[c]
+            if col >= 0:
+                core_counts[c, col] += fired * nsyn
+            else:
+                for kd in range(3):
+                    core_counts[c, SYN_KIND + kd] += fired * np.int64(dest_kind_nsyn[pr, kd])
 
 
 @numba.njit(inline="always", cache=True)
@@ -464,12 +512,15 @@ def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pairs, ent,
-                 inject_s, data, packets, trace, n_trace):  # pragma: no cover - compiled
+                 inject_s, data, service, deferred, packets, trace, n_trace
+                 ):  # pragma: no cover - compiled
     """Route the pass's ``n_packets`` injected packets over the links and serve them.
 
     The cores' injected lists (:func:`place_packets`) fill the entry table up to
-    ``n_ent``; the links' output lists follow; ``inject_s`` and ``data`` are each packet's
-    injection time and data (:func:`place_packets`). ``stamp`` marks the link output lists of
+    ``n_ent``; the links' output lists follow; ``inject_s``, ``data`` and ``service`` are
+    each packet's injection time, data and service time (:func:`place_packets`);
+    ``deferred`` says the deliveries are counted at the end of the stream
+    (:func:`_serve_unicast`). ``stamp`` marks the link output lists of
     this pass (two passes per step: spikes, then partial sums); ``pairs`` are the
     destination :class:`Pairs` the packets point into. Returns (entries, trace, n_trace).
     """
@@ -546,6 +597,10 @@ def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pa
                     k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
             if k > 0:
                 m = _merge(ent, list_lo, list_hi, k, seq)
-                trace, n_trace = _serve(tile, t, seq, m, ent, inject_s, data, chip, net,
-                                        counts, pairs, packets, trace, n_trace)
+                if deferred:
+                    _serve_unicast(seq, m, ent, data, service, net.core_free, counts.core_busy)
+                else:
+                    room = tile_core_ptr[tile + 1] - tile_core_ptr[tile]
+                    trace, n_trace = _serve(tile, t, seq, m, ent, inject_s, data, room, chip,
+                                            net, counts, pairs, packets, trace, n_trace)
     return ent, trace, n_trace
