@@ -390,6 +390,145 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
     return ent, n_ent + total
 
 
+@numba.njit(inline="always", cache=True)
+def _least_two(ent, ent_s, lo, k):  # pragma: no cover - compiled
+    """The list ``b`` among ``lo[:k]`` whose head has the least (time, key), and the least
+    (time, key) among the other heads (infinite time when there is none)."""
+    b = 0
+    bt = ent_s[lo[0], E_TIME]
+    bk = ent[lo[0], E_KEY]
+    st = np.inf
+    sk = np.int64(0)
+    for i in range(1, k):
+        j = lo[i]
+        tj = ent_s[j, E_TIME]
+        kj = ent[j, E_KEY]
+        if tj < bt or (tj == bt and kj < bk):
+            st = bt
+            sk = bk
+            b = i
+            bt = tj
+            bk = kj
+        elif tj < st or (tj == st and kj < sk):
+            st = tj
+            sk = kj
+    return b, st, sk
+
+
+@numba.njit(cache=True, nogil=True)
+def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, counts, board
+                  ):  # pragma: no cover - compiled
+    """:func:`_merge` and :func:`_send` in one loop, for unicast packets.
+
+    Each output goes straight into the list of its next action; each list has room for
+    all the link's requests (the outputs of a link can only take its own direction, a
+    turn onto y, or a delivery), so nothing is counted first. Returns (entries, n_ent).
+    """
+    m = 0
+    for i in range(k):
+        m += hi[i] - lo[i]
+    n_room = 4 if phase < 2 else 2
+    if n_ent + n_room * m > len(ent):
+        ent = grow_entries(ent, n_ent + n_room * m)
+    ent_s = ent.view(np.float64)
+    out_lo, out_hi = net.out_lo, net.out_hi
+    base = link * N_ACTIONS
+    room = n_ent
+    for a in range(N_ACTIONS):
+        # +x: east, north, south, delivery; −x: west, ...; ±y: its own direction, delivery.
+        possible = a == phase or a == ACT_DELIVER or (phase < 2 and a >= 2)
+        out_lo[base + a] = room if possible else 0
+        out_hi[base + a] = out_lo[base + a]
+        if possible:
+            room += m
+    nxt = links.link_next[link]
+    ser = links.link_serialisation[link]
+    latency = links.link_latency[link]
+    router = chip.latency[L_ROUTER]
+    buffer_depth = chip.buffer_depth
+    nx = board.tile_x[nxt]
+    ny = board.tile_y[nxt]
+    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
+    free = net.link_free[link]
+    waited = link_wait[link]  # added to one by one, as the sum has always been formed
+    most_ahead = link_max_queue[link]
+    overflows = 0
+    while k > 0:
+        b, st, sk = _least_two(ent, ent_s, lo, k)
+        j = lo[b]
+        end = hi[b]
+        while True:
+            # ---- the link: wait for it, then one serialisation time, then the hop ----
+            ready = ent_s[j, E_TIME] + router
+            leave = ready
+            if free > ready:
+                leave = free
+                waited += free - ready
+                ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
+                if ahead > most_ahead:
+                    most_ahead = ahead
+                if ahead > buffer_depth:
+                    overflows += 1
+            free = leave + ser
+            key = ent[j, E_KEY]
+            q = base + xy_action(nx, ny, key & COORD_MASK, (key >> COORD_BITS) & COORD_MASK)
+            e = out_hi[q]
+            out_hi[q] = e + 1
+            ent_s[e, E_TIME] = leave + latency
+            ent[e, E_KEY] = key
+            j += 1
+            if j == end:
+                break
+            tj = ent_s[j, E_TIME]
+            if not (tj < st or (tj == st and ent[j, E_KEY] < sk)):
+                break
+        if j == end:  # this list is done
+            k -= 1
+            lo[b] = lo[k]
+            hi[b] = hi[k]
+        else:
+            lo[b] = j
+    net.link_free[link] = free
+    link_wait[link] = waited
+    link_max_queue[link] = most_ahead
+    counts.link_overflows[link] += overflows
+    counts.link_packets[link] += m
+    net.out_stamp[link] = stamp
+    return ent, room
+
+
+@numba.njit(cache=True, nogil=True)
+def _serve_merged(lo, hi, k, ent, data, service, core_free, core_busy
+                  ):  # pragma: no cover - compiled
+    """:func:`_merge` and :func:`_serve` in one loop, for unicast packets whose service
+    time ``service`` is known (:func:`place_packets`) and whose deliveries are counted at
+    the end of the stream instead (:func:`count_deliveries`): the same times."""
+    ent_s = ent.view(np.float64)
+    while k > 0:
+        b, st, sk = _least_two(ent, ent_s, lo, k)
+        j = lo[b]
+        end = hi[b]
+        while True:
+            pid = ent[j, E_KEY] >> KEY_SHIFT
+            c = data[pid] >> DATA_SHIFT
+            took = service[pid]
+            begin = max(ent_s[j, E_TIME], core_free[c])
+            core_free[c] = begin + took
+            core_busy[c] += took
+            j += 1
+            if j == end:
+                break
+            tj = ent_s[j, E_TIME]
+            if not (tj < st or (tj == st and ent[j, E_KEY] < sk)):
+                break
+        if j == end:
+            k -= 1
+            lo[b] = lo[k]
+            hi[b] = hi[k]
+        else:
+            lo[b] = j
+
+
 @numba.njit(cache=True, nogil=True)
 def _serve(tile, t, seq, m, ent, inject_s, data, room, chip, net, counts, pairs, packets,
            trace, n_trace):  # pragma: no cover - compiled
@@ -462,26 +601,9 @@ def _serve(tile, t, seq, m, ent, inject_s, data, room, chip, net, counts, pairs,
 
 
 @numba.njit(cache=True, nogil=True)
-def _serve_unicast(seq, m, ent, data, service, core_free, core_busy
-                   ):  # pragma: no cover - compiled
-    """:func:`_serve` for unicast packets whose service time ``service`` is known
-    (:func:`place_packets`) and whose deliveries are counted at the end of the stream
-    instead (:func:`count_deliveries`): the same times, in one short loop."""
-    ent_s = ent.view(np.float64)
-    for i in range(m):
-        j = seq[i]
-        pid = ent[j, E_KEY] >> KEY_SHIFT
-        c = data[pid] >> DATA_SHIFT
-        took = service[pid]
-        begin = max(ent_s[j, E_TIME], core_free[c])
-        core_free[c] = begin + took
-        core_busy[c] += took
-
-
-@numba.njit(cache=True, nogil=True)
 def count_deliveries(spike_count, dest_ptr, dest_core, dest_nsyn, dest_kind_nsyn, core_syn_col,
                      core_counts):  # pragma: no cover - compiled
-    """What :func:`_serve` counts per delivery, for a stream served by :func:`_serve_unicast`:
+    """What :func:`_serve` counts per delivery, for a stream served by :func:`_serve_merged`:
     every spike of neuron ``n`` delivered one packet to each of its destination cores,
     with that pair's synapses (by kind: the core's one kind, or the pair's split)."""
     for n in range(len(spike_count)):
@@ -520,7 +642,7 @@ def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pa
     ``n_ent``; the links' output lists follow; ``inject_s``, ``data`` and ``service`` are
     each packet's injection time, data and service time (:func:`place_packets`);
     ``deferred`` says the deliveries are counted at the end of the stream
-    (:func:`_serve_unicast`). ``stamp`` marks the link output lists of
+    (:func:`_serve_merged`). ``stamp`` marks the link output lists of
     this pass (two passes per step: spikes, then partial sums); ``pairs`` are the
     destination :class:`Pairs` the packets point into. Returns (entries, trace, n_trace).
     """
@@ -578,6 +700,10 @@ def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pa
                         k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
                 if k == 0:
                     continue
+                if not chip.multicast:
+                    ent, n_ent = _send_unicast(tile * 4 + phase, phase, list_lo, list_hi, k, ent,
+                                               n_ent, stamp, links, chip, net, counts, board)
+                    continue
                 m = _merge(ent, list_lo, list_hi, k, seq)
                 ent, n_ent = _send(tile * 4 + phase, seq, act, m, ent, n_ent, stamp, links,
                                    chip, net, counts, board, pairs, packets)
@@ -596,10 +722,11 @@ def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pa
                     q = up * N_ACTIONS + ACT_DELIVER
                     k = _add_list(list_lo, list_hi, k, out_lo[q], out_hi[q])
             if k > 0:
-                m = _merge(ent, list_lo, list_hi, k, seq)
                 if deferred:
-                    _serve_unicast(seq, m, ent, data, service, net.core_free, counts.core_busy)
+                    _serve_merged(list_lo, list_hi, k, ent, data, service, net.core_free,
+                                  counts.core_busy)
                 else:
+                    m = _merge(ent, list_lo, list_hi, k, seq)
                     room = tile_core_ptr[tile + 1] - tile_core_ptr[tile]
                     trace, n_trace = _serve(tile, t, seq, m, ent, inject_s, data, room, chip,
                                             net, counts, pairs, packets, trace, n_trace)
