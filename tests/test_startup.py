@@ -49,8 +49,8 @@ def test_compiled_once_then_loaded_from_disk(tmp_path: Path) -> None:
     compiled = {name: n for name, (n, _) in first.items() if n}
     assert "neurosim.engine.kernel.run_stream" in compiled
     # A fresh cache: each helper the stream reached was compiled for one signature only.
-    for name in ("kernel._update_segment", "network.place_packets", "network._merge",
-                 "network._send", "network._serve", "network.network_pass"):
+    for name in ("kernel._update_segment", "network.injection_bases", "network._merge",
+                 "network._send_unicast", "network._serve", "network.network_pass"):
         assert compiled.get(f"neurosim.engine.{name}") == 1, (name, compiled)
     # A second process with the same cache compiles nothing.
     second = _run(tmp_path)

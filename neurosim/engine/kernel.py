@@ -112,8 +112,13 @@ from neurosim.engine.columns import (  # noqa: F401 - re-exported: the kernel's 
     UPD_INACTIVE,
 )
 from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions: tests
+    COORD_BITS,
+    DATA_SHIFT,
     DELIVER,
+    E_KEY,
+    E_TIME,
     ENTRY_WORDS,
+    KEY_SHIFT,
     P_CORE,
     P_FIRST,
     P_LAST,
@@ -126,8 +131,10 @@ from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions
     _actions,
     _unicast_actions,
     count_deliveries,
+    inject,
+    injection_bases,
     network_pass,
-    place_packets,
+    xy_action,
 )
 from neurosim.engine.synapses import accumulate
 
@@ -460,16 +467,16 @@ def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _grow_stage(stage_s, stage_j, stage_v, need):  # pragma: no cover - compiled
+def _grow_packets(inject_s, data, service, need, traced):  # pragma: no cover - compiled
     """The arrays of a pass's packets with room for ``need`` (at least doubled)."""
-    size = max(2 * len(stage_s), need)
-    grown_s = np.empty(size, np.float64)
-    grown_j = np.empty(size, np.int64)
+    size = max(2 * len(data), need)
+    grown_s = np.empty(size if traced else 1, np.float64)
+    grown_d = np.empty(size, np.int64)
     grown_v = np.empty(size, np.float64)
-    grown_s[:len(stage_s)] = stage_s
-    grown_j[:len(stage_j)] = stage_j
-    grown_v[:len(stage_v)] = stage_v
-    return grown_s, grown_j, grown_v
+    grown_s[:len(inject_s)] = inject_s
+    grown_d[:len(data)] = data
+    grown_v[:len(service)] = service
+    return grown_s, grown_d, grown_v
 
 
 @numba.njit(cache=True, nogil=True)
@@ -486,7 +493,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     seq_threshold, seq_reset = neurons.seq_threshold, neurons.seq_reset
     (proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
      weights, csr_ptr, csr_idx, csr_w, ring, proj_tgt_pop, slot_of) = synapses
-    (core_tile, _core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
+    (core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
      dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn, seg_ptr,
      seg_start, seg_pop, tpop_kind, pop_out_kind, src_kind_syn, core_syn_col, core_syn_s,
      dest_kind_nsyn, dest_syn_s) = routes
@@ -535,16 +542,12 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     x1 = tile_x[core_tile].max()
     y0 = tile_y[core_tile].min()
     y1 = tile_y[core_tile].max()
-    # The entry table (neurosim.engine.network): each pass, the cores' injected lists,
-    # then the links' output lists (valid in the pass of their stamp). It grows when a
-    # pass needs more.
-    ent = np.empty((max(entry_capacity, 16), ENTRY_WORDS), np.int64)
-    # The packets of a pass, by number: injection time, and (unicast) the pair, which
-    # place_packets turns into the packet's data when it sorts a core's packets into lists.
+    # The packets of a pass, by number: injection time (traced), data and service time
+    # at their core (unicast: network.inject).
     stage_size = max(min(entry_capacity, packet_capacity), 16)
-    stage_s = np.empty(stage_size, np.float64)
-    stage_j = np.empty(stage_size, np.int64)
-    stage_v = np.empty(stage_size, np.float64)
+    pk_inject = np.empty(stage_size if record_packets else 1, np.float64)
+    pk_data = np.empty(stage_size, np.int64)
+    pk_service = np.empty(stage_size, np.float64)
     # A unicast stream that records neither packets nor per-step counts serves the spike
     # packets by their times alone and counts the deliveries from the spike counts at the
     # end (network.count_deliveries): the same sums.
@@ -579,6 +582,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     comp_pairs = Pairs(comp_tile, comp_home_core, comp_one, comp_kind_nsyn, comp_syn_s)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
     n_trace = np.int64(0)
+    # The entry table (neurosim.engine.network): each pass, the cores' injected lists
+    # (each with room for all its core could send: network.injection_bases), then the
+    # links' output lists (valid in the pass of their stamp), which grow when need be.
+    spike_base, comp_base, n_inj = injection_bases(core_ptr, core_neurons, dest_ptr, pairs,
+                                                   comp_ptr, comp_pairs, board, multicast)
+    ent = np.empty((n_inj + max(entry_capacity, 16), ENTRY_WORDS), np.int64)
+    ent_s = ent.view(np.float64)
+    lat_in = latency[L_PK_IN]
 
     start = 0.0
     for t in range(n_steps):
@@ -586,11 +597,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         n_packets = np.int64(0)
         # ---- 1. cores update their neurons and send packets --------------------------
         incoming = slots[prev]
-        n_ent = np.int64(0)
+        inj_lo[:] = spike_base
+        inj_hi[:] = spike_base
         for c in range(n_cores):
             tau = start
-            pid0 = n_packets
             here = core_tile[c]
+            here_x = tile_x[here]
+            here_y = tile_y[here]
+            lists = c * n_actions
             # A core's neurons come as segments, each a run of one population: the
             # window, the sequences and the count rows are the same for all of it.
             for sg in range(seg_ptr[c], seg_ptr[c + 1]):
@@ -695,27 +709,46 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     hop_ic += src_hops[n, 2]
                     if lo == hi:
                         continue
-                    # The packets leave one packet_out apart: staged here, put into the
-                    # core's lists when it is done (place_packets).
+                    # The packets leave one packet_out apart, each into its core's list
+                    # of its first action (network.inject, written out here for unicast).
                     n_sent = 1 if multicast else hi - lo
-                    if n_packets + n_sent > len(stage_s):
-                        stage_s, stage_j, stage_v = _grow_stage(stage_s, stage_j, stage_v,
-                                                                n_packets + n_sent)
+                    if n_packets + n_sent > len(pk_data):
+                        pk_inject, pk_data, pk_service = _grow_packets(
+                            pk_inject, pk_data, pk_service, n_packets + n_sent, record_packets)
                     if multicast:
                         tau += lat_out
-                        stage_s[n_packets] = tau
                         packet[n_packets, P_FIRST] = lo
                         packet[n_packets, P_LAST] = hi
                         packet[n_packets, P_SRC] = n
                         packet[n_packets, P_CORE] = c
+                        if record_packets:
+                            pk_inject[n_packets] = tau
+                        inject(ent, inj_hi, pk_data, pk_service, n_packets, tau, lo, hi, c,
+                               here, pairs, board, net_chip)
                     else:
+                        pid = n_packets
                         for j in range(lo, hi):
                             tau += lat_out
-                            stage_s[n_packets + j - lo] = tau
-                            stage_j[n_packets + j - lo] = j
-                        if record_packets:
-                            for j in range(n_packets, n_packets + n_sent):
-                                packet[j, P_SRC] = n
+                            dest = dest_tile[j]
+                            dx = tile_x[dest]
+                            dy = tile_y[dest]
+                            q = lists + xy_action(here_x, here_y, dx, dy)
+                            e = inj_hi[q]
+                            inj_hi[q] = e + 1
+                            ent_s[e, E_TIME] = tau
+                            ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
+                            core = np.int64(dest_core[j])
+                            if core_syn_col[core] >= 0:  # it receives one synapse kind
+                                nsyn = np.int64(dest_nsyn[j])
+                                pk_data[pid] = (core << DATA_SHIFT) | nsyn
+                                pk_service[pid] = lat_in + nsyn * core_syn_s[core]
+                            else:  # several: its deliveries read the pair's split
+                                pk_data[pid] = (core << DATA_SHIFT) | j
+                                pk_service[pid] = lat_in + dest_syn_s[j]
+                            if record_packets:
+                                packet[pid, P_SRC] = n
+                                pk_inject[pid] = tau
+                            pid += 1
                     n_packets += n_sent
                     sent += n_sent
                 if n_fired > 0:  # something was written into these targets' slots
@@ -748,19 +781,18 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             updates_end[c] = tau
             # An overlapped core serves its packets while it updates: from the step's start.
             core_free[c] = start if overlapped else tau
-            ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, stage_v, pid0, n_packets,
-                                       c, here, net, pairs, board, net_chip, packets)
         fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
-        ent, trace, n_trace = network_pass(n_packets, n_ent, 2 * t, t, board, links, net_chip,
-                                           net, counts, pairs, ent, stage_s, stage_j, stage_v,
-                                           deferred, packets, trace, n_trace)
+        ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t, t, board, links, net_chip,
+                                           net, counts, pairs, ent, pk_inject, pk_data,
+                                           pk_service, deferred, packets, trace, n_trace)
+        ent_s = ent.view(np.float64)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
-            n_ent = np.int64(0)
+            inj_lo[:] = comp_base
+            inj_hi[:] = comp_base
             for c in range(n_cores):
-                pid0 = n_packets
                 core_free[c] = max(core_free[c], updates_end[c])
                 tau = core_free[c]
                 here = core_tile[c]
@@ -771,18 +803,20 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     if value == 0:
                         continue
                     psum[r, slot_of[n]] = 0
-                    if n_packets + 1 > len(stage_s):
-                        stage_s, stage_j, stage_v = _grow_stage(stage_s, stage_j, stage_v,
-                                                                n_packets + 1)
+                    if n_packets + 1 > len(pk_data):
+                        pk_inject, pk_data, pk_service = _grow_packets(
+                            pk_inject, pk_data, pk_service, n_packets + 1, record_packets)
                     # One packet to the neuron's home core (one pair: j).
                     tau += lat_out
-                    stage_s[n_packets] = tau
-                    stage_j[n_packets] = j
                     if multicast or record_packets:
                         packet[n_packets, P_FIRST] = j
                         packet[n_packets, P_LAST] = j + 1
                         packet[n_packets, P_SRC] = n
                         packet[n_packets, P_CORE] = c
+                    if record_packets:
+                        pk_inject[n_packets] = tau
+                    inject(ent, inj_hi, pk_data, pk_service, n_packets, tau, j, j + 1, c, here,
+                           comp_pairs, board, net_chip)
                     n_packets += 1
                     p = pop_of[n]
                     img = row_img[r]
@@ -792,12 +826,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     _count_partial_sum(image_counts, img, comp_hops, j, True)
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
-                ent, n_ent = place_packets(ent, n_ent, stage_s, stage_j, stage_v, pid0,
-                                           n_packets, c, here, net, comp_pairs, board,
-                                           net_chip, packets)
-            ent, trace, n_trace = network_pass(n_packets, n_ent, 2 * t + 1, t, board, links,
-                                               net_chip, net, counts, comp_pairs, ent, stage_s,
-                                               stage_j, stage_v, False, packets, trace, n_trace)
+            ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t + 1, t, board, links,
+                                               net_chip, net, counts, comp_pairs, ent,
+                                               pk_inject, pk_data, pk_service, False, packets,
+                                               trace, n_trace)
+            ent_s = ent.view(np.float64)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):

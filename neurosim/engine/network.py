@@ -174,75 +174,84 @@ def grow_entries(ent, need):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def place_packets(ent, n_ent, stage_s, stage_j, stage_v, pid0, pid1, c, here, net, pairs,
-                  board, chip, packets):  # pragma: no cover - compiled
-    """Put the packets ``pid0..pid1`` core ``c`` (at tile ``here``) injected into its lists.
+def injection_bases(core_ptr, core_neurons, dest_ptr, pairs, comp_ptr, comp_pairs, board,
+                    multicast):  # pragma: no cover - compiled
+    """Where each core's injected lists start in the entry table, for each pass.
 
-    The core's loop staged each packet's injection time ``stage_s[pid]`` and (unicast) its
-    destination pair ``stage_j[pid]``, which this turns into the packet's data (what its
-    core does with it, :func:`_serve`) and its service time there, ``stage_v[pid]``. The lists go at ``n_ent`` of the entry table
-    (grown if need be); returns (entries, n_ent).
+    A neuron fires at most once a step and a partial compartment sends at most one sum,
+    so each (core, action) list of a pass has room for every packet its core could send
+    with that first action: the lists are written as the core sends, never sorted or
+    grown. Returns (spike-pass starts, partial-sum-pass starts, rows the lists take).
     """
-    inj_lo, inj_hi = net.inj_lo, net.inj_hi
-    tile_x, tile_y = board.tile_x, board.tile_y
-    pair_tile, pair_core, pair_nsyn = pairs.tile, pairs.core, pairs.nsyn
-    core_syn_col, core_syn_s = chip.core_syn_col, chip.core_syn_s
-    lat_in = chip.latency[L_PK_IN]
-    syn_s = pairs.syn_s
-    table = packets.table
-    base = c * N_ACTIONS
-    for a in range(N_ACTIONS):
-        inj_hi[base + a] = 0
-    hx = tile_x[here]
-    hy = tile_y[here]
-    if chip.multicast:  # the tree's actions at the source, as bits; one entry per action
-        for pid in range(pid0, pid1):
-            bits = _actions(table[pid, P_FIRST], table[pid, P_LAST], here, here, pair_tile,
-                            tile_x, tile_y)
-            stage_j[pid] = bits
-            for a in range(N_ACTIONS):
-                inj_hi[base + a] += (bits >> a) & 1
-    else:
-        for pid in range(pid0, pid1):
-            dest = pair_tile[stage_j[pid]]
-            inj_hi[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
-    total = 0
-    for a in range(N_ACTIONS):
-        inj_lo[base + a] = n_ent + total
-        total += inj_hi[base + a]
-        inj_hi[base + a] = inj_lo[base + a]
-    if n_ent + total > len(ent):
-        ent = grow_entries(ent, n_ent + total)
+    tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
+    n_lists = len(core_tile) * N_ACTIONS
+    spike = np.zeros(n_lists + 1, np.int64)
+    comp = np.zeros(n_lists + 1, np.int64)
+    for c in range(len(core_tile)):
+        here = core_tile[c]
+        hx = tile_x[here]
+        hy = tile_y[here]
+        base = c * N_ACTIONS + 1
+        for i in range(core_ptr[c], core_ptr[c + 1]):
+            n = core_neurons[i]
+            lo = dest_ptr[n]
+            hi = dest_ptr[n + 1]
+            if multicast:
+                if hi > lo:
+                    bits = _actions(lo, hi, here, here, pairs.tile, tile_x, tile_y)
+                    for a in range(N_ACTIONS):
+                        spike[base + a] += (bits >> a) & 1
+            else:
+                for j in range(lo, hi):
+                    dest = pairs.tile[j]
+                    spike[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
+        for j in range(comp_ptr[c], comp_ptr[c + 1]):
+            dest = comp_pairs.tile[j]
+            comp[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
+    spike = np.cumsum(spike)
+    comp = np.cumsum(comp)
+    return spike[:n_lists].copy(), comp[:n_lists].copy(), max(spike[n_lists], comp[n_lists])
+
+
+@numba.njit(cache=True, nogil=True)
+def inject(ent, inj_hi, data, service, pid, tau, lo, hi, c, here, pairs, board, chip
+           ):  # pragma: no cover - compiled
+    """Packet ``pid`` of core ``c`` (at tile ``here``) leaves at ``tau`` for pairs ``lo..hi``.
+
+    A multicast packet goes into the list of each of its tree's actions at the source; a
+    unicast one (one pair) into its action's list, with its data and service time (what
+    the core's loop in :func:`~neurosim.engine.kernel.run_stream` writes inline for the
+    spikes of a unicast chip).
+    """
     ent_s = ent.view(np.float64)
+    tile_x, tile_y = board.tile_x, board.tile_y
+    base = c * N_ACTIONS
     if chip.multicast:
-        for pid in range(pid0, pid1):
-            bits = stage_j[pid]
-            for a in range(N_ACTIONS):
-                if (bits >> a) & 1:
-                    e = inj_hi[base + a]
-                    inj_hi[base + a] = e + 1
-                    ent_s[e, E_TIME] = stage_s[pid]
-                    ent[e, E_KEY] = pid << KEY_SHIFT
-    else:
-        for pid in range(pid0, pid1):
-            j = stage_j[pid]
-            dest = pair_tile[j]
-            dx = np.int64(tile_x[dest])
-            dy = np.int64(tile_y[dest])
-            a = xy_action(hx, hy, dx, dy)
-            e = inj_hi[base + a]
-            inj_hi[base + a] = e + 1
-            ent_s[e, E_TIME] = stage_s[pid]
-            ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
-            core = np.int64(pair_core[j])
-            if core_syn_col[core] >= 0:  # the core receives one synapse kind
-                nsyn = np.int64(pair_nsyn[j])
-                stage_j[pid] = (core << DATA_SHIFT) | nsyn
-                stage_v[pid] = lat_in + nsyn * core_syn_s[core]
-            else:  # several: its deliveries read the pair's split
-                stage_j[pid] = (core << DATA_SHIFT) | j
-                stage_v[pid] = lat_in + syn_s[j]
-    return ent, n_ent + total
+        bits = _actions(lo, hi, here, here, pairs.tile, tile_x, tile_y)
+        for a in range(N_ACTIONS):
+            if (bits >> a) & 1:
+                e = inj_hi[base + a]
+                inj_hi[base + a] = e + 1
+                ent_s[e, E_TIME] = tau
+                ent[e, E_KEY] = pid << KEY_SHIFT
+        return
+    dest = pairs.tile[lo]
+    dx = np.int64(tile_x[dest])
+    dy = np.int64(tile_y[dest])
+    q = base + xy_action(tile_x[here], tile_y[here], dx, dy)
+    e = inj_hi[q]
+    inj_hi[q] = e + 1
+    ent_s[e, E_TIME] = tau
+    ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
+    core = np.int64(pairs.core[lo])
+    lat_in = chip.latency[L_PK_IN]
+    if chip.core_syn_col[core] >= 0:  # the core receives one synapse kind
+        nsyn = np.int64(pairs.nsyn[lo])
+        data[pid] = (core << DATA_SHIFT) | nsyn
+        service[pid] = lat_in + nsyn * chip.core_syn_s[core]
+    else:  # several: its deliveries read the pair's split
+        data[pid] = (core << DATA_SHIFT) | lo
+        service[pid] = lat_in + pairs.syn_s[lo]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -501,7 +510,7 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
 def _serve_merged(lo, hi, k, ent, data, service, core_free, core_busy
                   ):  # pragma: no cover - compiled
     """:func:`_merge` and :func:`_serve` in one loop, for unicast packets whose service
-    time ``service`` is known (:func:`place_packets`) and whose deliveries are counted at
+    time ``service`` is known (:func:`inject`) and whose deliveries are counted at
     the end of the stream instead (:func:`count_deliveries`): the same times."""
     ent_s = ent.view(np.float64)
     while k > 0:
@@ -537,7 +546,7 @@ def _serve(tile, t, seq, m, ent, inject_s, data, room, chip, net, counts, pairs,
 
     A packet delivered to a core at ``a`` is served at ``max(a, core_free)`` for
     ``packet_in + n_syn · synop`` (the pair's own split on a core receiving several
-    synapse kinds; ``data`` as :func:`place_packets` left it). A packet is delivered to
+    synapse kinds; ``data`` as :func:`inject` wrote it). A packet is delivered to
     at most ``room`` cores here. Returns (trace, n_trace).
     """
     if chip.record_packets and n_trace + m * room > trace.shape[0]:
@@ -638,9 +647,9 @@ def network_pass(n_packets, n_ent, stamp, t, board, links, chip, net, counts, pa
                  ):  # pragma: no cover - compiled
     """Route the pass's ``n_packets`` injected packets over the links and serve them.
 
-    The cores' injected lists (:func:`place_packets`) fill the entry table up to
-    ``n_ent``; the links' output lists follow; ``inject_s``, ``data`` and ``service`` are
-    each packet's injection time, data and service time (:func:`place_packets`);
+    The cores' injected lists (:func:`injection_bases`, :func:`inject`) fill the entry
+    table up to ``n_ent``; the links' output lists follow; ``inject_s``, ``data`` and
+    ``service`` are each packet's injection time, data and service time;
     ``deferred`` says the deliveries are counted at the end of the stream
     (:func:`_serve_merged`). ``stamp`` marks the link output lists of
     this pass (two passes per step: spikes, then partial sums); ``pairs`` are the
