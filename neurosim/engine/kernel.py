@@ -826,10 +826,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     _count_partial_sum(image_counts, img, comp_hops, j, True)
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
+            # (np.bool_, not a literal False: network_pass compiles once for both passes.)
             ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t + 1, t, board, links,
                                                net_chip, net, counts, comp_pairs, ent,
-                                               pk_inject, pk_data, pk_service, False, packets,
-                                               trace, n_trace)
+                                               pk_inject, pk_data, pk_service, np.bool_(False),
+                                               packets, trace, n_trace)
             ent_s = ent.view(np.float64)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
