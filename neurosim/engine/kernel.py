@@ -59,7 +59,8 @@ which every link comes after all links that feed it (all ``+x`` links west to ea
 link's requests are then all known when it is taken: the packets injected at its tile
 and the outputs of its upstream links, each list already in time order, merged by
 (time, packet). The link's own output list comes out in time order too. The result is
-exactly that of a time-ordered event simulation, at a cost linear in the hops.
+exactly that of a time-ordered event simulation, at a cost linear in the hops. The
+lists, the merge and the links' timing are :mod:`neurosim.engine.network`'s.
 
 Counts go to per-core, per-population, per-image and per-link tables passed in by the
 caller (:mod:`neurosim.engine.run`); the column meanings are :data:`COUNT_KINDS`.

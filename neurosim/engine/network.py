@@ -11,22 +11,30 @@ words (16 bytes) of the entry table — its time (the float64's bits) and its *k
 packet number above its destination tile's coordinates (unicast: ``pid << 24 | y << 12 |
 x``), so that keys compare as packet numbers do. What a unicast packet does at its core
 (the destination core ``<< 32 |`` the synapse count, or the pair's index on a core that
-receives several synapse kinds) is kept once per packet, in the pass's ``data`` array;
-a multicast packet's destinations are its row of the packet table. Entries sit in
-*lists*, one per source and *action*
-(leave on one of the four links, or be delivered): per core, the packets it injected
-that take that action at its tile; per link, the packets it carried that take that
-action at the tile it leads to. Each list is in (time, packet) order. So the requests
-of a link (or of the deliveries at a tile) are exactly the lists of that action from
-the tile's cores and from the links into the tile: no entry is read that does not want
-it. A multicast packet that forks puts one entry in each of its actions' lists.
+receives several synapse kinds) and its service time there are kept once per packet,
+in the pass's ``data`` and ``service`` arrays; a multicast packet's destinations are
+its row of the packet table. Entries sit in *lists*, one per source and *action* (leave
+on one of the four links, or be delivered): per core, the packets it injected that take
+that action at its tile; per link, the packets it carried that take that action at the
+tile it leads to. Each list is in (time, packet) order. So the requests of a link (or
+of the deliveries at a tile) are exactly the lists of that action from the tile's cores
+and from the links into the tile: no entry is read that does not want it. A multicast
+packet that forks puts one entry in each of its actions' lists.
 
-Serving a link is three tight loops: the k-way merge of its request lists by (time,
-packet) into one sequence (:func:`_merge`), the packets' next actions counted, then the
-link's timing with each output written straight into its action's list (:func:`_send`).
-Deliveries merge the same way and are served by :func:`_serve`. The merge takes runs:
-the list with the least head gives entries while they stay below the least head of the
-other lists, which is the choice a head-by-head merge makes.
+A core writes its packets into its lists as it sends them (:func:`inject`, or inline in
+the kernel's loop for unicast spikes): each list has room, fixed per stream, for every
+packet its core could send in one pass (:func:`injection_bases`).
+
+A unicast link is served in one loop (:func:`_send_unicast`): the k-way merge of its
+request lists by (time, packet), the link's timing, and each output written straight
+into the list of its next action, which has room for all the link's requests. The merge
+takes runs: the list with the least head gives entries while they stay below the least
+head of the other lists, which is the choice a head-by-head merge makes. Its deliveries
+are merged and served the same way (:func:`_serve_merged`), their counts added from the
+spike counts at the end of the stream (:func:`count_deliveries`) unless packets or
+per-step counts are recorded (then :func:`_serve`, which counts and traces each). A
+multicast link merges into a sequence first (:func:`_merge`), counts its packets' next
+actions, then sends them (:func:`_send`).
 """
 
 from __future__ import annotations
