@@ -135,7 +135,7 @@ def test_the_walker_sees_imports() -> None:
     """The graph is real: known edges are found (absolute, in functions, ``from pkg import sub``)."""
     graph = _graph()
     assert "neurosim.engine.kernel" in graph["neurosim.engine.run"]
-    assert "neurosim.compiler.xy" in graph["neurosim.engine.kernel"]
+    assert "neurosim.compiler.xy" in graph["neurosim.engine.network"]
     assert "neurosim.plots" in graph["neurosim.compare"]          # from neurosim import plots
     assert "neurosim.compiler" in graph["neurosim.compiler.io"]  # imported inside a function
     assert "neurosim.snn.network" not in graph["neurosim.snn.connectivity"]  # TYPE_CHECKING

@@ -20,7 +20,7 @@ sys.path.insert(0, %r)
 import numba
 from engine_hw import loihi_like, sequential_mapping
 from engine_nets import converted, random_images, random_model
-from neurosim.engine import kernel, simulate_hardware, synapses, tables
+from neurosim.engine import kernel, network, simulate_hardware, synapses, tables
 model = random_model(0, conv=False)
 images = random_images(0, model, n=2)
 hw = loihi_like()
@@ -28,7 +28,7 @@ snn = converted(model, "fs", images)
 simulate_hardware(snn, sequential_mapping(snn, hw, neurons_per_core=8), hw, images,
                   record_packets=True)
 out = {}
-for module in (kernel, tables, synapses):
+for module in (kernel, network, tables, synapses):
     for name, f in vars(module).items():
         if isinstance(f, numba.core.registry.CPUDispatcher) and f.__module__ == module.__name__:
             out[module.__name__ + "." + name] = [len(f.signatures), sum(f.stats.cache_misses.values())]
@@ -49,9 +49,9 @@ def test_compiled_once_then_loaded_from_disk(tmp_path: Path) -> None:
     compiled = {name: n for name, (n, _) in first.items() if n}
     assert "neurosim.engine.kernel.run_stream" in compiled
     # A fresh cache: each helper the stream reached was compiled for one signature only.
-    for name in ("_deliver", "_serve_link", "_serve_requests", "_inject", "_update_segment",
-                 "_grow", "_network"):
-        assert compiled.get(f"neurosim.engine.kernel.{name}") == 1, (name, compiled)
+    for name in ("kernel._update_segment", "network.injection_bases", "network._merge",
+                 "network._send_unicast", "network._serve", "network.network_pass"):
+        assert compiled.get(f"neurosim.engine.{name}") == 1, (name, compiled)
     # A second process with the same cache compiles nothing.
     second = _run(tmp_path)
     assert {name: misses for name, (_, misses) in second.items() if misses} == {}

@@ -13,7 +13,9 @@ runs one stage up, by :func:`neurosim.energy.measure_hardware`.
 
 Modules: :mod:`~neurosim.engine.tables` (packing), :mod:`~neurosim.engine.synapses`
 (what a spike does), :mod:`~neurosim.engine.mesh` (links), :mod:`~neurosim.engine.kernel`
-(the step loop and its timing rules), :mod:`~neurosim.engine.run` (streams, records,
+(the step loop and its timing rules), :mod:`~neurosim.engine.network` (packets over the
+links and into their cores), :mod:`~neurosim.engine.columns` (the count, latency and
+trace layouts), :mod:`~neurosim.engine.run` (streams, records,
 merging; given an executor, the streams of a run on a process pool or Dask cluster).
 """
 

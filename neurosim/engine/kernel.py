@@ -59,7 +59,8 @@ which every link comes after all links that feed it (all ``+x`` links west to ea
 link's requests are then all known when it is taken: the packets injected at its tile
 and the outputs of its upstream links, each list already in time order, merged by
 (time, packet). The link's own output list comes out in time order too. The result is
-exactly that of a time-ordered event simulation, at a cost linear in the hops.
+exactly that of a time-ordered event simulation, at a cost linear in the hops. The
+lists, the merge and the links' timing are :mod:`neurosim.engine.network`'s.
 
 Counts go to per-core, per-population, per-image and per-link tables passed in by the
 caller (:mod:`neurosim.engine.run`); the column meanings are :data:`COUNT_KINDS`.
@@ -67,13 +68,11 @@ caller (:mod:`neurosim.engine.run`); the column meanings are :data:`COUNT_KINDS`
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 
-from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
 from neurosim.dynamics import (
     DYNAMICS_FS,
     DYNAMICS_IF,
@@ -86,46 +85,60 @@ from neurosim.dynamics import (
     lif_fire,
     window_position,
 )
+from neurosim.engine.columns import (  # noqa: F401 - re-exported: the kernel's layouts
+    COUNT_KINDS,
+    HOP_EW,
+    HOP_IC,
+    HOP_NS,
+    L_ACTIVE,
+    L_INACTIVE,
+    L_PK_IN,
+    L_PK_OUT,
+    L_ROUTER,
+    L_SPIKE_GEN,
+    L_SYNOP,
+    N_KINDS,
+    PARTIAL,
+    PK_IN,
+    PK_OUT,
+    SPIKES,
+    SYN,
+    SYN_CAUSED,
+    SYN_CONV,
+    SYN_DENSE,
+    SYN_KIND,
+    SYN_SPARSE,
+    TRACE_COLUMNS,
+    UPD_ACTIVE,
+    UPD_INACTIVE,
+)
+from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions: tests
+    COORD_BITS,
+    DATA_SHIFT,
+    DELIVER,
+    E_KEY,
+    E_TIME,
+    ENTRY_WORDS,
+    KEY_SHIFT,
+    P_CORE,
+    P_FIRST,
+    P_LAST,
+    P_SRC,
+    Board,
+    NetChip,
+    NetState,
+    Packets,
+    Pairs,
+    _actions,
+    _unicast_actions,
+    count_deliveries,
+    inject,
+    injection_bases,
+    network_pass,
+    xy_action,
+)
 from neurosim.engine.synapses import accumulate
 
-COUNT_KINDS = (
-    "synaptic_events",          # synapses processed (per core: received; per image: sender's)
-    "updates_active",
-    "updates_inactive",
-    "spikes",
-    "packets_out",
-    "packets_in",
-    "hops_ew",
-    "hops_ns",
-    "hops_interchip",
-    "synaptic_events_caused",   # synapses processed because of this core's / layer's spikes
-    "partial_sum_packets",      # of packets_out: partial sums sent to a home core (split fan-in)
-    "synaptic_events_dense",    # of synaptic_events: of each synapse kind
-    "synaptic_events_sparse",   # (neurosim.compiler.synapse_kinds), counted where
-    "synaptic_events_conv",     # synaptic_events is
-)
-(SYN, UPD_ACTIVE, UPD_INACTIVE, SPIKES, PK_OUT, PK_IN, HOP_EW, HOP_NS, HOP_IC, SYN_CAUSED,
- PARTIAL, SYN_DENSE, SYN_SPARSE, SYN_CONV) = range(14)
-SYN_KIND = SYN_DENSE  # column of kind k: SYN_KIND + k (compiler.synapse_kinds.KIND_*)
-N_KINDS = len(COUNT_KINDS)
-# Columns of the per-delivery trace (record_packets).
-TRACE_COLUMNS = ("step", "source_neuron", "core_index", "inject_s", "arrival_s", "start_s", "end_s",
-                 "synapses")
-
-# Latency vector layout (seconds).
-L_ACTIVE, L_INACTIVE, L_SPIKE_GEN, L_PK_OUT, L_PK_IN, L_SYNOP, L_ROUTER = range(7)
-# Columns of the per-step packet table.
-# (Kept for multicast packets and traces; a unicast packet lives in its list entries.)
-P_FIRST, P_LAST, P_SRC, P_CORE = range(4)
-# What a packet does at a router: leave on a link (bit = 1 << direction), or be delivered.
-GO_E, GO_W, GO_N, GO_S, DELIVER = 1, 2, 4, 8, 16
-# A unicast entry carries its destination tile above the action bits, and its
-# destination core and synapse count in ``ent_data`` (core << 32 | n_syn): routing and
-# delivery then read only the entry lists, in order.
-DEST_SHIFT = 5
-DATA_SHIFT = 32
-DATA_MASK = (1 << 32) - 1
-_QUEUE_EPS = 1e-9
 # What a neuron's update did (its flag): charged inactive, charged active, fired (active).
 INACTIVE, ACTIVE, FIRED = 0, 1, 2
 
@@ -310,384 +323,6 @@ class PopulationStep(NamedTuple):
     strict: Any         # the chip fires an IF neuron on v > θ (core.threshold_compare: gt)
 
 
-class Pairs(NamedTuple):
-    """Destination pairs a pass's packets point into: tile, core, synapse count, and for
-    cores that receive several synapse kinds, each kind's count and the service time."""
-
-    tile: Any
-    core: Any
-    nsyn: Any
-    kind_nsyn: Any
-    syn_s: Any
-
-
-class Entries(NamedTuple):
-    """The routing entry lists (time, packet, actions, unicast destination data)."""
-
-    time: Any
-    pid: Any
-    bits: Any
-    data: Any
-
-
-
-class Board(NamedTuple):
-    """The box of routers in use and the tiles' coordinates and cores (built per stream)."""
-
-    x0: Any
-    x1: Any
-    y0: Any
-    y1: Any
-    size_x: Any
-    tile_x: Any
-    tile_y: Any
-    tile_core_ptr: Any
-    tile_cores: Any
-    core_tile: Any
-
-
-class NetState(NamedTuple):
-    """Per-stream working arrays of the network passes (filled in place)."""
-
-    core_pk_lo: Any
-    core_pk_hi: Any
-    list_lo: Any
-    list_hi: Any
-    out_lo: Any
-    out_hi: Any
-    out_stamp: Any
-    link_free: Any
-    core_free: Any
-
-
-class NetChip(NamedTuple):
-    """What the network passes need of the chip: latencies (L_* order) and switches, and
-    per core the synapse kind it receives (:attr:`RouteTables.core_syn_col`, ``core_syn_s``)."""
-
-    latency: Any
-    multicast: Any
-    buffer_depth: Any
-    record_packets: Any
-    core_syn_col: Any
-    core_syn_s: Any
-
-
-@numba.njit(inline="always", cache=True)
-def _actions(first, last, tile, src_tile, dest_tile, tile_x, tile_y):  # pragma: no cover
-    """What a packet with destination pairs first..last does at ``tile`` (GO_* | DELIVER bits).
-
-    One pair is a unicast XY route; several are the XY tree from ``src_tile`` (the union of
-    the XY paths): each destination whose path passes ``tile`` adds its XY next hop.
-    """
-    x = tile_x[tile]
-    y = tile_y[tile]
-    sx = tile_x[src_tile]
-    sy = tile_y[src_tile]
-    bits = 0
-    for pr in range(first, last):
-        dx = tile_x[dest_tile[pr]]
-        dy = tile_y[dest_tile[pr]]
-        if on_xy_path(sx, sy, dx, dy, x, y):
-            d = xy_direction(x, y, dx, dy)
-            bits |= DELIVER if d == ARRIVED else 1 << d
-    return bits
-
-
-@numba.njit(inline="always", cache=True)
-def _unicast_step(x, y, dest_x, dest_y, dest):  # pragma: no cover - compiled
-    """The XY step of a unicast packet at tile (x, y), with its destination in the upper bits.
-
-    On scalars, as the routers call it per hop (see :func:`_serve_requests`).
-    """
-    d = xy_direction(x, y, dest_x, dest_y)
-    return (DELIVER if d == ARRIVED else 1 << d) | (dest << DEST_SHIFT)
-
-
-@numba.njit(inline="always", cache=True)
-def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
-    """:func:`_unicast_step` of a packet at board tile ``tile`` for tile ``dest``."""
-    return _unicast_step(tile_x[tile], tile_y[tile], tile_x[dest], tile_y[dest], dest)
-
-
-@numba.njit(inline="always", cache=True)
-def _add_list(lo, hi, k, a, b):  # pragma: no cover - compiled
-    if b > a:
-        lo[k] = a
-        hi[k] = b
-        return k + 1
-    return k
-
-
-@numba.njit(cache=True, nogil=True)
-def _serve_requests(bit, link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net,
-                    counts, trace, n_trace):  # pragma: no cover - compiled
-    """Serve the entries of the ``k`` request lists (``net.list_lo/hi``) that want ``bit``.
-
-    They are taken first come, first served: by time, ties by packet number (each list
-    is in that order already, so this is a k-way merge). A link bit sends each over
-    ``link``, appending its output list at ``n_ent``; ``DELIVER`` serves each on its
-    core at ``tile`` (:func:`_network` step 4). Returns (n_ent, trace, n_trace).
-
-    The merge and both actions are written out in this one loop, on local arrays: an
-    inlined helper taking arrays costs numba reference counting per packet.
-    """
-    lo, hi = net.list_lo, net.list_hi
-    ent_time, ent_pid, ent_bits, ent_data = ent
-    multicast, record_packets = chip.multicast, chip.record_packets
-    tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
-    pair_tile, pair_core, pair_nsyn = pairs.tile, pairs.core, pairs.nsyn
-    deliver = bit == DELIVER
-    lat_in = chip.latency[L_PK_IN]
-    core_syn_col, core_syn_s = chip.core_syn_col, chip.core_syn_s
-    router = chip.latency[L_ROUTER]
-    core_free, core_busy, core_counts = net.core_free, counts.core_busy, counts.core_counts
-    link_wait, link_max_queue = counts.link_wait, counts.link_max_queue
-    nxt = tile
-    ser = latency = free = waited = 0.0
-    most_ahead = 0
-    overflows = 0
-    n_sent = 0
-    if not deliver:
-        nxt = links.link_next[link]
-        ser = links.link_serialisation[link]
-        latency = links.link_latency[link]
-        free = net.link_free[link]
-        waited = link_wait[link]  # added to one by one, as the sum has always been formed
-        most_ahead = link_max_queue[link]
-    nxt_x = tile_x[nxt]
-    nxt_y = tile_y[nxt]
-    while True:
-        best = -1
-        best_t = 0.0
-        best_p = 0
-        for i in range(k):
-            j = lo[i]
-            end = hi[i]
-            while j < end and (ent_bits[j] & bit) == 0:
-                j += 1
-            lo[i] = j
-            if j < end:
-                tj = ent_time[j]
-                pj = ent_pid[j]
-                if best < 0 or tj < best_t or (tj == best_t and pj < best_p):
-                    best = i
-                    best_t = tj
-                    best_p = pj
-        if best < 0:
-            break
-        j = lo[best]
-        lo[best] = j + 1
-        pid = best_p
-        if not deliver:
-            # ---- the link: wait for it, then one serialisation time, then the hop ----
-            ready = best_t + router
-            leave = ready
-            if free > ready:
-                leave = free
-                waited += free - ready
-                ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
-                if ahead > most_ahead:
-                    most_ahead = ahead
-                if ahead > chip.buffer_depth:
-                    overflows += 1
-            free = leave + ser
-            n_sent += 1
-            ent_pid[n_ent] = pid
-            ent_time[n_ent] = leave + latency
-            if multicast:
-                ent_bits[n_ent] = _actions(packet[pid, P_FIRST], packet[pid, P_LAST], nxt,
-                                           core_tile[packet[pid, P_CORE]], pair_tile,
-                                           tile_x, tile_y)
-            else:
-                dest = ent_bits[j] >> DEST_SHIFT
-                ent_bits[n_ent] = _unicast_step(nxt_x, nxt_y, tile_x[dest], tile_y[dest], dest)
-                ent_data[n_ent] = ent_data[j]
-            n_ent += 1
-            continue
-        # ---- delivery: each destination core on this tile serves the packet ----------
-        if multicast:
-            first = packet[pid, P_FIRST]
-            last = packet[pid, P_LAST]
-        else:
-            first = 0
-            last = 1
-        for pr in range(first, last):
-            if multicast:
-                if pair_tile[pr] != tile:
-                    continue
-                c = np.int64(pair_core[pr])
-                nsyn = np.int64(pair_nsyn[pr])
-            else:
-                c = ent_data[j] >> DATA_SHIFT
-                nsyn = ent_data[j] & DATA_MASK  # the pair itself, on a mixed core (_inject)
-            begin = max(best_t, core_free[c])
-            col = core_syn_col[c]
-            if col >= 0:  # the core receives one synapse kind
-                service = lat_in + nsyn * core_syn_s[c]
-                core_counts[c, col] += nsyn
-            else:  # several: the pair's own split
-                if not multicast:
-                    pr = nsyn
-                    nsyn = np.int64(pair_nsyn[pr])
-                service = lat_in + pairs.syn_s[pr]
-                for kd in range(3):
-                    core_counts[c, SYN_KIND + kd] += pairs.kind_nsyn[pr, kd]
-            core_free[c] = begin + service
-            core_busy[c] += service
-            core_counts[c, PK_IN] += 1
-            core_counts[c, SYN] += nsyn
-            if record_packets:
-                if n_trace == trace.shape[0]:
-                    grown = np.empty((2 * n_trace + 16, 8), np.float64)
-                    grown[:n_trace] = trace
-                    trace = grown
-                trace[n_trace, 0] = t
-                trace[n_trace, 1] = packet[pid, P_SRC]
-                trace[n_trace, 2] = c
-                trace[n_trace, 3] = ent_time[pid]  # entry pid is the packet at injection
-                trace[n_trace, 4] = best_t
-                trace[n_trace, 5] = begin
-                trace[n_trace, 6] = begin + service
-                trace[n_trace, 7] = nsyn
-                n_trace += 1
-    if not deliver:
-        net.link_free[link] = free
-        link_wait[link] = waited
-        link_max_queue[link] = most_ahead
-        counts.link_overflows[link] += overflows
-        counts.link_packets[link] += n_sent
-    return n_ent, trace, n_trace
-
-
-@numba.njit(cache=True, nogil=True)
-def _serve_link(link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net, counts,
-                trace, n_trace):  # pragma: no cover - compiled
-    """Send the requests for ``link`` first come, first served; append its output list.
-
-    Returns (n_ent, trace, n_trace); see :func:`_serve_requests`.
-    """
-    return _serve_requests(np.int64(1) << (link & 3), link, tile, t, k, n_ent, ent, packet,
-                           pairs, board, links, chip, net, counts, trace, n_trace)
-
-
-@numba.njit(cache=True, nogil=True)
-def _deliver(tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net, counts, trace,
-             n_trace):  # pragma: no cover - compiled
-    """Serve the packets delivered at ``tile`` on their cores, in order of arrival.
-
-    Returns (trace, n_trace); see :func:`_serve_requests`.
-    """
-    _, trace, n_trace = _serve_requests(np.int64(DELIVER), np.int64(-1), tile, t, k, n_ent, ent,
-                                        packet, pairs, board, links, chip, net, counts, trace,
-                                        n_trace)
-    return trace, n_trace
-
-
-@numba.njit(cache=True, nogil=True)
-def _grow(ent_time, ent_pid, ent_bits, ent_data, need):  # pragma: no cover - compiled
-    size = max(2 * len(ent_time), need)
-    t = np.empty(size, np.float64)
-    p = np.empty(size, np.int64)
-    b = np.empty(size, np.int64)
-    d = np.empty(size, np.int64)
-    t[:len(ent_time)] = ent_time
-    p[:len(ent_pid)] = ent_pid
-    b[:len(ent_bits)] = ent_bits
-    d[:len(ent_data)] = ent_data
-    return t, p, b, d
-
-
-@numba.njit(cache=True, nogil=True)
-def _network(n_packets, stamp, t, board, links, chip, net, counts, pairs, ent, packet, trace,
-             n_trace):  # pragma: no cover - compiled
-    """Route the ``n_packets`` injected packets over the links and serve them at their cores.
-
-    ``stamp`` marks the link output lists of this pass (two passes per step: spikes, then
-    partial sums); ``pairs`` are the destination :class:`Pairs` the packets point into;
-    ``ent`` the :class:`Entries` (grown here when a pass needs more). ``board``, ``net``
-    are the :class:`Board` and :class:`NetState` of the stream. Returns (ent, trace, n_trace).
-    """
-    x0, x1, y0, y1, size_x = board.x0, board.x1, board.y0, board.y1, board.size_x
-    tile_core_ptr, tile_cores = board.tile_core_ptr, board.tile_cores
-    core_pk_lo, core_pk_hi, list_lo, list_hi = net.core_pk_lo, net.core_pk_hi, net.list_lo, net.list_hi
-    out_lo, out_hi, out_stamp = net.out_lo, net.out_hi, net.out_stamp
-    if n_packets > 0:
-        n_ent = n_packets
-        # Links in an order where each comes after every link that feeds it: +x west
-        # to east, −x east to west, +y south to north, −y north to south.
-        for phase in range(4):
-            if phase < 2:
-                outer_first, outer_last = (x0, x1) if phase == 0 else (x1, x0)
-                inner_first, inner_last = y0, y1
-            else:
-                outer_first, outer_last = (y0, y1) if phase == 2 else (y1, y0)
-                inner_first, inner_last = x0, x1
-            step_dir = 1 if outer_last >= outer_first else -1
-            for outer in range(outer_first, outer_last, step_dir):  # the last has no link onward
-                for inner in range(inner_first, inner_last + 1):
-                    if phase < 2:
-                        x, y = outer, inner
-                    else:
-                        x, y = inner, outer
-                    tile = y * size_x + x
-                    # Requests: the packets of the tile's cores, the +x link from the
-                    # west and the −x link from the east (each when it can feed this
-                    # phase), and in a y phase the link from behind.
-                    k = np.int64(0)  # not a literal: the helpers compile for int64 once
-                    for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
-                        cc = tile_cores[jc]
-                        k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
-                    if x > x0 and phase != 1:
-                        up = (tile - 1) * 4
-                        if out_stamp[up] == stamp:
-                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                    if x < x1 and phase != 0:
-                        up = (tile + 1) * 4 + 1
-                        if out_stamp[up] == stamp:
-                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                    if phase == 2 and y > y0:
-                        up = (tile - size_x) * 4 + 2
-                        if out_stamp[up] == stamp:
-                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                    if phase == 3 and y < y1:
-                        up = (tile + size_x) * 4 + 3
-                        if out_stamp[up] == stamp:
-                            k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                    if k == 0:
-                        continue
-                    need = n_ent
-                    for i in range(k):
-                        need += list_hi[i] - list_lo[i]
-                    if need > len(ent.time):
-                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data, need))
-                    link = tile * 4 + phase
-                    first = n_ent
-                    n_ent, trace, n_trace = _serve_link(
-                        link, tile, t, k, n_ent, ent, packet, pairs, board, links, chip, net,
-                        counts, trace, n_trace)
-                    if n_ent > first:
-                        out_lo[link] = first
-                        out_hi[link] = n_ent
-                        out_stamp[link] = stamp
-        # Deliveries, tile by tile, from the tile's cores and the four links in.
-        for y in range(y0, y1 + 1):
-            for x in range(x0, x1 + 1):
-                tile = y * size_x + x
-                k = np.int64(0)
-                for jc in range(tile_core_ptr[tile], tile_core_ptr[tile + 1]):
-                    cc = tile_cores[jc]
-                    k = _add_list(list_lo, list_hi, k, core_pk_lo[cc], core_pk_hi[cc])
-                for up, ok in (((tile - 1) * 4, x > x0), ((tile + 1) * 4 + 1, x < x1),
-                               ((tile - size_x) * 4 + 2, y > y0),
-                               ((tile + size_x) * 4 + 3, y < y1)):
-                    if ok and out_stamp[up] == stamp:
-                        k = _add_list(list_lo, list_hi, k, out_lo[up], out_hi[up])
-                if k > 0:
-                    trace, n_trace = _deliver(tile, t, k, n_ent, ent, packet, pairs, board,
-                                              links, chip, net, counts, trace, n_trace)
-    return ent, trace, n_trace
-
-
 @numba.njit(inline="always", cache=True)
 def _neuron_step(v, pending, r, e, b, draw, ps):  # pragma: no cover - compiled
     """One neuron's update at the :class:`PopulationStep` ``ps``, on scalars only.
@@ -799,43 +434,6 @@ def idle_without_input(dynamics):  # pragma: no cover - compiled
     return dynamics == DYNAMICS_FS or dynamics == DYNAMICS_IF or dynamics == DYNAMICS_POISSON
 
 
-@numba.njit(cache=True, nogil=True)
-def _inject(pid, tau, lat_out, lo, hi, here, src, c, pairs, ent, packet, board, chip
-            ):  # pragma: no cover - compiled
-    """The packets of one spike of neuron ``src`` (or one partial sum) leave core ``c``.
-
-    Its destination pairs are ``lo..hi``: one multicast packet carries them all (its row
-    in ``packet``), else one unicast packet per pair, its destination in the entry
-    itself. Each leaves when its ``packet_out`` is done. Packets are numbered from ``pid``
-    on; returns (tau, next pid).
-    """
-    tile_x, tile_y = board.tile_x, board.tile_y
-    multicast = chip.multicast
-    n_sent = 1 if multicast else hi - lo
-    for j in range(n_sent):
-        tau += lat_out
-        first = lo if multicast else lo + j
-        ent.pid[pid] = pid
-        ent.time[pid] = tau
-        if multicast:
-            ent.bits[pid] = _actions(lo, hi, here, here, pairs.tile, tile_x, tile_y)
-        else:
-            dest = pairs.tile[first]
-            ent.bits[pid] = _unicast_step(tile_x[here], tile_y[here], tile_x[dest],
-                                             tile_y[dest], dest)
-            core = np.int64(pairs.core[first])
-            # A core receiving several synapse kinds reads the pair's split at delivery.
-            low = np.int64(pairs.nsyn[first]) if chip.core_syn_col[core] >= 0 else np.int64(first)
-            ent.data[pid] = (core << DATA_SHIFT) | low
-        if multicast or chip.record_packets:
-            packet[pid, P_FIRST] = first
-            packet[pid, P_LAST] = hi if multicast else first + 1
-            packet[pid, P_SRC] = src
-            packet[pid, P_CORE] = c
-        pid += 1
-    return tau, pid
-
-
 @numba.njit(inline="always", cache=True)
 def _count_spikes(row, spikes, syn, syn_caused, pk_in, pk_out, hop_ew, hop_ns, hop_ic
                   ):  # pragma: no cover - compiled
@@ -870,6 +468,19 @@ def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
+def _grow_packets(inject_s, data, service, need, traced):  # pragma: no cover - compiled
+    """The arrays of a pass's packets with room for ``need`` (at least doubled)."""
+    size = max(2 * len(data), need)
+    grown_s = np.empty(size if traced else 1, np.float64)
+    grown_d = np.empty(size, np.int64)
+    grown_v = np.empty(size, np.float64)
+    grown_s[:len(inject_s)] = inject_s
+    grown_d[:len(data)] = data
+    grown_v[:len(service)] = service
+    return grown_s, grown_d, grown_v
+
+
+@numba.njit(cache=True, nogil=True)
 def run_stream(neurons, synapses, routes, compartments, links, chip, stream, counts
                ):  # pragma: no cover - compiled
     """Run one stream; the arguments are the groups above, ``counts`` is filled in place.
@@ -883,7 +494,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     seq_threshold, seq_reset = neurons.seq_threshold, neurons.seq_reset
     (proj_kind, proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size, proj_delay,
      weights, csr_ptr, csr_idx, csr_w, ring, proj_tgt_pop, slot_of) = synapses
-    (core_tile, _core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
+    (core_tile, core_ptr, core_neurons, tile_core_ptr, tile_cores, dest_ptr, dest_core,
      dest_nsyn, dest_tile, src_synapses, src_hops, tpop_ptr, tpop_id, tpop_syn, seg_ptr,
      seg_start, seg_pop, tpop_kind, pop_out_kind, src_kind_syn, core_syn_col, core_syn_s,
      dest_kind_nsyn, dest_syn_s) = routes
@@ -920,8 +531,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     link_free = np.zeros(len(link_next), np.float64)
     core_free = np.zeros(n_cores, np.float64)
     updates_end = np.zeros(n_cores, np.float64)  # U_c of the step
-    # Multicast packets (and traced ones) keep a row: destination pairs, source, core.
-    packet = np.zeros((packet_capacity if multicast or record_packets else 1, 4), np.int64)
+    # Multicast packets (and traced ones) keep a row: destination pairs, source, core,
+    # and their injection time.
+    packets = Packets(np.zeros((packet_capacity if multicast or record_packets else 1, 4),
+                               np.int64))
+    packet = packets.table
     tile_x = np.arange(n_tiles) % size_x
     tile_y = np.arange(n_tiles) // size_x
     # The routers in use: packets never leave the box around the tiles in use.
@@ -929,23 +543,26 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     x1 = tile_x[core_tile].max()
     y0 = tile_y[core_tile].min()
     y1 = tile_y[core_tile].max()
-    # Lists of (time, packet, actions) entries. Entry ``pid`` is packet ``pid`` at its
-    # injection, so each core's packets form a list in time order; after them come the
-    # links' output lists (valid in the step of their stamp).
-    size = max(entry_capacity, 16)  # grows when a step needs more
-    ent = Entries(np.empty(size, np.float64), np.empty(size, np.int64), np.empty(size, np.int64),
-                  np.empty(size, np.int64))
-    core_pk_lo = np.zeros(n_cores, np.int64)
-    core_pk_hi = np.zeros(n_cores, np.int64)
-    out_lo = np.zeros(len(link_next), np.int64)
-    out_hi = np.zeros(len(link_next), np.int64)
+    # The packets of a pass, by number: injection time (traced), data and service time
+    # at their core (unicast: network.inject).
+    stage_size = max(min(entry_capacity, packet_capacity), 16)
+    pk_inject = np.empty(stage_size if record_packets else 1, np.float64)
+    pk_data = np.empty(stage_size, np.int64)
+    pk_service = np.empty(stage_size, np.float64)
+    # A unicast stream that records neither packets nor per-step counts serves the spike
+    # packets by their times alone and counts the deliveries from the spike counts at the
+    # end (network.count_deliveries): the same sums.
+    deferred = not multicast and not record_packets and step_counts.shape[0] == 0
+    n_actions = 5
+    inj_lo = np.zeros(n_cores * n_actions, np.int64)
+    inj_hi = np.zeros(n_cores * n_actions, np.int64)
+    out_lo = np.zeros(len(link_next) * n_actions, np.int64)
+    out_hi = np.zeros(len(link_next) * n_actions, np.int64)
     out_stamp = np.full(len(link_next), -1, np.int64)
     most_cores = np.diff(tile_core_ptr).max()
     list_lo = np.zeros(most_cores + 4, np.int64)
     list_hi = np.zeros(most_cores + 4, np.int64)
     board = Board(x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile)
-    net = NetState(core_pk_lo, core_pk_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
-                   link_free, core_free)
     net_chip = NetChip(latency, multicast, buffer_depth, record_packets, core_syn_col, core_syn_s)
     spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
     n_spikes = 0
@@ -957,13 +574,23 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # The ring slot each outgoing projection of a segment writes at this step (by the
     # projection's place in pop_out_proj), worked out once per segment, not per spike.
     out_slot = np.zeros(max(len(pop_out_proj), 1), np.int64)
-    # The partial-sum pass hands _network its pairs with the spike pass's dtypes (int32
-    # cores and synapse counts), so _network, _inject, _serve_link and _deliver compile once.
+    # The partial-sum pass hands the network its pairs with the spike pass's dtypes (int32
+    # cores and synapse counts), so the network's functions compile once.
     comp_home_core = comp_home.astype(dest_core.dtype)
     pairs = Pairs(dest_tile, dest_core, dest_nsyn, dest_kind_nsyn, dest_syn_s)
     comp_pairs = Pairs(comp_tile, comp_home_core, comp_one, comp_kind_nsyn, comp_syn_s)
     trace = np.empty((1024 if record_packets else 0, 8), np.float64)
     n_trace = np.int64(0)
+    # The entry table (neurosim.engine.network): each pass, the cores' injected lists
+    # (each with room for all its core could send: network.injection_bases), then the
+    # links' output lists (valid in the pass of their stamp), which grow when need be.
+    spike_base, comp_base, n_inj = injection_bases(core_ptr, core_neurons, dest_ptr, pairs,
+                                                   comp_ptr, comp_pairs, board, multicast)
+    ent = np.empty((n_inj + max(entry_capacity, 16), ENTRY_WORDS), np.int64)
+    net = NetState(inj_lo, inj_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
+                   link_free, core_free, n_inj)
+    ent_s = ent.view(np.float64)
+    lat_in = latency[L_PK_IN]
 
     start = 0.0
     for t in range(n_steps):
@@ -971,10 +598,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         n_packets = np.int64(0)
         # ---- 1. cores update their neurons and send packets --------------------------
         incoming = slots[prev]
+        inj_lo[:] = spike_base
+        inj_hi[:] = spike_base
         for c in range(n_cores):
             tau = start
-            core_pk_lo[c] = n_packets
             here = core_tile[c]
+            here_x = tile_x[here]
+            here_y = tile_y[here]
+            lists = c * n_actions
             # A core's neurons come as segments, each a run of one population: the
             # window, the sequences and the count rows are the same for all of it.
             for sg in range(seg_ptr[c], seg_ptr[c + 1]):
@@ -1079,12 +710,47 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     hop_ic += src_hops[n, 2]
                     if lo == hi:
                         continue
+                    # The packets leave one packet_out apart, each into its core's list
+                    # of its first action (network.inject, written out here for unicast).
                     n_sent = 1 if multicast else hi - lo
-                    if n_packets + n_sent > len(ent.time):
-                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data,
-                                             n_packets + n_sent))
-                    tau, n_packets = _inject(n_packets, tau, lat_out, lo, hi, here, n, c, pairs,
-                                             ent, packet, board, net_chip)
+                    if n_packets + n_sent > len(pk_data):
+                        pk_inject, pk_data, pk_service = _grow_packets(
+                            pk_inject, pk_data, pk_service, n_packets + n_sent, record_packets)
+                    if multicast:
+                        tau += lat_out
+                        packet[n_packets, P_FIRST] = lo
+                        packet[n_packets, P_LAST] = hi
+                        packet[n_packets, P_SRC] = n
+                        packet[n_packets, P_CORE] = c
+                        if record_packets:
+                            pk_inject[n_packets] = tau
+                        inject(ent, inj_hi, pk_data, pk_service, n_packets, tau, lo, hi, c,
+                               here, pairs, board, net_chip)
+                    else:
+                        pid = n_packets
+                        for j in range(lo, hi):
+                            tau += lat_out
+                            dest = dest_tile[j]
+                            dx = tile_x[dest]
+                            dy = tile_y[dest]
+                            q = lists + xy_action(here_x, here_y, dx, dy)
+                            e = inj_hi[q]
+                            inj_hi[q] = e + 1
+                            ent_s[e, E_TIME] = tau
+                            ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
+                            core = np.int64(dest_core[j])
+                            if core_syn_col[core] >= 0:  # it receives one synapse kind
+                                nsyn = np.int64(dest_nsyn[j])
+                                pk_data[pid] = (core << DATA_SHIFT) | nsyn
+                                pk_service[pid] = lat_in + nsyn * core_syn_s[core]
+                            else:  # several: its deliveries read the pair's split
+                                pk_data[pid] = (core << DATA_SHIFT) | j
+                                pk_service[pid] = lat_in + dest_syn_s[j]
+                            if record_packets:
+                                packet[pid, P_SRC] = n
+                                pk_inject[pid] = tau
+                            pid += 1
+                    n_packets += n_sent
                     sent += n_sent
                 if n_fired > 0:  # something was written into these targets' slots
                     for j in range(out_lo, out_hi):
@@ -1116,16 +782,18 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             updates_end[c] = tau
             # An overlapped core serves its packets while it updates: from the step's start.
             core_free[c] = start if overlapped else tau
-            core_pk_hi[c] = n_packets
         fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
-        ent, trace, n_trace = _network(n_packets, 2 * t, t, board, links, net_chip, net, counts,
-                                       pairs, ent, packet, trace, n_trace)
+        ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t, t, board, links, net_chip,
+                                           net, counts, pairs, ent, pk_inject, pk_data,
+                                           pk_service, deferred, packets, trace, n_trace)
+        ent_s = ent.view(np.float64)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
+            inj_lo[:] = comp_base
+            inj_hi[:] = comp_base
             for c in range(n_cores):
-                core_pk_lo[c] = n_packets
                 core_free[c] = max(core_free[c], updates_end[c])
                 tau = core_free[c]
                 here = core_tile[c]
@@ -1136,11 +804,21 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     if value == 0:
                         continue
                     psum[r, slot_of[n]] = 0
-                    if n_packets + 1 > len(ent.time):
-                        ent = Entries(*_grow(ent.time, ent.pid, ent.bits, ent.data,
-                                             n_packets + 1))
-                    tau, n_packets = _inject(n_packets, tau, lat_out, j, j + 1, here, n, c,
-                                             comp_pairs, ent, packet, board, net_chip)
+                    if n_packets + 1 > len(pk_data):
+                        pk_inject, pk_data, pk_service = _grow_packets(
+                            pk_inject, pk_data, pk_service, n_packets + 1, record_packets)
+                    # One packet to the neuron's home core (one pair: j).
+                    tau += lat_out
+                    if multicast or record_packets:
+                        packet[n_packets, P_FIRST] = j
+                        packet[n_packets, P_LAST] = j + 1
+                        packet[n_packets, P_SRC] = n
+                        packet[n_packets, P_CORE] = c
+                    if record_packets:
+                        pk_inject[n_packets] = tau
+                    inject(ent, inj_hi, pk_data, pk_service, n_packets, tau, j, j + 1, c, here,
+                           comp_pairs, board, net_chip)
+                    n_packets += 1
                     p = pop_of[n]
                     img = row_img[r]
                     # The sending core sent it; the layer and the image also receive it.
@@ -1149,9 +827,12 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     _count_partial_sum(image_counts, img, comp_hops, j, True)
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
-                core_pk_hi[c] = n_packets
-            ent, trace, n_trace = _network(n_packets, 2 * t + 1, t, board, links, net_chip, net,
-                                           counts, comp_pairs, ent, packet, trace, n_trace)
+            # (np.bool_, not a literal False: network_pass compiles once for both passes.)
+            ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t + 1, t, board, links,
+                                               net_chip, net, counts, comp_pairs, ent,
+                                               pk_inject, pk_data, pk_service, np.bool_(False),
+                                               packets, trace, n_trace)
+            ent_s = ent.view(np.float64)
         # ---- 3. the end of the step ---------------------------------------------------
         last = start
         for c in range(n_cores):
@@ -1168,6 +849,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         step_end[t] = start
         if step_counts.shape[0] > 0:
             step_counts[t] = core_counts  # running totals; per-step counts are diffs
+    if deferred:
+        count_deliveries(spike_count, dest_ptr, dest_core, dest_nsyn, dest_kind_nsyn,
+                         core_syn_col, core_counts)
     # Synaptic events onto each target layer: per neuron, its spikes × its synapses there.
     for n in range(n_neurons):
         if spike_count[n] != 0:

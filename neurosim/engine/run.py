@@ -41,6 +41,7 @@ from neurosim.engine.kernel import (
     run_stream,
 )
 from neurosim.engine.mesh import DIRECTIONS, LINK_KINDS
+from neurosim.engine.network import MAX_PACKETS, MAX_SIDE
 from neurosim.engine.tables import EngineTables, build_tables
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
@@ -331,6 +332,11 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         raise NeurosimError("a tick-synchronised chip needs sync.tick", where=hw.file or hw.name,
                             fix="set sync.tick to the step length")
     packet_capacity = _packet_capacity(tables, multicast)
+    if max(tables.mesh.size_x, tables.mesh.size_y) > MAX_SIDE or packet_capacity >= MAX_PACKETS:
+        raise NeurosimError(f"a board of {tables.mesh.size_x} × {tables.mesh.size_y} tiles and "
+                            f"{packet_capacity:,} packets a step is beyond the engine's packet "
+                            f"keys", where=hw.file or hw.name,
+                            fix=f"use at most {MAX_SIDE} tiles along x and y")
     core_counts = np.zeros((tables.n_cores, N_KINDS), np.int64)
     core_busy = np.zeros(tables.n_cores, np.float64)
     pop_counts = np.zeros((n_pops, N_KINDS), np.int64)
