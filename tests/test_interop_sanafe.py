@@ -166,6 +166,9 @@ def test_a_hand_written_file_maps_group_by_group(tmp_path: Path) -> None:
     (("hid.0 -> out.1", "out.0 -> out.1"), "recurrent"),
     (("type: sparse", "type: taps"), "edge type 'taps' is not supported"),
     (("leak_decay: 0.75", "input_decay: 0.5"), "group 'hid'.*input_decay"),
+    # A neuron number beyond int64 (found by the corrupted-file fuzz test): refused, not raised.
+    (("[[1, 1], [2, 0]]", "[[1, 1], [2, 100000000000000000000000]]"),
+     "source_target_pairs is not a list"),
 ])
 def test_bad_files_are_one_line_naming_the_group_or_edge(edit, message, tmp_path: Path, capsys) -> None:
     path = tmp_path / "bad.yaml"

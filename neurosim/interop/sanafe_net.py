@@ -276,7 +276,7 @@ def _edges(raw: Any, groups: dict[str, _Group], where: str) -> list[Edge]:
             pairs = np.asarray(attrs.get("source_target_pairs", []), dtype=object)
             try:
                 pairs = pairs.astype(np.int64).reshape(-1, 2)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: beyond int64
                 raise NeurosimError("source_target_pairs is not a list of [source, target]",
                                     where=here, fix=FIX) from None
             w = _weights(attrs[weight_key], len(pairs), here)
