@@ -234,6 +234,7 @@ class ChipBehaviour(NamedTuple):
     active_nonzero: Any  # core.active_update == "nonzero" (SANA-FE's charging rule)
     overlapped: Any      # core.service == "overlapped"
     strict_threshold: Any  # core.threshold_compare == "gt": an IF neuron fires on v > θ
+    inflight: Any        # noc.congestion == "inflight" (SANA-FE's): see _inflight_timing
 
 
 class StreamInput(NamedTuple):
@@ -689,6 +690,158 @@ def _network(n_packets, stamp, t, board, links, chip, net, counts, pairs, ent, p
 
 
 @numba.njit(inline="always", cache=True)
+def _heap_push(key, val, n, item_key, item_val):  # pragma: no cover - compiled
+    """Push (item_key, item_val) on the binary min-heap key[:n], val[:n]; returns n + 1."""
+    i = n
+    key[i] = item_key
+    val[i] = item_val
+    while i > 0:
+        up = (i - 1) // 2
+        if key[up] <= key[i]:
+            break
+        key[up], key[i] = key[i], key[up]
+        val[up], val[i] = val[i], val[up]
+        i = up
+    return n + 1
+
+
+@numba.njit(inline="always", cache=True)
+def _heap_pop(key, val, n):  # pragma: no cover - compiled
+    """Remove the root of the min-heap key[:n], val[:n] (read it before); returns n − 1."""
+    n -= 1
+    key[0] = key[n]
+    val[0] = val[n]
+    i = 0
+    while True:
+        a = 2 * i + 1
+        if a >= n:
+            break
+        if a + 1 < n and key[a + 1] < key[a]:
+            a += 1
+        if key[i] <= key[a]:
+            break
+        key[a], key[i] = key[i], key[a]
+        val[a], val[i] = val[i], val[a]
+        i = a
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _inflight_timing(n_packets, start, overlapped, ent, pairs, board, links, chip, net,
+                     updates_end):  # pragma: no cover - compiled
+    """Re-time the step's unicast packets by SANA-FE's in-flight estimate (``noc.congestion:
+    inflight``, docs/chip-rules.md); the link pass before has already counted them.
+
+    A packet's *segments* are its sender core's output and the links of its XY path
+    (``h + 1`` for ``h`` hops). A packet is *in flight* from when it is sent until its core
+    starts to serve it; meanwhile it adds ``1 / (h + 2)`` to the density of each of its
+    segments. Packets are taken in order of send time (ties: lower core first). A packet
+    whose core would send it at ``s`` first drops the packets whose service began by ``s``,
+    then with ``D`` the summed density of its segments and ``m`` the mean service time of
+    all packets in flight (none: 0):
+
+    * it blocks its sender for ``(D − B·(h + 1))·m`` when ``D > B·(h + 1)``
+      (``B = noc.buffer_depth``), which delays every later packet and the updates of that
+      core;
+    * its network delay is ``max(Σ hop latencies, m·D / (h + 1))``, and its core serves it
+      at ``max(sent + delay, core free)``, in the order packets are taken.
+
+    Writes ``net.core_free`` (as after :func:`_network`) and shifts ``updates_end`` of each
+    blocked sender.
+    """
+    ent_time, ent_bits, ent_data = ent.time, ent.bits, ent.data
+    tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
+    core_pk_lo, core_pk_hi, core_free = net.core_pk_lo, net.core_pk_hi, net.core_free
+    link_next, link_latency = links.link_next, links.link_latency
+    router = chip.latency[L_ROUTER]
+    lat_in = chip.latency[L_PK_IN]
+    core_syn_col, core_syn_s = chip.core_syn_col, chip.core_syn_s
+    buffer = float(chip.buffer_depth)
+    n_cores = len(core_tile)
+    n_links = len(link_next)
+    most_segs = (board.x1 - board.x0) + (board.y1 - board.y0) + 1
+    seg = np.empty(n_packets * most_segs, np.int64)  # segment ids: core, or n_cores + link
+    n_seg = np.zeros(n_packets, np.int64)
+    service = np.empty(n_packets, np.float64)
+    density = np.zeros(n_cores + n_links, np.float64)
+    heap_t = np.empty(n_packets, np.float64)  # packets in flight, by service start
+    heap_i = np.empty(n_packets, np.int64)
+    n_heap = 0
+    n_flight = 0
+    flight_service = 0.0
+    shift = np.zeros(n_cores, np.float64)
+    pos = core_pk_lo.copy()
+    for c in range(n_cores):  # every core serves from where the update pass left it
+        core_free[c] = start if overlapped else updates_end[c]
+    while True:
+        c = -1
+        s = 0.0
+        for cc in range(n_cores):
+            if pos[cc] < core_pk_hi[cc]:
+                sc = ent_time[pos[cc]] + shift[cc]
+                if c < 0 or sc < s:
+                    c = cc
+                    s = sc
+        if c < 0:
+            break
+        i = pos[c]
+        pos[c] += 1
+        while n_heap > 0 and heap_t[0] <= s:
+            j = heap_i[0]
+            n_heap = _heap_pop(heap_t, heap_i, n_heap)
+            n_flight -= 1
+            flight_service -= service[j]
+            share = 1.0 / (n_seg[j] + 1)
+            for q in range(j * most_segs, j * most_segs + n_seg[j]):
+                density[seg[q]] -= share
+        # The packet's segments and hop latencies along its XY path.
+        dest = ent_bits[i] >> DEST_SHIFT
+        dx = tile_x[dest]
+        dy = tile_y[dest]
+        tile = core_tile[c]
+        base = i * most_segs
+        seg[base] = c
+        k = 1
+        hop_latency = 0.0
+        while True:
+            d = xy_direction(tile_x[tile], tile_y[tile], dx, dy)
+            if d == ARRIVED:
+                break
+            link = tile * 4 + d
+            seg[base + k] = n_cores + link
+            k += 1
+            hop_latency += router + link_latency[link]
+            tile = link_next[link]
+        n_seg[i] = k
+        load = 0.0
+        for q in range(base, base + k):
+            load += density[seg[q]]
+        mean = flight_service / n_flight if n_flight > 0 else 0.0
+        if load > buffer * k:
+            blocked = (load - buffer * k) * mean
+            shift[c] += blocked
+            s += blocked
+        delay = max(hop_latency, mean * load / k)
+        to = ent_data[i] >> DATA_SHIFT
+        low = ent_data[i] & DATA_MASK
+        if core_syn_col[to] >= 0:
+            work = lat_in + low * core_syn_s[to]
+        else:
+            work = lat_in + pairs.syn_s[low]
+        service[i] = work
+        begin = max(s + delay, core_free[to])
+        core_free[to] = begin + work
+        n_heap = _heap_push(heap_t, heap_i, n_heap, begin, i)
+        n_flight += 1
+        flight_service += work
+        share = 1.0 / (k + 1)
+        for q in range(base, base + k):
+            density[seg[q]] += share
+    for c in range(n_cores):
+        updates_end[c] += shift[c]
+
+
+@numba.njit(inline="always", cache=True)
 def _neuron_step(v, pending, r, e, b, draw, ps):  # pragma: no cover - compiled
     """One neuron's update at the :class:`PopulationStep` ``ps``, on scalars only.
 
@@ -891,7 +1044,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
      src_row, comp_kind_nsyn, comp_syn_s) = compartments
     size_x, link_next = links.size_x, links.link_next
     (latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs, active_nonzero,
-     overlapped, strict_threshold) = chip
+     overlapped, strict_threshold, inflight) = chip
     encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
     record_spikes, record_packets = stream.record_spikes, stream.record_packets
     packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
@@ -1121,6 +1274,10 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         # ---- 2. the network and the receiving cores ----------------------------------
         ent, trace, n_trace = _network(n_packets, 2 * t, t, board, links, net_chip, net, counts,
                                        pairs, ent, packet, trace, n_trace)
+        if inflight and n_packets > 0:
+            # The links gave the counts; the times are SANA-FE's in-flight estimate.
+            _inflight_timing(n_packets, start, overlapped, ent, pairs, board, links, net_chip,
+                             net, updates_end)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
