@@ -40,6 +40,8 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
    (or at ``S_t`` on a chip with ``core.service: overlapped``, whose core serves packets
    while it updates its neurons, so its work in the step ends at ``max(U_c, core_free)``);
    a core serves in order of arrival, ties by packet number.
+   On a chip with ``noc.congestion: inflight`` (SANA-FE's estimate) steps 3–4 are timed
+   instead by :func:`_inflight_timing` (the link pass still gives the counts).
 5. **Partial sums** (fan-in split over cores, :mod:`neurosim.compiler.fanin`). When a
    core has served its packets (``core_free``), each of its partial compartments whose
    input sum of the step is non-zero sends one packet (``packet_out`` each, in order) to
