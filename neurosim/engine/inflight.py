@@ -17,15 +17,19 @@ packets in flight (none: 0):
 * its network delay is ``max(Σ hop latencies, m·D / (h + 1))``, and its core serves it at
   ``max(sent + delay, core free)``, in the order packets are taken.
 
-How it is done at a cost of ``O(log cores + log in-flight + h)`` a packet: each core's
-packets are a run of packet numbers in send order (the kernel numbers them as the cores
-send), so the next packet to take is the least head of ``cores`` runs, kept in a winner
-tree over the cores whose key is the head's send time plus the core's blocking so far:
-taking a packet changes only its own core's key, one leaf-to-root replay. The packets in
-flight are a binary heap by service start. A packet's segments are walked along its XY
-path when it is taken and again when it is dropped (no per-packet segment lists).
-Every float is formed by the same operations, in the same order, as a scan over all
-cores would form them, so the times do not depend on how the next sender is found.
+How it is done at a cost of ``O(log cores + h)`` a packet: each core's packets are a
+run of packet numbers in send order (the kernel numbers them as the cores send), so the
+next packet to take is the least head of ``cores`` runs, kept in a winner tree over the
+cores keyed by the head's send time plus the core's blocking so far: taking a packet
+changes only its own core's key, one leaf-to-root replay. The packets in flight are one
+queue per destination core: a core serves packets in the order they are taken, so its
+queue is in order of service start, and a second winner tree over the queues' first
+packets gives the next to drop (ties in service start: lower core first). A packet's
+segments are listed once, when it is taken, and read back when it is dropped; its share
+``1 / (h + 2)`` comes from a table. Every float is formed by the same operations, in the
+same order, as a scan over all cores and a heap of the packets in flight form them (the
+first form of this pass), except that packets whose service starts at the very same
+time at different cores are dropped in core order rather than in the heap's order.
 """
 
 from __future__ import annotations
@@ -41,72 +45,19 @@ from neurosim.engine.network import DATA_SHIFT
 
 
 @numba.njit(inline="always", cache=True)
-def _heap_push(key, val, n, item_key, item_val):  # pragma: no cover - compiled
-    """Push (item_key, item_val) on the binary min-heap key[:n], val[:n]; returns n + 1."""
-    i = n
-    key[i] = item_key
-    val[i] = item_val
-    while i > 0:
-        up = (i - 1) // 2
-        if key[up] <= key[i]:
-            break
-        key[up], key[i] = key[i], key[up]
-        val[up], val[i] = val[i], val[up]
-        i = up
-    return n + 1
-
-
-@numba.njit(inline="always", cache=True)
-def _heap_pop(key, val, n):  # pragma: no cover - compiled
-    """Remove the root of the min-heap key[:n], val[:n] (read it before); returns n − 1."""
-    n -= 1
-    key[0] = key[n]
-    val[0] = val[n]
-    i = 0
-    while True:
-        a = 2 * i + 1
-        if a >= n:
-            break
-        if a + 1 < n and key[a + 1] < key[a]:
-            a += 1
-        if key[i] <= key[a]:
-            break
-        key[a], key[i] = key[i], key[a]
-        val[a], val[i] = val[i], val[a]
-        i = a
-    return n
-
-
-@numba.njit(inline="always", cache=True)
-def _replay(win, key, leaf):  # pragma: no cover - compiled
-    """Replay the winner tree ``win`` from ``leaf`` to the root after ``key`` of it changed.
+def _replay(win, key, c, size):  # pragma: no cover - compiled
+    """Replay the winner tree ``win`` from core ``c``'s leaf (``size + c``) to the root
+    after ``key[c]`` changed (node ``i``'s children are ``2i`` and ``2i + 1``).
 
     A node holds the core with the least key below it, ties to the lower core (its left
     subtree's): the core a scan in core order keeping the first least key would pick.
     """
-    i = leaf >> 1
+    i = (size + c) >> 1
     while i > 0:
         a = win[2 * i]
         b = win[2 * i + 1]
         win[i] = a if key[a] <= key[b] else b
         i >>= 1
-
-
-@numba.njit(inline="always", cache=True)
-def _spread(density, share, c, n_cores, tile, dest, tile_x, tile_y, link_next
-            ):  # pragma: no cover - compiled
-    """Add ``share`` to the density of each segment of a packet from core ``c`` (at
-    ``tile``) to tile ``dest``: the core's output, then the links of its XY path."""
-    density[c] += share
-    dx = tile_x[dest]
-    dy = tile_y[dest]
-    while True:
-        d = xy_direction(tile_x[tile], tile_y[tile], dx, dy)
-        if d == ARRIVED:
-            break
-        link = tile * 4 + d
-        density[n_cores + link] += share
-        tile = link_next[link]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -129,69 +80,106 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
     buffer = float(buffer_depth)
     n_cores = len(core_tile)
     density = np.zeros(n_cores + len(link_next), np.float64)  # cores, then links
-    heap_t = np.empty(n_packets, np.float64)  # packets in flight, by service start
-    heap_i = np.empty(n_packets, np.int64)
-    sender = np.empty(n_packets, np.int64)
-    n_heap = 0
+    shift = np.zeros(n_cores, np.float64)
+    # Each packet's segments, written when it is taken, read when it is dropped.
+    seg = np.empty(4 * n_packets + 16, np.int64)
+    n_seg = 0
+    # The packets in flight: per destination core a queue (a core serves in the order
+    # packets are taken, so its queue is in order of service start), linked by packet.
+    # Per packet taken, one row: its service start and time, the next packet in its
+    # core's queue, and where its segments are (first, end).
+    rec = np.empty((n_packets, 5), np.int64)
+    rec_s = rec.view(np.float64)
+    q_head = np.full(n_cores, -1, np.int64)
+    q_tail = np.full(n_cores, -1, np.int64)
     n_flight = 0
     flight_service = 0.0
-    shift = np.zeros(n_cores, np.float64)
-    # The winner tree over the cores: leaf size + c holds core c, keyed by its next
-    # packet's send time plus its blocking (infinite when it has sent all).
+    # Two winner trees over the cores (leaf size + c holds core c): the senders, keyed by
+    # their next packet's send time plus their blocking so far, and the destinations,
+    # keyed by the service start of the first packet in their queue (infinite: none).
     size = 1
     while size < n_cores:
         size *= 2
-    key = np.full(size, np.inf)
-    win = np.empty(2 * size, np.int64)
-    pos = np.empty(n_cores, np.int64)
+    send_key = np.full(2 * size, np.inf)  # (leaves size.. until the trees are built)
+    send_core = np.empty(2 * size, np.int64)
+    drop_key = np.full(2 * size, np.inf)
+    drop_core = np.empty(2 * size, np.int64)
+    for c in range(size):
+        send_core[size + c] = c
+        drop_core[size + c] = c
     for c in range(n_cores):  # every core serves from where the update pass left it
         core_free[c] = start if overlapped else updates_end[c]
-        pos[c] = core_pk[c]
         if core_pk[c] < core_pk[c + 1]:
-            key[c] = send_s[core_pk[c]] + shift[c]
-    for c in range(size):
-        win[size + c] = c
+            send_key[size + c] = send_s[core_pk[c]] + shift[c]
     for i in range(size - 1, 0, -1):
-        a = win[2 * i]
-        b = win[2 * i + 1]
-        win[i] = a if key[a] <= key[b] else b
+        a = send_core[2 * i]
+        b = send_core[2 * i + 1]
+        send_core[i] = a if send_key[size + a] <= send_key[size + b] else b
+        drop_core[i] = drop_core[2 * i]
+    send_key = send_key[size:].copy()
+    drop_key = drop_key[size:].copy()
+    pos = core_pk[:n_cores].copy()
+    # 1 / (segments + 1): a packet's share of each of its segments' density.
+    most_segs = (board.x1 - board.x0) + (board.y1 - board.y0) + 1
+    share_of = np.empty(most_segs + 1, np.float64)
+    for k in range(1, most_segs + 1):
+        share_of[k] = 1.0 / (k + 1)
     while True:
-        c = win[1]
-        s = key[c]
+        c = send_core[1]
+        s = send_key[c]
         if s == np.inf:
             break
         i = pos[c]
         pos[c] = i + 1
-        while n_heap > 0 and heap_t[0] <= s:
-            j = heap_i[0]
-            n_heap = _heap_pop(heap_t, heap_i, n_heap)
+        # Drop the packets whose service began by s, in order of service start.
+        while True:
+            to = drop_core[1]
+            if not drop_key[to] <= s:
+                break
+            j = q_head[to]
+            nxt = rec[j, 2]
+            q_head[to] = nxt
+            drop_key[to] = rec_s[nxt, 0] if nxt >= 0 else np.inf
+            _replay(drop_core, drop_key, to, size)
             n_flight -= 1
-            flight_service -= service[j]
-            cj = sender[j]
-            here = core_tile[cj]
-            there = core_tile[data[j] >> DATA_SHIFT]
-            hops = abs(tile_x[there] - tile_x[here]) + abs(tile_y[there] - tile_y[here])
-            _spread(density, -(1.0 / (hops + 2)), cj, n_cores, here, there, tile_x, tile_y,
-                    link_next)
-        # The packet's load: the densities of its segments, along its XY path.
+            flight_service -= rec_s[j, 1]
+            lo = rec[j, 3]
+            hi = rec[j, 4]
+            share = share_of[hi - lo]
+            for q in range(lo, hi):
+                density[seg[q]] -= share
+        # The packet's segments along its XY path: their load, then its own share.
         to = data[i] >> DATA_SHIFT
         tile = core_tile[c]
         there = core_tile[to]
         dx = tile_x[there]
         dy = tile_y[there]
+        k = 1 + abs(dx - tile_x[tile]) + abs(dy - tile_y[tile])
+        if n_seg + k > len(seg):
+            grown = np.empty(2 * len(seg) + k, np.int64)
+            grown[:n_seg] = seg[:n_seg]
+            seg = grown
+        share = share_of[k]
+        rec[i, 3] = n_seg
         load = 0.0
         load += density[c]
-        k = 1
+        density[c] += share
+        seg[n_seg] = c
+        n_seg += 1
         hop_latency = 0.0
         while True:
             d = xy_direction(tile_x[tile], tile_y[tile], dx, dy)
             if d == ARRIVED:
                 break
             link = tile * 4 + d
-            load += density[n_cores + link]
-            k += 1
+            g = n_cores + link
+            load += density[g]
+            density[g] += share
+            seg[n_seg] = g
+            n_seg += 1
             hop_latency += router + link_latency[link]
             tile = link_next[link]
+        rec[i, 4] = n_seg
         mean = flight_service / n_flight if n_flight > 0 else 0.0
         if load > buffer * k:
             blocked = (load - buffer * k) * mean
@@ -201,17 +189,21 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
         work = service[i]
         begin = max(s + delay, core_free[to])
         core_free[to] = begin + work
-        n_heap = _heap_push(heap_t, heap_i, n_heap, begin, i)
-        sender[i] = c
+        # Into its core's queue (behind the packets taken before it).
+        rec_s[i, 0] = begin
+        rec_s[i, 1] = work
+        rec[i, 2] = -1
+        if q_head[to] < 0:
+            q_head[to] = i
+            drop_key[to] = begin
+            _replay(drop_core, drop_key, to, size)
+        else:
+            rec[q_tail[to], 2] = i
+        q_tail[to] = i
         n_flight += 1
         flight_service += work
-        _spread(density, 1.0 / (k + 1), c, n_cores, core_tile[c], there, tile_x, tile_y,
-                link_next)
         # The core's next packet, keyed by its send time plus the core's blocking.
-        if i + 1 < core_pk[c + 1]:
-            key[c] = send_s[i + 1] + shift[c]
-        else:
-            key[c] = np.inf
-        _replay(win, key, size + c)
+        send_key[c] = send_s[i + 1] + shift[c] if i + 1 < core_pk[c + 1] else np.inf
+        _replay(send_core, send_key, c, size)
     for c in range(n_cores):
         updates_end[c] += shift[c]
