@@ -571,8 +571,6 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     list_lo = np.zeros(most_cores + 4, np.int64)
     list_hi = np.zeros(most_cores + 4, np.int64)
     board = Board(x0, x1, y0, y1, size_x, tile_x, tile_y, tile_core_ptr, tile_cores, core_tile)
-    net = NetState(inj_lo, inj_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
-                   link_free, core_free)
     net_chip = NetChip(latency, multicast, buffer_depth, record_packets, core_syn_col, core_syn_s)
     spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
     n_spikes = 0
@@ -597,6 +595,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     spike_base, comp_base, n_inj = injection_bases(core_ptr, core_neurons, dest_ptr, pairs,
                                                    comp_ptr, comp_pairs, board, multicast)
     ent = np.empty((n_inj + max(entry_capacity, 16), ENTRY_WORDS), np.int64)
+    net = NetState(inj_lo, inj_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
+                   link_free, core_free, n_inj)
     ent_s = ent.view(np.float64)
     lat_in = latency[L_PK_IN]
 

@@ -111,6 +111,7 @@ class NetState(NamedTuple):
     out_stamp: Any
     link_free: Any
     core_free: Any
+    n_inj: Any          # rows of the entry table the injected lists' room takes
 
 
 class NetChip(NamedTuple):
@@ -174,10 +175,17 @@ def _unicast_actions(tile, dest, tile_x, tile_y):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def grow_entries(ent, need):  # pragma: no cover - compiled
-    """The entry table with room for at least ``need`` rows (at least doubled)."""
+def grow_entries(ent, need, n_ent, net):  # pragma: no cover - compiled
+    """The entry table with room for at least ``need`` rows (at least doubled).
+
+    Only the rows in use are copied: the cores' injected lists (the filled part of each
+    list's room) and the links' outputs up to ``n_ent``, so that the room of lists that
+    stay short is never touched.
+    """
     grown = np.empty((max(2 * len(ent), need), ENTRY_WORDS), np.int64)
-    grown[:len(ent)] = ent
+    for q in range(len(net.inj_lo)):
+        grown[net.inj_lo[q]:net.inj_hi[q]] = ent[net.inj_lo[q]:net.inj_hi[q]]
+    grown[net.n_inj:n_ent] = ent[net.n_inj:n_ent]
     return grown
 
 
@@ -363,7 +371,7 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
         total += out_hi[base + a]
         out_hi[base + a] = out_lo[base + a]
     if n_ent + total > len(ent):
-        ent = grow_entries(ent, n_ent + total)
+        ent = grow_entries(ent, n_ent + total, n_ent, net)
     ent_s = ent.view(np.float64)
     # ---- the link, in order: wait for it, one serialisation time, then the hop -----------
     free = net.link_free[link]
@@ -446,7 +454,7 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
         m += hi[i] - lo[i]
     n_room = 4 if phase < 2 else 2
     if n_ent + n_room * m > len(ent):
-        ent = grow_entries(ent, n_ent + n_room * m)
+        ent = grow_entries(ent, n_ent + n_room * m, n_ent, net)
     ent_s = ent.view(np.float64)
     out_lo, out_hi = net.out_lo, net.out_hi
     base = link * N_ACTIONS
