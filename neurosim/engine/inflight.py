@@ -19,9 +19,10 @@ packets in flight (none: 0):
 
 How it is done at a cost of ``O(log cores + h)`` a packet: each core's packets are a
 run of packet numbers in send order (the kernel numbers them as the cores send), so the
-next packet to take is the least head of ``cores`` runs, kept in a winner tree over the
-cores keyed by the head's send time plus the core's blocking so far: taking a packet
-changes only its own core's key, one leaf-to-root replay. The packets in flight are one
+next packet to take is the least head of ``cores`` runs, kept in a tournament tree over
+the cores keyed by the head's send time plus the core's blocking so far: taking a packet
+changes only its own core's key, so the tree keeps each match's loser at its node and a
+replay meets only the losers on one leaf-to-root path. The packets in flight are one
 queue per destination core: a core serves packets in the order they are taken, so its
 queue is in order of service start, and a second winner tree over the queues' first
 packets gives the next to drop (ties in service start: lower core first). A packet's
@@ -94,8 +95,8 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
     q_tail = np.full(n_cores, -1, np.int64)
     n_flight = 0
     flight_service = 0.0
-    # Two winner trees over the cores (leaf size + c holds core c): the senders, keyed by
-    # their next packet's send time plus their blocking so far, and the destinations,
+    # Two tournament trees over the cores (leaf size + c holds core c): the senders, keyed
+    # by their next packet's send time plus their blocking so far, and the destinations,
     # keyed by the service start of the first packet in their queue (infinite: none).
     size = 1
     while size < n_cores:
@@ -111,12 +112,23 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
         core_free[c] = start if overlapped else updates_end[c]
         if core_pk[c] < core_pk[c + 1]:
             send_key[size + c] = send_s[core_pk[c]] + shift[c]
+    # The senders' tree keeps each match's loser (core and key) at its node: only the
+    # winner's key ever changes, so a replay meets just the losers on its path.
+    lose_core = np.empty(size, np.int64)
+    lose_key = np.empty(size, np.float64)
     for i in range(size - 1, 0, -1):
         a = send_core[2 * i]
         b = send_core[2 * i + 1]
-        send_core[i] = a if send_key[size + a] <= send_key[size + b] else b
+        if send_key[size + a] <= send_key[size + b]:
+            send_core[i] = a
+            lose_core[i] = b
+        else:
+            send_core[i] = b
+            lose_core[i] = a
+        lose_key[i] = send_key[size + lose_core[i]]
         drop_core[i] = drop_core[2 * i]
-    send_key = send_key[size:].copy()
+    c = send_core[1]
+    s = send_key[size + c]
     drop_key = drop_key[size:].copy()
     pos = core_pk[:n_cores].copy()
     # 1 / (segments + 1): a packet's share of each of its segments' density.
@@ -125,8 +137,6 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
     for k in range(1, most_segs + 1):
         share_of[k] = 1.0 / (k + 1)
     while True:
-        c = send_core[1]
-        s = send_key[c]
         if s == np.inf:
             break
         i = pos[c]
@@ -203,7 +213,20 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
         n_flight += 1
         flight_service += work
         # The core's next packet, keyed by its send time plus the core's blocking.
-        send_key[c] = send_s[i + 1] + shift[c] if i + 1 < core_pk[c + 1] else np.inf
-        _replay(send_core, send_key, c, size)
+        # Replay: the core with its next key meets the losers on its path to the root.
+        cand = c
+        cand_key = send_s[i + 1] + shift[c] if i + 1 < core_pk[c + 1] else np.inf
+        node = (size + c) >> 1
+        while node > 0:
+            other = lose_core[node]
+            other_key = lose_key[node]
+            if other_key < cand_key or (other_key == cand_key and other < cand):
+                lose_core[node] = cand
+                lose_key[node] = cand_key
+                cand = other
+                cand_key = other_key
+            node >>= 1
+        c = cand
+        s = cand_key
     for c in range(n_cores):
         updates_end[c] += shift[c]
