@@ -13,7 +13,8 @@ What is built identically in both tools:
 * the chip: SANA-FE's own ``loihi.yaml``, imported with ``neurosim hw import-sanafe``,
   which carries SANA-FE's rules as chip keys (``core.active_update: nonzero``,
   ``core.service: overlapped``, ``core.threshold_compare: gt``,
-  ``sync.barrier_lookup: step``);
+  ``sync.barrier_lookup: step``, ``noc.congestion: inflight`` with its
+  ``link_buffer_size`` as ``noc.buffer_depth``);
 * the networks: integer rate-coded IF networks converted by neurosim (the MLP
   1024-2048-2048-1024-10 of bench_engine.py, and a conv net 2×32×32 → 16 3×3 → 32 3×3
   stride 2 → 10), one image, with one change so both tools mean the same thing:

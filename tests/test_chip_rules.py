@@ -167,9 +167,77 @@ def test_import_sanafe_brings_its_rules_and_lists_what_it_assumes(tmp_path) -> N
     core, sync = result.hardware.chip.core, result.hardware.chip.sync
     assert (core.active_update, core.service, sync.barrier_lookup) == ("nonzero", "overlapped", "step")
     assert core.threshold_compare == "gt"  # SANA-FE fires on v > θ: a key now, not a note
+    # SANA-FE's network estimate, with its link_buffer_size as the buffer it blocks on.
+    noc = result.hardware.chip.noc
+    assert (noc.congestion, noc.buffer_depth_packets) == ("inflight", 16)
+    assert not core.multicast
     assert sync.barrier_s(13) == pytest.approx(1.4 * US)
     header = result.text.split("\n\n", 1)[0]
     assert "v > θ" not in header
     assert "synapse 'conv'" not in header  # mapped to costs.*_synop_conv now
     for said in ("noc.link_bandwidth", "core.weight_bits", "tile numbering"):
         assert said in header, said
+
+
+def _three_senders() -> SNN:
+    """Three "fs" inputs on one core: inputs 0 and 1 → outputs 0..19, input 2 → 20..39."""
+    w1 = np.ones(1, np.int64)  # window 1: one threshold, reset and weight per population
+    inp = Population("in", (3,), "input", "fs", threshold=0 * w1, reset=w1, out_weight=w1,
+                     bias=np.zeros(3, np.int64), offset=0)
+    out = Population("out", (40,), "output", "fs", threshold=0 * w1, reset=0 * w1,
+                     out_weight=0 * w1, bias=np.zeros(40, np.int64), offset=1)
+    weight = np.zeros((40, 3), np.int64)
+    weight[:20, 0] = weight[:20, 1] = weight[20:, 2] = 1
+    proj = Projection("in->out", "in", "out", "dense", weight=weight)
+    return SNN(name="three-senders", code="ttfs", populations=(inp, out), projections=(proj,))
+
+
+@pytest.mark.parametrize(("far_core", "buffer", "links_end", "inflight_end", "barrier"), [
+    # Input 2's packet goes to core 2 on the same tile (0 hops).
+    (2, 16, 228.8, 272.4, 600),
+    # The same with no buffer room: the sender blocks for 46 ns first.
+    (2, 0, 228.8, 318.4, 600),
+    # Input 2's packet goes one hop east, to core 4 on tile (1, 0).
+    (4, 16, 228.8, 249.4, 1000),
+])
+def test_inflight_congestion_by_hand(far_core: int, buffer: int, links_end: float,
+                                     inflight_end: float, barrier: float) -> None:
+    # Core 0 sends three packets, at 44.8, 89.6 and 134.4 ns (9.7 + 30 + 5.1 ns each);
+    # inputs 0 and 1 to core 1 (20 synapses: 16 + 20·3.8 = 92 ns of service each), input 2
+    # to ``far_core`` (92 ns too). Overlapped service, so core 1 serves 44.8–136.8 and
+    # 136.8–228.8 ns.
+    # links: input 2's packet is served on arrival (134.4 + 0 or 4.1 ns), done by 226.4
+    #   or 230.5 ns... the step ends with core 1 at 228.8 ns, or 230.5 ns one hop away.
+    # inflight: at 134.4 ns input 1's packet is still in flight (its service begins at
+    #   136.8): it left core 0 with 0 hops, so it adds 1/2 to core 0's output segment.
+    #   The mean service in flight is 92 ns. 0 hops (1 segment: core 0): load 1/2, delay
+    #   92 · 0.5 / 1 = 46 ns → served 180.4–272.4. With buffer 0: load 1/2 > 0 · 1, so
+    #   core 0 blocks (0.5 − 0) · 92 = 46 ns first, sends at 180.4, served 226.4–318.4.
+    #   One hop east (2 segments: core 0, link east): delay max(4.1, 92 · 0.5 / 2 = 23)
+    #   = 23 ns → served 157.4–249.4.
+    # SANA-FE 2.2.9 gives these three message timelines to the 0.1 ns (its message trace
+    # of the same network, benchmarks/sanafe_noc_probe.py).
+    snn = _three_senders()
+    if far_core == 4:
+        links_end = 134.4 + 4.1 + 92
+    for congestion, end in (("links", links_end), ("inflight", inflight_end)):
+        hw = loihi_like(service="overlapped", congestion=congestion, buffer_depth_packets=buffer)
+        mapping = _mapping(snn, hw, [("in", [0, 1, 2], 0), ("out", list(range(20)), 1),
+                                     ("out", list(range(20, 40)), far_core)])
+        run = simulate_hardware(snn, mapping, hw, np.array([[5.0, 5.0, 5.0]]))
+        assert run.streams[0].step_end_s[0] == pytest.approx((end + barrier) * NS, rel=1e-12), (
+            congestion)
+        totals = run.totals()
+        assert totals["packets_out"] == 3 and totals["synaptic_events"] >= 60
+
+
+def test_inflight_congestion_key_loads_imports_and_refuses() -> None:
+    hw = load_hardware("loihi", {"noc.congestion": "inflight", "core.multicast": False})
+    assert hw.chip.noc.congestion == "inflight"
+    assert "congestion: inflight" in dump_hardware(hw, with_sources=False)
+    assert load_hardware("loihi").chip.noc.congestion == "links"
+    with pytest.raises(NeurosimError) as info:
+        load_hardware("loihi", {"noc.congestion": "inflight", "core.multicast": True})
+    assert "multicast" in str(info.value) and "congestion" in str(info.value)
+    with pytest.raises(NeurosimError, match="congestion"):
+        load_hardware("loihi", {"noc.congestion": "queues"})

@@ -40,6 +40,9 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
    (or at ``S_t`` on a chip with ``core.service: overlapped``, whose core serves packets
    while it updates its neurons, so its work in the step ends at ``max(U_c, core_free)``);
    a core serves in order of arrival, ties by packet number.
+   On a chip with ``noc.congestion: inflight`` (SANA-FE's estimate) steps 3–4 are timed
+   instead by :func:`~neurosim.engine.inflight.inflight_timing` (the link pass still gives
+   the counts).
 5. **Partial sums** (fan-in split over cores, :mod:`neurosim.compiler.fanin`). When a
    core has served its packets (``core_free``), each of its partial compartments whose
    input sum of the step is non-zero sends one packet (``packet_out`` each, in order) to
@@ -112,6 +115,7 @@ from neurosim.engine.columns import (  # noqa: F401 - re-exported: the kernel's 
     UPD_ACTIVE,
     UPD_INACTIVE,
 )
+from neurosim.engine.inflight import inflight_timing
 from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions: tests
     COORD_BITS,
     DATA_SHIFT,
@@ -247,6 +251,7 @@ class ChipBehaviour(NamedTuple):
     active_nonzero: Any  # core.active_update == "nonzero" (SANA-FE's charging rule)
     overlapped: Any      # core.service == "overlapped"
     strict_threshold: Any  # core.threshold_compare == "gt": an IF neuron fires on v > θ
+    inflight: Any        # noc.congestion == "inflight" (SANA-FE's): neurosim.engine.inflight
 
 
 class StreamInput(NamedTuple):
@@ -502,7 +507,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
      src_row, comp_kind_nsyn, comp_syn_s) = compartments
     size_x, link_next = links.size_x, links.link_next
     (latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs, active_nonzero,
-     overlapped, strict_threshold) = chip
+     overlapped, strict_threshold, inflight) = chip
     encoded, window, n_steps = stream.encoded, stream.window, stream.n_steps
     record_spikes, record_packets = stream.record_spikes, stream.record_packets
     packet_capacity, entry_capacity = stream.packet_capacity, stream.entry_capacity
@@ -546,7 +551,10 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # The packets of a pass, by number: injection time (traced), data and service time
     # at their core (unicast: network.inject).
     stage_size = max(min(entry_capacity, packet_capacity), 16)
-    pk_inject = np.empty(stage_size if record_packets else 1, np.float64)
+    # (The in-flight estimate reads the send times too, and each core's run of packets.)
+    keep_sent = record_packets or inflight
+    pk_inject = np.empty(stage_size if keep_sent else 1, np.float64)
+    core_pk = np.zeros(n_cores + 1, np.int64)
     pk_data = np.empty(stage_size, np.int64)
     pk_service = np.empty(stage_size, np.float64)
     # A unicast stream that records neither packets nor per-step counts serves the spike
@@ -601,6 +609,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         inj_lo[:] = spike_base
         inj_hi[:] = spike_base
         for c in range(n_cores):
+            core_pk[c] = n_packets  # its packets are numbered from here, in send order
             tau = start
             here = core_tile[c]
             here_x = tile_x[here]
@@ -715,7 +724,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     n_sent = 1 if multicast else hi - lo
                     if n_packets + n_sent > len(pk_data):
                         pk_inject, pk_data, pk_service = _grow_packets(
-                            pk_inject, pk_data, pk_service, n_packets + n_sent, record_packets)
+                            pk_inject, pk_data, pk_service, n_packets + n_sent, keep_sent)
                     if multicast:
                         tau += lat_out
                         packet[n_packets, P_FIRST] = lo
@@ -748,6 +757,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                                 pk_service[pid] = lat_in + dest_syn_s[j]
                             if record_packets:
                                 packet[pid, P_SRC] = n
+                            if keep_sent:
                                 pk_inject[pid] = tau
                             pid += 1
                     n_packets += n_sent
@@ -782,12 +792,18 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             updates_end[c] = tau
             # An overlapped core serves its packets while it updates: from the step's start.
             core_free[c] = start if overlapped else tau
+        core_pk[n_cores] = n_packets
         fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
         ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t, t, board, links, net_chip,
                                            net, counts, pairs, ent, pk_inject, pk_data,
                                            pk_service, deferred, packets, trace, n_trace)
         ent_s = ent.view(np.float64)
+        if inflight and n_packets > 0:
+            # The links gave the counts; the times are SANA-FE's in-flight estimate.
+            inflight_timing(n_packets, core_pk, pk_inject, pk_data, pk_service, start,
+                            overlapped, board, links, latency, buffer_depth, core_free,
+                            updates_end)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
@@ -806,7 +822,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     psum[r, slot_of[n]] = 0
                     if n_packets + 1 > len(pk_data):
                         pk_inject, pk_data, pk_service = _grow_packets(
-                            pk_inject, pk_data, pk_service, n_packets + 1, record_packets)
+                            pk_inject, pk_data, pk_service, n_packets + 1, keep_sent)
                     # One packet to the neuron's home core (one pair: j).
                     tau += lat_out
                     if multicast or record_packets:

@@ -328,6 +328,10 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
     chip = hw.chip
     multicast = bool(chip.core.multicast)
     tick = chip.sync.mode == "tick"
+    if record_packets and chip.noc.congestion == "inflight":
+        raise NeurosimError("the packet trace holds the link model's times, not those of "
+                            "noc.congestion: inflight", where=hw.name,
+                            fix="record packets on a chip with noc.congestion: links")
     if tick and not chip.sync.tick_s:
         raise NeurosimError("a tick-synchronised chip needs sync.tick", where=hw.file or hw.name,
                             fix="set sync.tick to the step length")
@@ -372,7 +376,8 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
         ChipBehaviour(_latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
                       float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),
                       not chip.core.fs_neurons, chip.core.active_update == "nonzero",
-                      chip.core.service == "overlapped", chip.core.threshold_compare == "gt"),
+                      chip.core.service == "overlapped", chip.core.threshold_compare == "gt",
+                      chip.noc.congestion == "inflight"),
         StreamInput(encoded, poisson_fire, snn.window, n_steps, record_spikes, record_packets,
                     packet_capacity, min(2 * packet_capacity, ENTRY_CAPACITY)),
         StreamCounts(core_counts, core_busy, pop_counts, image_counts, link_packets, link_wait,

@@ -646,7 +646,11 @@ def _build(parsed: ParsedFile, overrides: tuple[tuple[str, str, Any], ...]) -> H
         packet_bits=packet_bits,
         buffer_depth_packets=g("noc.buffer_depth"),
         routing=g("noc.routing") or "xy",
+        congestion=g("noc.congestion") or "links",
     )
+    if noc.congestion == "inflight" and core.multicast:
+        raise c.fail("noc.congestion", "inflight timing models unicast packets; "
+                     "core.multicast must be false")
     chip = Chip(
         mesh_x=g("chip.mesh_x"),
         mesh_y=g("chip.mesh_y"),

@@ -159,6 +159,7 @@ class NoC:
     packet_bits: int
     buffer_depth_packets: int
     routing: str = "xy"
+    congestion: str = "links"  # or "inflight" (SANA-FE); see neurosim.hardware.schema
 
     @property
     def serialisation_s(self) -> float:

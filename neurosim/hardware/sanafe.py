@@ -251,8 +251,14 @@ def _read_architecture(r: _Reader, data: object) -> None:
     r.values["core.threshold_compare"] = {
         "value": "gt", "source": rules, "evidence": "D",
         "note": "a neuron fires when its potential exceeds its threshold (v > θ)"}
+    r.values["noc.congestion"] = {
+        "value": "inflight", "source": rules, "evidence": "D",
+        "note": "a message's network delay is estimated from the messages in flight on its "
+                "path; a sender blocks when they exceed link_buffer_size (measured against "
+                "SANA-FE 2.2.9's message traces, benchmarks/sanafe_noc_probe.py)"}
     r.mapped.append(
-        "core.active_update, core.service, core.threshold_compare <- SANA-FE's simulation rules")
+        "core.active_update, core.service, core.threshold_compare, noc.congestion <- "
+        "SANA-FE's simulation rules")
     r.unmapped.append(
         "tile numbering: SANA-FE's tile i is at x = i ÷ height, y = i mod height; neurosim's "
         "tile y·width + x (translated by neurosim.hardware.sanafe.neurosim_core)")

@@ -11,10 +11,10 @@ A file has two top-level texts (``name``, ``description``) and six sections::
     costs:  energy_/latency_ × synop, synop_sparse, synop_conv, neuron_update_active,
             neuron_update_inactive, spike_gen, packet_out, packet_in
     noc:    energy_hop_ew, energy_hop_ns, latency_hop_ew, latency_hop_ns, router_delay,
-            link_bandwidth, packet_bits, buffer_depth, routing
+            link_bandwidth, packet_bits, buffer_depth, routing, congestion
     sync:   mode, barrier, barrier_lookup, tick
 
-Four optional keys are *rules* rather than numbers (absent = neurosim's own rule, which
+Five optional keys are *rules* rather than numbers (absent = neurosim's own rule, which
 every shipped chip uses, so their results are unchanged):
 
 ``core.active_update``
@@ -34,6 +34,13 @@ every shipped chip uses, so their results are unchanged):
     for the chip (accuracy, the compiler's traffic estimate) uses the chip's rule too
     (:meth:`neurosim.snn.network.SNN.with_threshold_compare`). FS and TTFS neurons compare
     ``v > T(k)`` on either setting: their code fits T to that rule.
+``noc.congestion``
+    how packets that contend for the network are timed: ``links`` (each link serves its
+    packets first come, first served, one serialisation time each; queues are unbounded)
+    or ``inflight`` (SANA-FE's estimate: a packet's delay is the mean service time of the
+    packets in flight times the density of in-flight packets along its path, and a sender
+    blocks when that density exceeds ``noc.buffer_depth`` per segment; unicast chips only;
+    docs/chip-rules.md gives the formulas).
 ``sync.barrier_lookup``
     ``interpolate`` (linear between table entries, flat beyond) or ``step`` (SANA-FE: the
     entry with the largest tile count ≤ the tiles in use; the first entry below it).
@@ -238,6 +245,15 @@ KEYS: tuple[Key, ...] = (
     _c("noc.packet_bits", "bits of one spike packet"),
     _c("noc.buffer_depth", "packets a router input buffer holds", field="buffer_depth_packets"),
     Key("noc.routing", "routing", CHOICE, "routing algorithm", required=False, choices=("xy",)),
+    Key(
+        "noc.congestion",
+        "congestion",
+        CHOICE,
+        "contention timed per link first come first served (links) or by SANA-FE's in-flight "
+        "estimate (inflight); default links",
+        required=False,
+        choices=("links", "inflight"),
+    ),
     # sync
     Key("sync.mode", "mode", CHOICE, "how steps are separated", choices=("barrier", "tick")),
     Key(

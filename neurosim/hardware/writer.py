@@ -61,7 +61,7 @@ def hardware_to_dict(hw: Hardware, *, with_sources: bool = True) -> dict[str, An
         if key.kind == schema.TABLE and not value:
             continue
         if not key.required and key.path not in hw.sources and value in (
-                0, "xy", "changed", "after_updates", "interpolate", "ge"):
+                0, "xy", "changed", "after_updates", "interpolate", "ge", "links"):
             continue  # an optional key at its default, absent from the original file
         text = value_text(key, value)
         source = hw.sources.get(key.path)
