@@ -3,8 +3,8 @@
 Runs neurosim's pipeline (``neurosim.run``: convert, compile, engine, energy) for FS K=6
 and rate T=16 on the shipped ``loihi`` with neurosim's rules, then with each SANA-FE rule
 alone and all together (``core.active_update=nonzero``, ``core.service=overlapped``,
-``sync.barrier_lookup=step``, ``core.threshold_compare=gt``, and SANA-FE's sparse and conv
-synapse costs), and prints energy, latency and accuracy per inference::
+``sync.barrier_lookup=step``, ``core.threshold_compare=gt``, ``noc.congestion=inflight``, and
+SANA-FE's sparse and conv synapse costs), and prints energy, latency and accuracy per inference::
 
     PYTHONPATH=. python benchmarks/bench_rules.py
 """
@@ -18,13 +18,15 @@ from neurosim import FS, Rate, load_hardware
 SYNOP_KINDS = {"costs.energy_synop_sparse": "33.6 pJ", "costs.latency_synop_sparse": "4.7 ns",
                "costs.energy_synop_conv": "24.0 pJ", "costs.latency_synop_conv": "3.1 ns"}
 SANAFE = {"core.active_update": "nonzero", "core.service": "overlapped",
-          "sync.barrier_lookup": "step", "core.threshold_compare": "gt", **SYNOP_KINDS}
+          "sync.barrier_lookup": "step", "core.threshold_compare": "gt",
+          "noc.congestion": "inflight", **SYNOP_KINDS}
 VARIANTS = [
     ("neurosim rules", {}),
     ("active_update=nonzero", {"core.active_update": "nonzero"}),
     ("service=overlapped", {"core.service": "overlapped"}),
     ("barrier_lookup=step", {"sync.barrier_lookup": "step"}),
     ("threshold_compare=gt", {"core.threshold_compare": "gt"}),
+    ("congestion=inflight", {"noc.congestion": "inflight"}),
     ("synop by kind", SYNOP_KINDS),
     ("all (SANA-FE)", SANAFE),
 ]
