@@ -119,8 +119,12 @@ def rate_T_rule(fs_agreeing: int, fs_error: float, tried: Sequence[RateTrial]
     return ladder[-1].T, False, error_T
 
 
-def _agreeing(ann_outputs: np.ndarray, outputs: np.ndarray) -> int:
-    return int(np.sum(np.argmax(ann_outputs, axis=1) == np.argmax(outputs, axis=1)))
+def _fidelity(ann_outputs: np.ndarray, outputs: np.ndarray) -> tuple[int, float]:
+    """(images whose arg-max class is the ANN's, relative output error), from
+    :func:`~neurosim.stats.output_fidelity`."""
+    fidelity = output_fidelity(ann_outputs, outputs)
+    return (round(fidelity["top1_agreement"] * len(outputs)),
+            fidelity["relative_output_error"])
 
 
 def choose_rate_T(rate_snns: Sequence[SNN], images: np.ndarray, ann_outputs: np.ndarray,
@@ -143,13 +147,10 @@ def choose_rate_T(rate_snns: Sequence[SNN], images: np.ndarray, ann_outputs: np.
     if len(set(windows)) != len(windows):
         raise NeurosimError(f"rate T auto's ladder {windows} repeats a T", where="rate T auto")
     results = simulate_windows(rate_snns, images)
-    tried = tuple(RateTrial(T=snn.window, agreeing=_agreeing(ann_outputs, r.outputs),
-                            relative_output_error=output_fidelity(ann_outputs, r.outputs)[
-                                "relative_output_error"],
+    tried = tuple(RateTrial(snn.window, *_fidelity(ann_outputs, r.outputs),
                             spikes_per_neuron=r.spikes_per_neuron())
                   for snn, r in sorted(zip(rate_snns, results), key=lambda p: p[0].window))
-    fs_agreeing = _agreeing(ann_outputs, fs_outputs)
-    fs_error = output_fidelity(ann_outputs, fs_outputs)["relative_output_error"]
+    fs_agreeing, fs_error = _fidelity(ann_outputs, fs_outputs)
     T, reached, error_T = rate_T_rule(fs_agreeing, fs_error, tried)
     choice = TChoice(T=T, reached=reached, error_T=error_T, images=n, fs_label=fs_label,
                      fs_agreeing=fs_agreeing, fs_relative_output_error=fs_error, tried=tried)
