@@ -47,6 +47,9 @@ from typing import Any, NamedTuple
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 from neurosim.compiler.xy import ARRIVED, xy_direction
 from neurosim.engine.columns import L_ROUTER, PK_IN, SYN, SYN_KIND
@@ -86,6 +89,7 @@ class InflightRoutes(NamedTuple):
     share: Any
     hop_latency: Any
     pair_packets: Any
+    pair_rows: Any  # (3 · pairs,): per pair its first segment, its end and n_segs, together
 
 
 @numba.njit(inline="always", cache=True)
@@ -94,6 +98,23 @@ def _u(i):  # pragma: no cover - compiled
     wraparound (a sign test and a select on every access; in the pass's loop, where every
     index is known to be in range, they were a good part of all the instructions)."""
     return np.uint64(i)
+
+
+@intrinsic
+def _bits(typingctx, time):  # pragma: no cover - compiled
+    """The int64 bits of a float64 (a register move: no store and load through memory).
+    For non-negative times (``+inf`` included) they order as the times do."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _time(typingctx, bits):  # pragma: no cover - compiled
+    """The float64 whose bits are the int64 ``bits`` (the inverse of :func:`_bits`)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
 
 
 @numba.njit(inline="always", cache=True)
@@ -200,9 +221,14 @@ def inflight_routes(pair_src: Any, pair_dest: Any, board: Any, links: Any, laten
         n = first + CHUNK * (-(-k // CHUNK))
         seg_ptr[p + 1] = n
         hop_latency[p] = walked
+    pair_rows = np.empty(3 * n_pairs, np.int64)
+    for p in range(n_pairs):
+        pair_rows[3 * p] = seg_ptr[p]
+        pair_rows[3 * p + 1] = seg_ptr[p + 1]
+        pair_rows[3 * p + 2] = n_segs[p]
     return InflightRoutes(n_cores, pad + 1, bits, slot_key, slot_pair, seg_ptr,
                           segs[:n].copy(), seg_add[:n].copy(), n_segs, share, hop_latency,
-                          np.zeros(n_pairs, np.int64))
+                          np.zeros(n_pairs, np.int64), pair_rows)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -242,29 +268,36 @@ def count_step_deliveries(n_packets: int, data: Any, core_syn_col: Any, pair_nsy
 
 
 @numba.njit(inline="always", cache=True)
-def _replay(node_key, node_core, c, key, size):  # pragma: no cover - compiled
-    """Set core ``c``'s leaf (``size + c``) of the winner tree to ``key`` and replay to the
-    root (node ``i``'s children are ``2i`` and ``2i + 1``; each node holds the least key
-    below it and its core, ties to the lower core: the left subtree's).
+def _replay(tree, c, key, size):  # pragma: no cover - compiled
+    """Set core ``c``'s leaf (``size + c``) of the winner tree ``tree`` to ``key`` and
+    replay to the root; returns the root's key. Node ``i`` (children ``2i`` and ``2i + 1``) holds the least key
+    below it at ``tree[2i]`` and its core at ``tree[2i + 1]``, ties to the lower core
+    (the left subtree's).
 
     Keys are the bits of non-negative float64 times (``+inf``: none) as int64, which
     order as the times do, so that a match is an integer comparison: the sibling wins
     with a lesser key, or an equal one when it is the left child (``i`` odd), that is
     when ``key_sib < key + (i & 1)``. The winner carried up stays in registers; each
-    match is a selection, not a branch (which side wins is as good as random).
+    match is a selection, not a branch (which side wins is as good as random, and a
+    mispredicted branch per level cost more than the match).
     """
     i = size + c
-    node_key[_u(i)] = key
+    tree[_u(2 * i)] = key
     core = c
     while i > 1:
         sib = i ^ 1
-        key_sib = node_key[_u(sib)]
-        wins = key_sib < key + (i & 1)
-        key = key_sib if wins else key
-        core = node_core[_u(sib)] if wins else core
+        key_sib = tree[_u(2 * sib)]
+        core_sib = tree[_u(2 * sib + 1)]
+        # The sibling wins when key_sib − key − (i & 1) < 0 (no overflow: keys lie in
+        # [0, 2⁶³)): its sign, spread over the word, selects by masks. Written as a
+        # comparison and a conditional, the compiler turned the selection into a branch.
+        take = (key_sib - key - (i & 1)) >> 63  # all ones when the sibling wins
+        key ^= (key ^ key_sib) & take
+        core ^= (core ^ core_sib) & take
         i >>= 1
-        node_key[_u(i)] = key
-        node_core[_u(i)] = core
+        tree[_u(2 * i)] = key
+        tree[_u(2 * i + 1)] = core
+    return key
 
 
 @numba.njit(cache=True, nogil=True)
@@ -282,37 +315,51 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
     shifts ``updates_end`` of each blocked sender. ``alone`` (the link pass did not serve
     these packets): also adds each service to its core's ``core_busy``, in the order the
     core serves them, and counts the packets of each pair (:func:`inflight_link_packets`).
+
+    (The pass's state sits in few arrays, related values side by side, as the loop holds
+    every array it touches in a register or on the stack.)
     """
-    seg_ptr, segs, seg_add, n_segs = routes.seg_ptr, routes.segs, routes.seg_add, routes.n_segs
+    segs, seg_add, pair_rows = routes.segs, routes.seg_add, routes.pair_rows
     pair_hop, pair_packets = routes.hop_latency, routes.pair_packets
     buffer = float(buffer_depth)
     n_cores = routes.n_cores
     density = np.zeros(routes.n_slots, np.float64)  # cores, links, the pads' slot
-    shift = np.zeros(n_cores, np.float64)
-    # Each packet's destination and pair, found before the pass (independent lookups
-    # overlap; inside the pass each would wait on the one before), and how many packets
-    # each core receives.
-    dest_of = np.empty(n_packets, np.int64)
-    pair_of = np.empty(n_packets, np.int64)
-    q_head = np.zeros(n_cores + 1, np.int64)
+    # Per core: the time it is free to serve, its blocking so far, its busy time.
+    state = np.empty(3 * n_cores, np.float64)
+    for c in range(n_cores):
+        state[3 * c] = start if overlapped else updates_end[c]
+        state[3 * c + 1] = 0.0
+        state[3 * c + 2] = core_busy[c]
+    # Each packet's destination and pair (packet i: 2i, 2i + 1), found before the pass
+    # (independent lookups overlap; inside the pass each would wait on the one before),
+    # and how many packets each core receives.
+    packet = np.empty(2 * n_packets, np.int64)
+    first = np.zeros(n_cores + 1, np.int64)
     for c in range(n_cores):
         for i in range(core_pk[c], core_pk[c + 1]):
             to = data[i] >> DATA_SHIFT
-            dest_of[i] = to
-            pair_of[i] = _pair_of(routes, c, to)
-            q_head[to + 1] += 1
+            packet[2 * i] = to
+            packet[2 * i + 1] = _pair_of(routes, c, to)
+            first[to + 1] += 1
+    for c in range(n_cores):
+        first[c + 1] += first[c]
     # The packets in flight: per destination core a queue (a core serves in the order
     # packets are taken, so its queue is in order of service start), its slots
-    # q_head[to] .. q_tail[to] of a run with room for all the core receives; per slot the
-    # packet's service start, pair and service time.
+    # queue[2c] .. queue[2c + 1] of a run with room for all the core receives; per slot
+    # h the packet's service start and time (timing[2h], timing[2h + 1]) and its pair.
+    queue = np.empty(2 * n_cores, np.int64)
     for c in range(n_cores):
-        q_head[c + 1] += q_head[c]
-    q_tail = q_head[:n_cores].copy()
-    q_begin = np.empty(n_packets + 1, np.float64)
-    q_pair = np.empty(n_packets + 1, np.int64)
-    q_work = np.empty(n_packets + 1, np.float64)
+        queue[2 * c] = first[c]
+        queue[2 * c + 1] = first[c]
+    timing = np.empty(2 * n_packets + 2, np.float64)
+    slot_pair = np.empty(n_packets + 1, np.int64)
     n_flight = 0
     flight_service = 0.0
+    # Each core's run of packets: the next one to send (2c) and the run's end (2c + 1).
+    run = np.empty(2 * n_cores, np.int64)
+    for c in range(n_cores):
+        run[2 * c] = core_pk[c]
+        run[2 * c + 1] = core_pk[c + 1]
     # Two tournament trees over the cores (leaf size + c holds core c), keyed by times as
     # int64 bits (see _replay): the senders, keyed by their next packet's send time plus
     # their blocking so far, and the destinations, keyed by the service start of the
@@ -320,67 +367,69 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
     size = 1
     while size < n_cores:
         size *= 2
-    inf_bits = np.array([np.inf]).view(np.int64)[0]
-    bits = np.empty(1, np.float64)  # a time's bits, through a view
-    bits_i = bits.view(np.int64)
+    inf_bits = _bits(np.inf)
     send_key = np.full(2 * size, inf_bits, np.int64)  # (leaves size.. until built)
     send_core = np.empty(2 * size, np.int64)
-    drop_key = np.full(2 * size, inf_bits, np.int64)
-    drop_core = np.empty(2 * size, np.int64)
+    drop = np.empty(4 * size, np.int64)
+    for i in range(2 * size):
+        drop[2 * i] = inf_bits
     for c in range(size):
         send_core[size + c] = c
-        drop_core[size + c] = c
+        drop[2 * (size + c) + 1] = c
     for i in range(size - 1, 0, -1):
-        drop_core[i] = drop_core[2 * i]
+        drop[2 * i + 1] = drop[2 * (2 * i) + 1]
     for c in range(n_cores):
-        core_free[c] = start if overlapped else updates_end[c]
         if core_pk[c] < core_pk[c + 1]:
-            bits[0] = send_s[core_pk[c]] + shift[c]
-            send_key[size + c] = bits_i[0]
-    # The senders' tree keeps each match's loser (core and key) at its node: only the
-    # winner's key ever changes, so a replay meets just the losers on its path.
-    lose_core = np.empty(size, np.int64)
-    lose_key = np.empty(size, np.int64)
+            send_key[size + c] = _bits(send_s[core_pk[c]])
+    # The senders' tree keeps each match's loser at its node (key 2i, core 2i + 1): only
+    # the winner's key ever changes, so a replay meets just the losers on its path.
+    lose = np.empty(2 * size, np.int64)
     for i in range(size - 1, 0, -1):
         a = send_core[2 * i]
         b = send_core[2 * i + 1]
         if send_key[size + a] <= send_key[size + b]:
             send_core[i] = a
-            lose_core[i] = b
+            lose[2 * i + 1] = b
         else:
             send_core[i] = b
-            lose_core[i] = a
-        lose_key[i] = send_key[size + lose_core[i]]
+            lose[2 * i + 1] = a
+        lose[2 * i] = send_key[size + lose[2 * i + 1]]
     c = send_core[1]
-    bits_i[0] = send_key[size + c]
-    s = bits[0]
-    pos = core_pk[:n_cores].copy()
+    s = _time(send_key[size + c])
+    least = inf_bits  # the drop tree's root key
     while s != np.inf:
-        i = pos[_u(c)]
-        pos[_u(c)] = i + 1
+        i = run[_u(2 * c)]
+        run[_u(2 * c)] = i + 1
         # Drop the packets whose service began by s, in order of service start.
-        bits[0] = s
-        s_bits = bits_i[0]
-        while drop_key[1] <= s_bits:
-            to = drop_core[1]
-            h = q_head[_u(to)]
-            p = q_pair[_u(h)]
-            flight_service -= q_work[_u(h)]
+        s_bits = _bits(s)
+        while least <= s_bits:
+            to = drop[3]
+            h = queue[_u(2 * to)]
+            p = slot_pair[_u(h)]
+            flight_service -= timing[_u(2 * h + 1)]
             n_flight -= 1
             h += 1
-            q_head[_u(to)] = h
-            bits[0] = q_begin[_u(h)]
-            _replay(drop_key, drop_core, to, bits_i[0] if h < q_tail[_u(to)] else inf_bits, size)
-            for q in range(seg_ptr[_u(p)], seg_ptr[_u(p + 1)], CHUNK):
+            queue[_u(2 * to)] = h
+            key = _bits(timing[_u(2 * h)]) if h < queue[_u(2 * to + 1)] else inf_bits
+            least = _replay(drop, to, key, size)
+            q = pair_rows[_u(3 * p)]
+            end = pair_rows[_u(3 * p + 1)]
+            while True:  # whole chunks (see InflightRoutes)
                 density[_u(segs[_u(q)])] -= seg_add[_u(q)]
                 density[_u(segs[_u(q + 1)])] -= seg_add[_u(q + 1)]
                 density[_u(segs[_u(q + 2)])] -= seg_add[_u(q + 2)]
                 density[_u(segs[_u(q + 3)])] -= seg_add[_u(q + 3)]
+                q += CHUNK
+                if q >= end:
+                    break
         # The packet's segments along its XY path: their load, then its own share.
-        to = dest_of[_u(i)]
-        p = pair_of[_u(i)]
+        to = packet[_u(2 * i)]
+        p = packet[_u(2 * i + 1)]
+        q = pair_rows[_u(3 * p)]
+        end = pair_rows[_u(3 * p + 1)]
+        k = pair_rows[_u(3 * p + 2)]
         load = 0.0
-        for q in range(seg_ptr[_u(p)], seg_ptr[_u(p + 1)], CHUNK):
+        while True:
             g = segs[_u(q)]
             load += density[_u(g)]
             density[_u(g)] += seg_add[_u(q)]
@@ -393,51 +442,58 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
             g = segs[_u(q + 3)]
             load += density[_u(g)]
             density[_u(g)] += seg_add[_u(q + 3)]
-        k = n_segs[_u(p)]
+            q += CHUNK
+            if q >= end:
+                break
         mean = flight_service / n_flight if n_flight > 0 else 0.0
         # Blocked or not is as good as random: a selection, and adding 0.0 when not
         # blocked leaves the sums as they were (neither is ever −0.0).
         blocked = (load - buffer * k) * mean if load > buffer * k else 0.0
-        shift[_u(c)] += blocked
+        shift = state[_u(3 * c + 1)] + blocked
+        state[_u(3 * c + 1)] = shift
         s += blocked
-        delay = max(pair_hop[_u(p)], mean * load / k)
+        # (max(a, b) written out: numba calls a helper for the builtin on floats.)
+        hop = pair_hop[_u(p)]
+        estimate = mean * load / k
+        delay = estimate if estimate > hop else hop
         work = service[_u(i)]
-        begin = max(s + delay, core_free[_u(to)])
-        core_free[_u(to)] = begin + work
+        sent = s + delay
+        free = state[_u(3 * to)]
+        begin = free if free > sent else sent
+        state[_u(3 * to)] = begin + work
         if alone:
-            core_busy[_u(to)] += work
+            state[_u(3 * to + 2)] += work
             pair_packets[_u(p)] += 1
         # Into its core's queue (behind the packets taken before it).
-        t = q_tail[_u(to)]
-        q_begin[_u(t)] = begin
-        q_pair[_u(t)] = p
-        q_work[_u(t)] = work
-        q_tail[_u(to)] = t + 1
-        if q_head[_u(to)] == t:  # the queue was empty: its key was infinite
-            bits[0] = begin
-            _replay(drop_key, drop_core, to, bits_i[0], size)
+        t = queue[_u(2 * to + 1)]
+        timing[_u(2 * t)] = begin
+        timing[_u(2 * t + 1)] = work
+        slot_pair[_u(t)] = p
+        queue[_u(2 * to + 1)] = t + 1
+        if queue[_u(2 * to)] == t:  # the queue was empty: its key was infinite
+            least = _replay(drop, to, _bits(begin), size)
         n_flight += 1
         flight_service += work
         # The core's next packet, keyed by its send time plus the core's blocking.
         # Replay: the core with its next key meets the losers on its path to the root
         # (the same integer matches as _replay's, the candidate coming from child ``node``).
-        more = i + 1 < core_pk[_u(c + 1)]
-        bits[0] = send_s[_u(i + 1 if more else i)] + shift[_u(c)]
+        more = i + 1 < run[_u(2 * c + 1)]
         cand = c
-        cand_key = bits_i[0] if more else inf_bits
+        cand_key = _bits(send_s[_u(i + 1 if more else i)] + shift) if more else inf_bits
         node = size + c
         while node > 1:
             up = node >> 1
-            other = lose_core[_u(up)]
-            other_key = lose_key[_u(up)]
+            other_key = lose[_u(2 * up)]
+            other = lose[_u(2 * up + 1)]
             wins = other_key < cand_key + (node & 1)
-            lose_core[_u(up)] = cand if wins else other
-            lose_key[_u(up)] = cand_key if wins else other_key
+            lose[_u(2 * up)] = cand_key if wins else other_key
+            lose[_u(2 * up + 1)] = cand if wins else other
             cand = other if wins else cand
             cand_key = other_key if wins else cand_key
             node = up
         c = cand
-        bits_i[0] = cand_key
-        s = bits[0]
+        s = _time(cand_key)
     for c in range(n_cores):
-        updates_end[c] += shift[c]
+        core_free[c] = state[3 * c]
+        updates_end[c] += state[3 * c + 1]
+        core_busy[c] = state[3 * c + 2]
