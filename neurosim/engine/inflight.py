@@ -270,7 +270,7 @@ def count_step_deliveries(n_packets: int, data: Any, core_syn_col: Any, pair_nsy
 @numba.njit(inline="always", cache=True)
 def _replay(tree, c, key, size):  # pragma: no cover - compiled
     """Set core ``c``'s leaf (``size + c``) of the winner tree ``tree`` to ``key`` and
-    replay to the root; returns the root's key. Node ``i`` (children ``2i`` and ``2i + 1``) holds the least key
+    replay to the root; returns the root's key and core. Node ``i`` (children ``2i`` and ``2i + 1``) holds the least key
     below it at ``tree[2i]`` and its core at ``tree[2i + 1]``, ties to the lower core
     (the left subtree's).
 
@@ -297,7 +297,7 @@ def _replay(tree, c, key, size):  # pragma: no cover - compiled
         i >>= 1
         tree[_u(2 * i)] = key
         tree[_u(2 * i + 1)] = core
-    return key
+    return key, core
 
 
 @numba.njit(cache=True, nogil=True)
@@ -396,14 +396,15 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
         lose[2 * i] = send_key[size + lose[2 * i + 1]]
     c = send_core[1]
     s = _time(send_key[size + c])
-    least = inf_bits  # the drop tree's root key
+    least = inf_bits  # the drop tree's root: its key and core
+    least_core = 0
     while s != np.inf:
         i = run[_u(2 * c)]
         run[_u(2 * c)] = i + 1
         # Drop the packets whose service began by s, in order of service start.
         s_bits = _bits(s)
         while least <= s_bits:
-            to = drop[3]
+            to = least_core
             h = queue[_u(2 * to)]
             p = slot_pair[_u(h)]
             flight_service -= timing[_u(2 * h + 1)]
@@ -411,7 +412,7 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
             h += 1
             queue[_u(2 * to)] = h
             key = _bits(timing[_u(2 * h)]) if h < queue[_u(2 * to + 1)] else inf_bits
-            least = _replay(drop, to, key, size)
+            least, least_core = _replay(drop, to, key, size)
             q = pair_rows[_u(3 * p)]
             end = pair_rows[_u(3 * p + 1)]
             while True:  # whole chunks (see InflightRoutes)
@@ -471,7 +472,7 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
         slot_pair[_u(t)] = p
         queue[_u(2 * to + 1)] = t + 1
         if queue[_u(2 * to)] == t:  # the queue was empty: its key was infinite
-            least = _replay(drop, to, _bits(begin), size)
+            least, least_core = _replay(drop, to, _bits(begin), size)
         n_flight += 1
         flight_service += work
         # The core's next packet, keyed by its send time plus the core's blocking.
