@@ -218,3 +218,20 @@ def test_inflight_counts_are_the_link_passes(seed: int, net: dict, code: str,
     links, inflight = runs["links"][1], runs["inflight"][1]
     for a, b in zip(links.streams, inflight.streams):
         assert np.array_equal(a.step_counts, b.step_counts)
+
+
+def test_a_packet_whose_pair_is_not_laid_out_is_refused() -> None:
+    rng = np.random.default_rng(0)
+    links = _mesh(2, 1, rng)
+    core_tile = np.array([0, 1], np.int64)
+    tile_x, tile_y = np.array([0, 1]), np.array([0, 0])
+    board = Board(0, 1, 0, 0, 2, tile_x, tile_y, np.zeros(1, np.int64), np.zeros(1, np.int64),
+                  core_tile)
+    latency = np.zeros(8)
+    routes = inflight_routes(np.array([0], np.int64), np.array([1], np.int64), board, links,
+                             latency)
+    dest = np.array([1, 0], np.int64)  # core 0 → 1 is laid out, core 1 → 0 is not
+    with pytest.raises(ValueError, match="pair"):
+        inflight_timing(2, np.array([0, 1, 2], np.int64), np.array([1e-9, 2e-9]),
+                        dest << DATA_SHIFT, np.array([5e-9, 5e-9]), 0.0, False, routes, 16,
+                        np.zeros(2), np.zeros(2), np.zeros(2), True)

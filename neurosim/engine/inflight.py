@@ -124,13 +124,14 @@ def _slot(key, bits):  # pragma: no cover - compiled
 
 @numba.njit(inline="always", cache=True)
 def _pair_of(routes, c, to):  # pragma: no cover - compiled
-    """The pair of sender core ``c`` and destination core ``to`` (it is in the table)."""
+    """The pair of sender core ``c`` and destination core ``to``; −1 if it is not one of
+    the table's (the table always has empty slots, where a search for it ends)."""
     key = c * routes.n_cores + to
     mask = (1 << routes.bits) - 1
     h = _slot(key, routes.bits)
-    while routes.slot_key[h] != key:
+    while routes.slot_key[h] != key and routes.slot_key[h] >= 0:
         h = (h + 1) & mask
-    return routes.slot_pair[h]
+    return routes.slot_pair[h] if routes.slot_key[h] == key else -1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -185,24 +186,29 @@ def inflight_routes(pair_src: Any, pair_dest: Any, board: Any, links: Any, laten
             src[n_pairs] = pair_src[j]
             dest[n_pairs] = pair_dest[j]
             n_pairs += 1
-    seg_ptr = np.zeros(n_pairs + 1, np.int64)
-    most_segs = (board.x1 - board.x0) + (board.y1 - board.y0) + 1
-    room = n_pairs * CHUNK * (-(-most_segs // CHUNK)) + 1
-    pad = n_cores + len(link_next)  # the density slot that stays 0.0
-    segs = np.full(room, pad, np.int64)
-    seg_add = np.zeros(room, np.float64)
+    # Each pair's segments (1 + hops: the sender core and the XY path's links) and where
+    # its whole chunks start.
     n_segs = np.empty(n_pairs, np.int64)
+    seg_ptr = np.zeros(n_pairs + 1, np.int64)
+    for p in range(n_pairs):
+        here = core_tile[src[p]]
+        there = core_tile[dest[p]]
+        n_segs[p] = 1 + abs(tile_x[there] - tile_x[here]) + abs(tile_y[there] - tile_y[here])
+        seg_ptr[p + 1] = seg_ptr[p] + CHUNK * (-(-n_segs[p] // CHUNK))
+    pad = n_cores + len(link_next)  # the density slot that stays 0.0
+    segs = np.full(seg_ptr[n_pairs], pad, np.int64)
+    seg_add = np.zeros(seg_ptr[n_pairs], np.float64)
     share = np.empty(n_pairs, np.float64)
     hop_latency = np.empty(n_pairs, np.float64)
-    n = 0
     for p in range(n_pairs):
         c = src[p]
         tile = core_tile[c]
         there = core_tile[dest[p]]
         dx = tile_x[there]
         dy = tile_y[there]
-        k = 1 + abs(dx - tile_x[tile]) + abs(dy - tile_y[tile])
-        first = n
+        k = n_segs[p]
+        first = seg_ptr[p]
+        n = first
         segs[n] = c
         n += 1
         walked = 0.0  # summed hop by hop along the path, as the pass always formed it
@@ -215,20 +221,17 @@ def inflight_routes(pair_src: Any, pair_dest: Any, board: Any, links: Any, laten
             n += 1
             walked += router + link_latency[link]
             tile = link_next[link]
-        n_segs[p] = k
         share[p] = 1.0 / (k + 1)
         seg_add[first:n] = share[p]
-        n = first + CHUNK * (-(-k // CHUNK))
-        seg_ptr[p + 1] = n
         hop_latency[p] = walked
     pair_rows = np.empty(3 * n_pairs, np.int64)
     for p in range(n_pairs):
         pair_rows[3 * p] = seg_ptr[p]
         pair_rows[3 * p + 1] = seg_ptr[p + 1]
         pair_rows[3 * p + 2] = n_segs[p]
-    return InflightRoutes(n_cores, pad + 1, bits, slot_key, slot_pair, seg_ptr,
-                          segs[:n].copy(), seg_add[:n].copy(), n_segs, share, hop_latency,
-                          np.zeros(n_pairs, np.int64), pair_rows)
+    return InflightRoutes(n_cores, pad + 1, bits, slot_key, slot_pair, seg_ptr, segs,
+                          seg_add, n_segs, share, hop_latency, np.zeros(n_pairs, np.int64),
+                          pair_rows)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -339,7 +342,11 @@ def inflight_timing(n_packets: int, core_pk: Any, send_s: Any, data: Any, servic
         for i in range(core_pk[c], core_pk[c + 1]):
             to = data[i] >> DATA_SHIFT
             packet[2 * i] = to
-            packet[2 * i + 1] = _pair_of(routes, c, to)
+            p = _pair_of(routes, c, to)
+            if p < 0:
+                raise ValueError("a spike packet's (sender, destination) pair is not one "
+                                 "of the route tables'")
+            packet[2 * i + 1] = p
             first[to + 1] += 1
     for c in range(n_cores):
         first[c + 1] += first[c]
