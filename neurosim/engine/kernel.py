@@ -40,9 +40,11 @@ One step ``t`` starting at ``S_t`` (all times in seconds):
    (or at ``S_t`` on a chip with ``core.service: overlapped``, whose core serves packets
    while it updates its neurons, so its work in the step ends at ``max(U_c, core_free)``);
    a core serves in order of arrival, ties by packet number.
-   On a chip with ``noc.congestion: inflight`` (SANA-FE's estimate) steps 3–4 are timed
-   instead by :func:`~neurosim.engine.inflight.inflight_timing` (the link pass still gives
-   the counts).
+   On a chip with ``noc.congestion: inflight`` (SANA-FE's estimate) steps 3–4 of the
+   spike packets are timed instead by :func:`~neurosim.engine.inflight.inflight_timing`,
+   and the link pass does not run for them (its counts come from the end of the stream
+   and from the in-flight pass; no link queues are modelled); under split fan-in it still
+   runs before it, since the partial sums are timed on the links it left busy.
 5. **Partial sums** (fan-in split over cores, :mod:`neurosim.compiler.fanin`). When a
    core has served its packets (``core_free``), each of its partial compartments whose
    input sum of the step is non-zero sends one packet (``packet_out`` each, in order) to
@@ -115,7 +117,13 @@ from neurosim.engine.columns import (  # noqa: F401 - re-exported: the kernel's 
     UPD_ACTIVE,
     UPD_INACTIVE,
 )
-from neurosim.engine.inflight import inflight_timing
+from neurosim.engine.inflight import (
+    count_step_deliveries,
+    inflight_link_packets,
+    inflight_routes,
+    inflight_timing,
+    spike_pairs,
+)
 from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions: tests
     COORD_BITS,
     DATA_SHIFT,
@@ -599,6 +607,15 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                    link_free, core_free, n_inj)
     ent_s = ent.view(np.float64)
     lat_in = latency[L_PK_IN]
+    # noc.congestion: inflight times the spike packets by neurosim.engine.inflight alone,
+    # over the paths of the pairs the route tables use; under split fan-in the link pass
+    # still runs first, as the partial sums are timed on the links it leaves busy.
+    inflight_alone = inflight and n_rows == 0
+    if inflight:
+        pair_src, pair_dest = spike_pairs(core_ptr, core_neurons, dest_ptr, dest_core)
+    else:
+        pair_src = pair_dest = np.zeros(0, np.int64)
+    flight_routes = inflight_routes(pair_src, pair_dest, board, links, latency)
 
     start = 0.0
     for t in range(n_steps):
@@ -795,15 +812,21 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
         core_pk[n_cores] = n_packets
         fed[prev, :] = False  # every core has read the slot of step t - 1
         # ---- 2. the network and the receiving cores ----------------------------------
-        ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t, t, board, links, net_chip,
-                                           net, counts, pairs, ent, pk_inject, pk_data,
-                                           pk_service, deferred, packets, trace, n_trace)
-        ent_s = ent.view(np.float64)
+        if not inflight_alone:
+            ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t, t, board, links,
+                                               net_chip, net, counts, pairs, ent, pk_inject,
+                                               pk_data, pk_service, deferred, packets, trace,
+                                               n_trace)
+            ent_s = ent.view(np.float64)
         if inflight and n_packets > 0:
-            # The links gave the counts; the times are SANA-FE's in-flight estimate.
+            # The times are SANA-FE's in-flight estimate (and, alone, its services' busy
+            # time and the per-step deliveries; the rest is counted at the end).
             inflight_timing(n_packets, core_pk, pk_inject, pk_data, pk_service, start,
-                            overlapped, board, links, latency, buffer_depth, core_free,
-                            updates_end)
+                            overlapped, flight_routes, buffer_depth, core_free, updates_end,
+                            core_busy, inflight_alone)
+            if inflight_alone and not deferred:
+                count_step_deliveries(n_packets, pk_data, core_syn_col, dest_nsyn,
+                                      dest_kind_nsyn, core_counts)
         # ---- partial sums to the home cores (split fan-in) ----------------------------
         if n_rows > 0:
             n_packets = np.int64(0)
@@ -868,6 +891,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     if deferred:
         count_deliveries(spike_count, dest_ptr, dest_core, dest_nsyn, dest_kind_nsyn,
                          core_syn_col, core_counts)
+    if inflight_alone:
+        inflight_link_packets(flight_routes, counts.link_packets)
     # Synaptic events onto each target layer: per neuron, its spikes × its synapses there.
     for n in range(n_neurons):
         if spike_count[n] != 0:
