@@ -127,6 +127,9 @@ class EngineTables:
     comp_tile: np.ndarray       # ... the home core's tile
     comp_hops: np.ndarray       # ... (E–W, N–S, inter-chip) hops of the partial-sum packet
     n_rows: int                 # partial-sum rows (one per split population and group >= 1)
+    row_pop: np.ndarray         # (rows,) the split population of each row
+    row_base: np.ndarray        # (rows + 1,) where each row starts in the packed partial sums
+    comp_psum: np.ndarray       # (compartments,) where each compartment's sum sits in them
     proj_src_ptr: np.ndarray    # (projections,) offset of each projection's sources in ...
     src_off: np.ndarray         # ... the offset into ``tgt_core`` of each source's targets
     src_row: np.ndarray         # ... and the partial-sum row its synapses feed (−1: home)
@@ -522,10 +525,15 @@ def _compartment_tables(snn: SNN, mapping: CoreMapping, cores: dict[str, np.ndar
     tgt_core = [core_of]
     table_base: dict[tuple[str, int], int] = {}
     size = snn.n_neurons
+    names = [p.name for p in snn.populations]
+    row_pop: list[int] = []
+    row_size: list[int] = []
     for name, cuts in mapping.fanin_groups.items():
         pop = snn.population(name)
         for g in range(1, len(cuts) + 1):
             rows[(name, g)] = len(rows)
+            row_pop.append(names.index(name))
+            row_size.append(pop.size)
             table_base[(name, g)] = size
             tgt_core.append(np.full(pop.size, -1, np.int64))
             size += pop.size
@@ -569,9 +577,12 @@ def _compartment_tables(snn: SNN, mapping: CoreMapping, cores: dict[str, np.ndar
             src_off.append(np.full(source.size, first, np.int64))
             src_row.append(np.full(source.size, -1, np.int64))
         n_src += source.size
+    row_base = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(row_size, out=row_base[1:])
     return {
         "comp_ptr": comp_ptr, "comp_neuron": comp_neuron, "comp_row": comp_row,
         "comp_home": comp_home.astype(np.int64), "n_rows": len(rows),
+        "row_pop": np.array(row_pop, np.int64), "row_base": row_base,
         "proj_src_ptr": proj_src_ptr,
         "src_off": np.concatenate(src_off or [np.zeros(0, np.int64)]).astype(np.int64),
         "src_row": np.concatenate(src_row or [np.zeros(0, np.int64)]).astype(np.int64),
@@ -673,6 +684,11 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
                          dest_kind_nsyn, comps, len(cores["cores"]))
     slot_of = slot_positions(snn)
     _to_slot_order(snn, projs, slot_of)  # after _destinations, which lists natural targets
+    # A row of partial sums holds its population in slot order (the engine accumulates
+    # into it as into a ring slot, from 0 instead of the population's first neuron).
+    comp_neuron = comps["comp_neuron"]
+    comp_psum = (comps["row_base"][comps["comp_row"]] + slot_of[comp_neuron]
+                 - pops["pop_first"][pops["pop_of"][comp_neuron]]).astype(np.int64)
     mesh = build_mesh(hw)
     dest_tile = cores["core_tile"][dest_core]
     src_tile = cores["core_tile"][cores["core_of_neuron"]]
@@ -706,7 +722,7 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         src_synapses=src_synapses, src_hops=src_hops.astype(np.int64),
         tile_core_ptr=tile_core_ptr, tile_cores=order.astype(np.int64),
         tpop_ptr=tpop_ptr, tpop_id=tpop_id, tpop_syn=tpop_syn,
-        proj_cost_kind=proj_cost_kind, tpop_kind=tpop_kind, **kinds,
+        proj_cost_kind=proj_cost_kind, tpop_kind=tpop_kind, **kinds, comp_psum=comp_psum,
         core_pop_neurons=held, core_pop_compartments=held_partial,
         split_neurons=len(np.unique(comps["comp_neuron"])),
         mesh=mesh,
