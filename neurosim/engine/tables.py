@@ -491,6 +491,43 @@ def _route_hops(hw: Hardware, mesh: Mesh, src_tile: np.ndarray, dst_tile: np.nda
 
 
 @numba.njit(cache=True)
+def _unicast_hops(dest_ptr, dest_tile, src_tile, size_x, mesh_x, mesh_y
+                  ):  # pragma: no cover - compiled
+    """Per neuron, the links of all its XY routes by kind (E–W on chip, N–S on chip,
+    inter-chip): :func:`~neurosim.compiler.xy.xy_hops` of each (neuron, core) pair,
+    summed over the neuron's pairs, in one pass without a temporary per pair."""
+    n = len(dest_ptr) - 1
+    hops = np.zeros((n, 3), np.int64)
+    for i in range(n):
+        sx = src_tile[i] % size_x
+        sy = src_tile[i] // size_x
+        ew = ns = ic = 0
+        for pr in range(dest_ptr[i], dest_ptr[i + 1]):
+            dx = dest_tile[pr] % size_x
+            dy = dest_tile[pr] // size_x
+            chip_x = abs(dx // mesh_x - sx // mesh_x)
+            chip_y = abs(dy // mesh_y - sy // mesh_y)
+            ew += abs(dx - sx) - chip_x
+            ns += abs(dy - sy) - chip_y
+            ic += chip_x + chip_y
+        hops[i, 0] = ew
+        hops[i, 1] = ns
+        hops[i, 2] = ic
+    return hops
+
+
+@numba.njit(cache=True)
+def _received_kinds(dest_core, dest_kind_nsyn, n_cores):  # pragma: no cover - compiled
+    """(cores, 3): whether each core receives synapses of each kind from some pair."""
+    received = np.zeros((n_cores, 3), np.bool_)
+    for pr in range(len(dest_core)):
+        for k in range(3):
+            if dest_kind_nsyn[pr, k] > 0:
+                received[dest_core[pr], k] = True
+    return received
+
+
+@numba.njit(cache=True)
 def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
                ):  # pragma: no cover - compiled
     """Links of each neuron's XY multicast tree (the union of its XY paths), by kind."""
@@ -616,8 +653,7 @@ def _kind_tables(hw: Hardware, proj_cost_kind: np.ndarray, pops: dict[str, np.nd
     from neurosim.engine.kernel import SYN_KIND
 
     latency = hw.chip.costs.synop_latency_s()
-    received = np.zeros((n_cores, 3), np.bool_)
-    np.logical_or.at(received, dest_core, dest_kind_nsyn > 0)
+    received = _received_kinds(dest_core, dest_kind_nsyn, n_cores)
     received[comps["comp_home"], KIND_DENSE] = True  # a partial sum is one dense event
     n_kinds = received.sum(axis=1)
     single = np.where(n_kinds > 0, np.argmax(received, axis=1), KIND_DENSE)
@@ -695,9 +731,8 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     if hw.chip.core.multicast:
         src_hops = _tree_hops(dest_ptr, dest_tile, src_tile, mesh.size_x, mesh.next_tile, mesh.kind)
     else:
-        route = _route_hops(hw, mesh, np.repeat(src_tile, np.diff(dest_ptr)), dest_tile)
-        src_hops = np.zeros((len(src_tile), 3), np.int64)
-        np.add.at(src_hops, np.repeat(np.arange(len(src_tile)), np.diff(dest_ptr)), route)
+        src_hops = _unicast_hops(dest_ptr, dest_tile.astype(np.int64), src_tile.astype(np.int64),
+                                 mesh.size_x, hw.chip.mesh_x, hw.chip.mesh_y)
     comp_tile = cores["core_tile"][comps["comp_home"]]
     comp_src_tile = cores["core_tile"][np.repeat(np.arange(len(cores["cores"])),
                                                  np.diff(comps["comp_ptr"]))]
