@@ -39,7 +39,24 @@ from neurosim.compiler.synapse_kinds import DENSE_MIN_DENSITY, KIND_DENSE, synap
 from neurosim.compiler.xy import xy_direction, xy_hops
 from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
-from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
+from neurosim.engine.synapses import (
+    CONV,
+    G_COUT,
+    G_H,
+    G_HO,
+    G_KH,
+    G_KW,
+    G_PX,
+    G_PY,
+    G_SX,
+    G_SY,
+    G_W,
+    G_WO,
+    ROWS,
+    SPARSE,
+    first_tap,
+    list_targets,
+)
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import conv_output_shape
@@ -406,11 +423,50 @@ def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.n
             "seg_ptr": seg_ptr, "seg_start": seg_start, "seg_pop": seg_pop}
 
 
+@numba.njit(inline="always", cache=True)
+def _count_conv_targets(geom, w_off, src, weights, tgt_slot, base, count, count_kind, kind,
+                        touched, n_touched):  # pragma: no cover - compiled
+    """Count the non-zero synapses of conv source ``src`` per target core, as
+    :func:`~neurosim.engine.synapses.list_targets` lists them, walking the taps as
+    :func:`~neurosim.engine.synapses.accumulate` does: each tap's ``C_out`` targets are one
+    contiguous run of ``tgt_slot`` (the target cores in slot order, from ``base``).
+    Returns (synapses, cores touched so far)."""
+    h, w = geom[G_H], geom[G_W]
+    c_out, ho, wo = geom[G_COUT], geom[G_HO], geom[G_WO]
+    kh, kw = geom[G_KH], geom[G_KW]
+    sy, sx, py, px = geom[G_SY], geom[G_SX], geom[G_PY], geom[G_PX]
+    ci = src // (h * w)
+    rest = src - ci * (h * w)
+    iy = rest // w
+    ix = rest - iy * w
+    ky0, oy0, ky1 = first_tap(iy + py, sy, ho, kh)
+    kx0, ox0, kx1 = first_tap(ix + px, sx, wo, kw)
+    m = 0
+    oy = oy0
+    for ky in range(ky0, ky1, sy):
+        ox = ox0
+        for kx in range(kx0, kx1, sx):
+            taps = w_off + ((ci * kh + ky) * kw + kx) * c_out
+            run = base + (oy * wo + ox) * c_out
+            for co in range(c_out):
+                if weights[taps + co] != 0:
+                    c = tgt_slot[run + co]
+                    if count[c] == 0:
+                        touched[n_touched] = c
+                        n_touched += 1
+                    count[c] += 1
+                    count_kind[c, kind] += 1
+                    m += 1
+            ox -= 1
+        oy -= 1
+    return m, n_touched
+
+
 @numba.njit(cache=True)
 def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj_kind,
                   proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size,
                   proj_tgt_pop, weights, csr_ptr, csr_idx, core_of_neuron, n_cores,
-                  max_fanout, proj_src_ptr, src_off, tgt_core, proj_cost_kind
+                  max_fanout, proj_src_ptr, src_off, tgt_core, proj_cost_kind, tgt_slot
                   ):  # pragma: no cover - compiled
     n_neurons = len(core_of_neuron)
     n_pops = len(pop_first)
@@ -437,11 +493,17 @@ def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj
             if pop_role[p] != 2:
                 for e in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
                     q = pop_out_proj[e]
-                    m = list_targets(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
-                                     proj_tgt_size[q], i, weights, csr_ptr, csr_idx, scratch)
                     base = src_off[proj_src_ptr[q] + i]
                     kind = proj_cost_kind[q]
-                    for s in range(m):
+                    if proj_kind[q] == CONV:
+                        m, n_touched = _count_conv_targets(
+                            proj_geom[q], proj_w_off[q], i, weights, tgt_slot, base, count,
+                            count_kind, kind, touched, n_touched)
+                    else:
+                        m = list_targets(proj_kind[q], proj_geom[q], proj_w_off[q],
+                                         proj_ptr_off[q], proj_tgt_size[q], i, weights, csr_ptr,
+                                         csr_idx, scratch)
+                    for s in range(m if proj_kind[q] != CONV else 0):
                         c = tgt_core[base + scratch[s]]
                         if count[c] == 0:
                             touched[n_touched] = c
@@ -627,6 +689,25 @@ def _compartment_tables(snn: SNN, mapping: CoreMapping, cores: dict[str, np.ndar
     }
 
 
+def _target_cores_in_slot_order(snn: SNN, mapping: CoreMapping, tgt_core: np.ndarray,
+                                slot_of: np.ndarray) -> np.ndarray:
+    """``tgt_core`` with each population's part (the home cores, and each partial group's
+    table) in slot order, so that a convolution's targets at one position (its ``C_out``
+    channels) are one contiguous run, as :func:`_count_conv_targets` reads them."""
+    out = np.empty_like(tgt_core)
+    out[slot_of] = tgt_core[:snn.n_neurons]
+    first_of = {p.name: snn.first_neuron(p.name) for p in snn.populations}
+    base = snn.n_neurons
+    for name, cuts in mapping.fanin_groups.items():  # the tables' order (_compartment_tables)
+        first, size = first_of[name], snn.population(name).size
+        local = slot_of[first:first + size] - first
+        for _ in range(len(cuts)):
+            out[base + local] = tgt_core[base:base + size]
+            base += size
+    assert base == len(tgt_core)
+    return out
+
+
 def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
     top = 0
     for q, proj in enumerate(snn.projections):
@@ -708,6 +789,7 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     names = [p.name for p in snn.populations]
     tgt_pop = np.array([names.index(p.target) for p in snn.projections], np.int64)
     proj_cost_kind = np.array([synapse_kind(p, hw.chip.core) for p in snn.projections], np.int64)
+    slot_of = slot_positions(snn)
     (dest_ptr, dest_core, dest_nsyn, tpop_ptr, tpop_id, tpop_syn, dest_kind_nsyn,
      tpop_kind) = _destinations(
         pops["pop_first"], pops["pop_size"], pops["pop_role"], pops["pop_out_ptr"],
@@ -715,10 +797,10 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         projs["proj_ptr_off"], projs["proj_tgt_first"], projs["proj_tgt_size"], tgt_pop,
         projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
         len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]), comps["proj_src_ptr"],
-        comps["src_off"], comps["tgt_core"], proj_cost_kind)
+        comps["src_off"], comps["tgt_core"], proj_cost_kind,
+        _target_cores_in_slot_order(snn, mapping, comps["tgt_core"], slot_of))
     kinds = _kind_tables(hw, proj_cost_kind, pops, dest_ptr, dest_core, dest_nsyn,
                          dest_kind_nsyn, comps, len(cores["cores"]))
-    slot_of = slot_positions(snn)
     _to_slot_order(snn, projs, slot_of)  # after _destinations, which lists natural targets
     # A row of partial sums holds its population in slot order (the engine accumulates
     # into it as into a ring slot, from 0 instead of the population's first neuron).
