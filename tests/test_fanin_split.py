@@ -254,6 +254,38 @@ def test_converted_codes_split(code: str) -> None:
     _check_invariants(run, hw, False)
 
 
+
+def test_partial_sums_packed_by_row() -> None:
+    """Each partial-sum row holds its split population only, in slot order: every
+    compartment has a place of its own inside its row's part, and the row's population is
+    its neurons'. (The engine accumulates a row as it does a ring slot; the counts above
+    hold it to the functional spikes.)"""
+    from engine_nets import converted, random_images, random_model
+
+    model = random_model(3, conv=True, channels=4)
+    snn = converted(model, "rate", random_images(3, model, 4))
+    hw = load_hardware("loihi", {"core.input_axons": 20, "core.neurons": 64})
+    tables = build_tables(snn, compile_network(snn, hw), hw)
+    assert tables.n_rows > 0 and len(tables.row_base) == tables.n_rows + 1
+    rows, neurons = tables.comp_row, tables.comp_neuron
+    np.testing.assert_array_equal(tables.row_pop[rows], tables.pop_of[neurons])
+    sizes = tables.pop_size[tables.row_pop]
+    np.testing.assert_array_equal(np.diff(tables.row_base), sizes)
+    local = tables.comp_psum - tables.row_base[rows]
+    assert (local >= 0).all() and (local < sizes[rows]).all()
+    np.testing.assert_array_equal(local, tables.slot_of[neurons]
+                                  - tables.pop_first[tables.pop_of[neurons]])
+    assert len(np.unique(tables.comp_psum)) == len(tables.comp_psum)
+    per_row = np.bincount(rows, minlength=tables.n_rows)
+    run = simulate_hardware(snn, compile_network(snn, hw), hw, random_images(3, model, 4),
+                            images_per_stream=2)
+    # Counted per row and step: the layers and images receive what the cores sent.
+    assert per_row.min() > 0
+    sent = run.core_counts[:, PARTIAL].sum()
+    assert run.image_counts[:, PARTIAL].sum() == sent == run.population_counts[:, PARTIAL].sum()
+    assert run.population_counts[:, PK_IN].sum() == run.core_counts[:, PK_IN].sum()
+
+
 # --- refusal, files and the CLI -----------------------------------------------------------
 
 def test_refused_without_fanin_split() -> None:

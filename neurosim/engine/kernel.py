@@ -235,6 +235,9 @@ class CompartmentTables(NamedTuple):
     src_row: Any
     comp_kind_nsyn: Any  # (compartments, 3) one dense event per partial sum (mixed cores only)
     comp_syn_s: Any      # (compartments,) its latency
+    comp_psum: Any       # (compartments,) where its sum sits in the packed partial sums ...
+    row_base: Any        # (rows,) ... where each row's part (its population, in slot order) starts
+    row_pop: Any         # (rows,) the split population of each row
 
 
 class LinkTables(NamedTuple):
@@ -462,22 +465,22 @@ def _count_spikes(row, spikes, syn, syn_caused, pk_in, pk_out, hop_ew, hop_ns, h
 
 
 @numba.njit(inline="always", cache=True)
-def _count_partial_sum(counts, row, comp_hops, j, received):  # pragma: no cover - compiled
-    """Count one partial-sum packet of compartment ``j`` in ``counts[row]``.
+def _count_partial_sums(counts, row, n, hops):  # pragma: no cover - compiled
+    """Count ``n`` partial-sum packets, over ``hops[1:4]`` hops in all, in ``counts[row]``
+    of a layer or an image (which receive them).
 
-    It is one packet out, one partial sum and one synaptic event caused, over its route's
-    hops; ``received`` adds the packet in and the synaptic event it costs the home core
-    (of the dense kind: one addition).
+    Each is one packet out, one partial sum and one synaptic event caused, and at its home
+    core one packet in and the synaptic event joining the neuron costs (of the dense kind:
+    one addition). (The sending core counts the same without what is received.)
     """
-    counts[row, PK_OUT] += 1
-    counts[row, PARTIAL] += 1
-    counts[row, SYN_CAUSED] += 1
-    if received:  # joining the neuron is one synaptic event of the dense kind
-        counts[row, PK_IN] += 1
-        counts[row, SYN] += 1
-        counts[row, SYN_DENSE] += 1
+    counts[row, PK_OUT] += n
+    counts[row, PARTIAL] += n
+    counts[row, SYN_CAUSED] += n
+    counts[row, PK_IN] += n
+    counts[row, SYN] += n
+    counts[row, SYN_DENSE] += n
     for h in range(3):
-        counts[row, HOP_EW + h] += comp_hops[j, h]
+        counts[row, HOP_EW + h] += hops[1 + h]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -512,7 +515,7 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
      seg_start, seg_pop, tpop_kind, pop_out_kind, src_kind_syn, core_syn_col, core_syn_s,
      dest_kind_nsyn, dest_syn_s) = routes
     (comp_ptr, comp_neuron, comp_row, comp_home, comp_tile, comp_hops, n_rows, proj_src_ptr,
-     src_row, comp_kind_nsyn, comp_syn_s) = compartments
+     src_row, comp_kind_nsyn, comp_syn_s, comp_psum, row_base, row_pop) = compartments
     size_x, link_next = links.size_x, links.link_next
     (latency, multicast, tick_mode, tick_s, barrier_s, buffer_depth, emulate_fs, active_nonzero,
      overlapped, strict_threshold, inflight) = chip
@@ -582,10 +585,15 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     net_chip = NetChip(latency, multicast, buffer_depth, record_packets, core_syn_col, core_syn_s)
     spikes = np.empty((1024 if record_spikes else 0, 2), np.int64)
     n_spikes = 0
-    # Partial sums of the step, by row (split population and source group) and neuron, and
-    # the image of the spikes summed into each row.
-    psum = np.zeros((n_rows, n_neurons if n_rows > 0 else 0), np.int64)
+    # Partial sums of the step, by row (split population and source group) and neuron:
+    # each row holds its population only, in slot order, from row_base[r] (a few MB where a
+    # row the size of the network took a GB, touched at random). Beside them, the image
+    # of the spikes summed into each row, whether any were this step, and the partial-sum
+    # packets each row sent in the step with their hops (counted per row, added per step).
+    psum = np.zeros(row_base[-1] if n_rows > 0 else 0, np.int64)
     row_img = np.zeros(max(n_rows, 1), np.int64)
+    row_fed = np.zeros(max(n_rows, 1), np.bool_)
+    row_sent = np.zeros((max(n_rows, 1), 4), np.int64)  # packets, E-W, N-S, inter-chip hops
     comp_one = np.ones(len(comp_neuron), np.int32)
     # The ring slot each outgoing projection of a segment writes at this step (by the
     # projection's place in pop_out_proj), worked out once per segment, not per spike.
@@ -714,11 +722,13 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                         if n_rows > 0:
                             r = src_row[proj_src_ptr[q] + src]
                             if r >= 0:  # these synapses sit on partial compartments
+                                base = row_base[r]
                                 accumulate(proj_kind[q], proj_geom[q], proj_w_off[q],
-                                           proj_ptr_off[q], proj_tgt_first[q],
-                                           proj_tgt_size[q], src, d, weights, csr_ptr,
-                                           csr_idx, csr_w, psum[r])
+                                           proj_ptr_off[q], 0, proj_tgt_size[q], src, d,
+                                           weights, csr_ptr, csr_idx, csr_w,
+                                           psum[base:base + proj_tgt_size[q]])
                                 row_img[r] = img
+                                row_fed[r] = True
                     tau += lat_gen
                     # What the spike will cost downstream is known now: sum it here
                     # (synapses and hops of its routes; deliveries, one per destination
@@ -836,13 +846,19 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                 core_free[c] = max(core_free[c], updates_end[c])
                 tau = core_free[c]
                 here = core_tile[c]
+                here_x = tile_x[here]
+                here_y = tile_y[here]
+                lists = c * n_actions
+                c_sent = 0
                 for j in range(comp_ptr[c], comp_ptr[c + 1]):
                     r = comp_row[j]
-                    n = comp_neuron[j]
-                    value = psum[r, slot_of[n]]
+                    if not row_fed[r]:  # no spike fed this row: all its sums are zero
+                        continue
+                    at = comp_psum[j]
+                    value = psum[at]
                     if value == 0:
                         continue
-                    psum[r, slot_of[n]] = 0
+                    psum[at] = 0
                     if n_packets + 1 > len(pk_data):
                         pk_inject, pk_data, pk_service = _grow_packets(
                             pk_inject, pk_data, pk_service, n_packets + 1, keep_sent)
@@ -851,21 +867,52 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     if multicast or record_packets:
                         packet[n_packets, P_FIRST] = j
                         packet[n_packets, P_LAST] = j + 1
-                        packet[n_packets, P_SRC] = n
+                        packet[n_packets, P_SRC] = comp_neuron[j]
                         packet[n_packets, P_CORE] = c
                     if record_packets:
                         pk_inject[n_packets] = tau
-                    inject(ent, inj_hi, pk_data, pk_service, n_packets, tau, j, j + 1, c, here,
-                           comp_pairs, board, net_chip)
+                    if multicast:
+                        inject(ent, inj_hi, pk_data, pk_service, n_packets, tau, j, j + 1, c,
+                               here, comp_pairs, board, net_chip)
+                    else:  # network.inject for one unicast pair, written out
+                        dest = comp_tile[j]
+                        dx = np.int64(tile_x[dest])
+                        dy = np.int64(tile_y[dest])
+                        q = lists + xy_action(here_x, here_y, dx, dy)
+                        e = inj_hi[q]
+                        inj_hi[q] = e + 1
+                        ent_s[e, E_TIME] = tau
+                        ent[e, E_KEY] = (n_packets << KEY_SHIFT) | (dy << COORD_BITS) | dx
+                        core = np.int64(comp_home_core[j])
+                        if core_syn_col[core] >= 0:  # it receives one synapse kind
+                            pk_data[n_packets] = (core << DATA_SHIFT) | 1
+                            pk_service[n_packets] = lat_in + core_syn_s[core]
+                        else:  # several: its delivery reads the pair's split
+                            pk_data[n_packets] = (core << DATA_SHIFT) | j
+                            pk_service[n_packets] = lat_in + comp_syn_s[j]
+                        if keep_sent:
+                            pk_inject[n_packets] = tau
                     n_packets += 1
-                    p = pop_of[n]
-                    img = row_img[r]
-                    # The sending core sent it; the layer and the image also receive it.
-                    _count_partial_sum(core_counts, c, comp_hops, j, False)
-                    _count_partial_sum(pop_counts, p, comp_hops, j, True)
-                    _count_partial_sum(image_counts, img, comp_hops, j, True)
+                    c_sent += 1
+                    # The sending core sent it; the layer and the image also receive it
+                    # (counted per row below, after the pass's last core).
+                    row_sent[r, 0] += 1
+                    for h in range(3):
+                        row_sent[r, 1 + h] += comp_hops[j, h]
+                        core_counts[c, HOP_EW + h] += comp_hops[j, h]
+                core_counts[c, PK_OUT] += c_sent
+                core_counts[c, PARTIAL] += c_sent
+                core_counts[c, SYN_CAUSED] += c_sent
                 core_busy[c] += tau - core_free[c]
                 core_free[c] = tau
+            for r in range(n_rows):
+                sent_r = row_sent[r, 0]
+                row_fed[r] = False
+                if sent_r == 0:
+                    continue
+                _count_partial_sums(pop_counts, row_pop[r], sent_r, row_sent[r])
+                _count_partial_sums(image_counts, row_img[r], sent_r, row_sent[r])
+                row_sent[r, :] = 0
             # (np.bool_, not a literal False: network_pass compiles once for both passes.)
             ent, trace, n_trace = network_pass(n_packets, n_inj, 2 * t + 1, t, board, links,
                                                net_chip, net, counts, comp_pairs, ent,

@@ -371,7 +371,7 @@ def _run_one(snn: SNN, hw: Hardware, tables: EngineTables, images: np.ndarray, f
                     t.core_syn_s, t.dest_kind_nsyn, t.dest_syn_s),
         CompartmentTables(t.comp_ptr, t.comp_neuron, t.comp_row, t.comp_home, t.comp_tile,
                           t.comp_hops, t.n_rows, t.proj_src_ptr, t.src_row, t.comp_kind_nsyn,
-                          t.comp_syn_s),
+                          t.comp_syn_s, t.comp_psum, t.row_base, t.row_pop),
         LinkTables(t.mesh.size_x, t.mesh.next_tile, t.mesh.latency_s, t.mesh.serialisation_s),
         ChipBehaviour(_latency_vector(hw), multicast, tick, float(chip.sync.tick_s or 0.0),
                       float(chip.sync.barrier_s(t.tiles_used)), int(chip.noc.buffer_depth_packets),

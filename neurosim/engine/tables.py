@@ -39,7 +39,24 @@ from neurosim.compiler.synapse_kinds import DENSE_MIN_DENSITY, KIND_DENSE, synap
 from neurosim.compiler.xy import xy_direction, xy_hops
 from neurosim.dynamics import DYNAMICS, ROLES
 from neurosim.engine.mesh import Mesh, build_mesh
-from neurosim.engine.synapses import CONV, ROWS, SPARSE, list_targets
+from neurosim.engine.synapses import (
+    CONV,
+    G_COUT,
+    G_H,
+    G_HO,
+    G_KH,
+    G_KW,
+    G_PX,
+    G_PY,
+    G_SX,
+    G_SY,
+    G_W,
+    G_WO,
+    ROWS,
+    SPARSE,
+    first_tap,
+    list_targets,
+)
 from neurosim.errors import NeurosimError
 from neurosim.hardware.model import Hardware
 from neurosim.snn.connectivity import conv_output_shape
@@ -127,6 +144,9 @@ class EngineTables:
     comp_tile: np.ndarray       # ... the home core's tile
     comp_hops: np.ndarray       # ... (E–W, N–S, inter-chip) hops of the partial-sum packet
     n_rows: int                 # partial-sum rows (one per split population and group >= 1)
+    row_pop: np.ndarray         # (rows,) the split population of each row
+    row_base: np.ndarray        # (rows + 1,) where each row starts in the packed partial sums
+    comp_psum: np.ndarray       # (compartments,) where each compartment's sum sits in them
     proj_src_ptr: np.ndarray    # (projections,) offset of each projection's sources in ...
     src_off: np.ndarray         # ... the offset into ``tgt_core`` of each source's targets
     src_row: np.ndarray         # ... and the partial-sum row its synapses feed (−1: home)
@@ -403,11 +423,50 @@ def _core_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> dict[str, np.n
             "seg_ptr": seg_ptr, "seg_start": seg_start, "seg_pop": seg_pop}
 
 
+@numba.njit(inline="always", cache=True)
+def _count_conv_targets(geom, w_off, src, weights, tgt_slot, base, count, count_kind, kind,
+                        touched, n_touched):  # pragma: no cover - compiled
+    """Count the non-zero synapses of conv source ``src`` per target core, as
+    :func:`~neurosim.engine.synapses.list_targets` lists them, walking the taps as
+    :func:`~neurosim.engine.synapses.accumulate` does: each tap's ``C_out`` targets are one
+    contiguous run of ``tgt_slot`` (the target cores in slot order, from ``base``).
+    Returns (synapses, cores touched so far)."""
+    h, w = geom[G_H], geom[G_W]
+    c_out, ho, wo = geom[G_COUT], geom[G_HO], geom[G_WO]
+    kh, kw = geom[G_KH], geom[G_KW]
+    sy, sx, py, px = geom[G_SY], geom[G_SX], geom[G_PY], geom[G_PX]
+    ci = src // (h * w)
+    rest = src - ci * (h * w)
+    iy = rest // w
+    ix = rest - iy * w
+    ky0, oy0, ky1 = first_tap(iy + py, sy, ho, kh)
+    kx0, ox0, kx1 = first_tap(ix + px, sx, wo, kw)
+    m = 0
+    oy = oy0
+    for ky in range(ky0, ky1, sy):
+        ox = ox0
+        for kx in range(kx0, kx1, sx):
+            taps = w_off + ((ci * kh + ky) * kw + kx) * c_out
+            run = base + (oy * wo + ox) * c_out
+            for co in range(c_out):
+                if weights[taps + co] != 0:
+                    c = tgt_slot[run + co]
+                    if count[c] == 0:
+                        touched[n_touched] = c
+                        n_touched += 1
+                    count[c] += 1
+                    count_kind[c, kind] += 1
+                    m += 1
+            ox -= 1
+        oy -= 1
+    return m, n_touched
+
+
 @numba.njit(cache=True)
 def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj_kind,
                   proj_geom, proj_w_off, proj_ptr_off, proj_tgt_first, proj_tgt_size,
                   proj_tgt_pop, weights, csr_ptr, csr_idx, core_of_neuron, n_cores,
-                  max_fanout, proj_src_ptr, src_off, tgt_core, proj_cost_kind
+                  max_fanout, proj_src_ptr, src_off, tgt_core, proj_cost_kind, tgt_slot
                   ):  # pragma: no cover - compiled
     n_neurons = len(core_of_neuron)
     n_pops = len(pop_first)
@@ -434,11 +493,17 @@ def _destinations(pop_first, pop_size, pop_role, pop_out_ptr, pop_out_proj, proj
             if pop_role[p] != 2:
                 for e in range(pop_out_ptr[p], pop_out_ptr[p + 1]):
                     q = pop_out_proj[e]
-                    m = list_targets(proj_kind[q], proj_geom[q], proj_w_off[q], proj_ptr_off[q],
-                                     proj_tgt_size[q], i, weights, csr_ptr, csr_idx, scratch)
                     base = src_off[proj_src_ptr[q] + i]
                     kind = proj_cost_kind[q]
-                    for s in range(m):
+                    if proj_kind[q] == CONV:
+                        m, n_touched = _count_conv_targets(
+                            proj_geom[q], proj_w_off[q], i, weights, tgt_slot, base, count,
+                            count_kind, kind, touched, n_touched)
+                    else:
+                        m = list_targets(proj_kind[q], proj_geom[q], proj_w_off[q],
+                                         proj_ptr_off[q], proj_tgt_size[q], i, weights, csr_ptr,
+                                         csr_idx, scratch)
+                    for s in range(m if proj_kind[q] != CONV else 0):
                         c = tgt_core[base + scratch[s]]
                         if count[c] == 0:
                             touched[n_touched] = c
@@ -488,6 +553,43 @@ def _route_hops(hw: Hardware, mesh: Mesh, src_tile: np.ndarray, dst_tile: np.nda
 
 
 @numba.njit(cache=True)
+def _unicast_hops(dest_ptr, dest_tile, src_tile, size_x, mesh_x, mesh_y
+                  ):  # pragma: no cover - compiled
+    """Per neuron, the links of all its XY routes by kind (E–W on chip, N–S on chip,
+    inter-chip): :func:`~neurosim.compiler.xy.xy_hops` of each (neuron, core) pair,
+    summed over the neuron's pairs, in one pass without a temporary per pair."""
+    n = len(dest_ptr) - 1
+    hops = np.zeros((n, 3), np.int64)
+    for i in range(n):
+        sx = src_tile[i] % size_x
+        sy = src_tile[i] // size_x
+        ew = ns = ic = 0
+        for pr in range(dest_ptr[i], dest_ptr[i + 1]):
+            dx = dest_tile[pr] % size_x
+            dy = dest_tile[pr] // size_x
+            chip_x = abs(dx // mesh_x - sx // mesh_x)
+            chip_y = abs(dy // mesh_y - sy // mesh_y)
+            ew += abs(dx - sx) - chip_x
+            ns += abs(dy - sy) - chip_y
+            ic += chip_x + chip_y
+        hops[i, 0] = ew
+        hops[i, 1] = ns
+        hops[i, 2] = ic
+    return hops
+
+
+@numba.njit(cache=True)
+def _received_kinds(dest_core, dest_kind_nsyn, n_cores):  # pragma: no cover - compiled
+    """(cores, 3): whether each core receives synapses of each kind from some pair."""
+    received = np.zeros((n_cores, 3), np.bool_)
+    for pr in range(len(dest_core)):
+        for k in range(3):
+            if dest_kind_nsyn[pr, k] > 0:
+                received[dest_core[pr], k] = True
+    return received
+
+
+@numba.njit(cache=True)
 def _tree_hops(dest_ptr, dest_tile, src_tile, size_x, link_next, link_kind
                ):  # pragma: no cover - compiled
     """Links of each neuron's XY multicast tree (the union of its XY paths), by kind."""
@@ -522,10 +624,15 @@ def _compartment_tables(snn: SNN, mapping: CoreMapping, cores: dict[str, np.ndar
     tgt_core = [core_of]
     table_base: dict[tuple[str, int], int] = {}
     size = snn.n_neurons
+    names = [p.name for p in snn.populations]
+    row_pop: list[int] = []
+    row_size: list[int] = []
     for name, cuts in mapping.fanin_groups.items():
         pop = snn.population(name)
         for g in range(1, len(cuts) + 1):
             rows[(name, g)] = len(rows)
+            row_pop.append(names.index(name))
+            row_size.append(pop.size)
             table_base[(name, g)] = size
             tgt_core.append(np.full(pop.size, -1, np.int64))
             size += pop.size
@@ -569,14 +676,36 @@ def _compartment_tables(snn: SNN, mapping: CoreMapping, cores: dict[str, np.ndar
             src_off.append(np.full(source.size, first, np.int64))
             src_row.append(np.full(source.size, -1, np.int64))
         n_src += source.size
+    row_base = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(row_size, out=row_base[1:])
     return {
         "comp_ptr": comp_ptr, "comp_neuron": comp_neuron, "comp_row": comp_row,
         "comp_home": comp_home.astype(np.int64), "n_rows": len(rows),
+        "row_pop": np.array(row_pop, np.int64), "row_base": row_base,
         "proj_src_ptr": proj_src_ptr,
         "src_off": np.concatenate(src_off or [np.zeros(0, np.int64)]).astype(np.int64),
         "src_row": np.concatenate(src_row or [np.zeros(0, np.int64)]).astype(np.int64),
         "tgt_core": np.concatenate(tgt_core).astype(np.int64),
     }
+
+
+def _target_cores_in_slot_order(snn: SNN, mapping: CoreMapping, tgt_core: np.ndarray,
+                                slot_of: np.ndarray) -> np.ndarray:
+    """``tgt_core`` with each population's part (the home cores, and each partial group's
+    table) in slot order, so that a convolution's targets at one position (its ``C_out``
+    channels) are one contiguous run, as :func:`_count_conv_targets` reads them."""
+    out = np.empty_like(tgt_core)
+    out[slot_of] = tgt_core[:snn.n_neurons]
+    first_of = {p.name: snn.first_neuron(p.name) for p in snn.populations}
+    base = snn.n_neurons
+    for name, cuts in mapping.fanin_groups.items():  # the tables' order (_compartment_tables)
+        first, size = first_of[name], snn.population(name).size
+        local = slot_of[first:first + size] - first
+        for _ in range(len(cuts)):
+            out[base + local] = tgt_core[base:base + size]
+            base += size
+    assert base == len(tgt_core)
+    return out
 
 
 def _max_fanout(snn: SNN, proj_geom: np.ndarray) -> int:
@@ -605,8 +734,7 @@ def _kind_tables(hw: Hardware, proj_cost_kind: np.ndarray, pops: dict[str, np.nd
     from neurosim.engine.kernel import SYN_KIND
 
     latency = hw.chip.costs.synop_latency_s()
-    received = np.zeros((n_cores, 3), np.bool_)
-    np.logical_or.at(received, dest_core, dest_kind_nsyn > 0)
+    received = _received_kinds(dest_core, dest_kind_nsyn, n_cores)
     received[comps["comp_home"], KIND_DENSE] = True  # a partial sum is one dense event
     n_kinds = received.sum(axis=1)
     single = np.where(n_kinds > 0, np.argmax(received, axis=1), KIND_DENSE)
@@ -661,6 +789,7 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
     names = [p.name for p in snn.populations]
     tgt_pop = np.array([names.index(p.target) for p in snn.projections], np.int64)
     proj_cost_kind = np.array([synapse_kind(p, hw.chip.core) for p in snn.projections], np.int64)
+    slot_of = slot_positions(snn)
     (dest_ptr, dest_core, dest_nsyn, tpop_ptr, tpop_id, tpop_syn, dest_kind_nsyn,
      tpop_kind) = _destinations(
         pops["pop_first"], pops["pop_size"], pops["pop_role"], pops["pop_out_ptr"],
@@ -668,20 +797,24 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         projs["proj_ptr_off"], projs["proj_tgt_first"], projs["proj_tgt_size"], tgt_pop,
         projs["weights"], projs["csr_ptr"], projs["csr_idx"], cores["core_of_neuron"],
         len(cores["cores"]), _max_fanout(snn, projs["proj_geom"]), comps["proj_src_ptr"],
-        comps["src_off"], comps["tgt_core"], proj_cost_kind)
+        comps["src_off"], comps["tgt_core"], proj_cost_kind,
+        _target_cores_in_slot_order(snn, mapping, comps["tgt_core"], slot_of))
     kinds = _kind_tables(hw, proj_cost_kind, pops, dest_ptr, dest_core, dest_nsyn,
                          dest_kind_nsyn, comps, len(cores["cores"]))
-    slot_of = slot_positions(snn)
     _to_slot_order(snn, projs, slot_of)  # after _destinations, which lists natural targets
+    # A row of partial sums holds its population in slot order (the engine accumulates
+    # into it as into a ring slot, from 0 instead of the population's first neuron).
+    comp_neuron = comps["comp_neuron"]
+    comp_psum = (comps["row_base"][comps["comp_row"]] + slot_of[comp_neuron]
+                 - pops["pop_first"][pops["pop_of"][comp_neuron]]).astype(np.int64)
     mesh = build_mesh(hw)
     dest_tile = cores["core_tile"][dest_core]
     src_tile = cores["core_tile"][cores["core_of_neuron"]]
     if hw.chip.core.multicast:
         src_hops = _tree_hops(dest_ptr, dest_tile, src_tile, mesh.size_x, mesh.next_tile, mesh.kind)
     else:
-        route = _route_hops(hw, mesh, np.repeat(src_tile, np.diff(dest_ptr)), dest_tile)
-        src_hops = np.zeros((len(src_tile), 3), np.int64)
-        np.add.at(src_hops, np.repeat(np.arange(len(src_tile)), np.diff(dest_ptr)), route)
+        src_hops = _unicast_hops(dest_ptr, dest_tile.astype(np.int64), src_tile.astype(np.int64),
+                                 mesh.size_x, hw.chip.mesh_x, hw.chip.mesh_y)
     comp_tile = cores["core_tile"][comps["comp_home"]]
     comp_src_tile = cores["core_tile"][np.repeat(np.arange(len(cores["cores"])),
                                                  np.diff(comps["comp_ptr"]))]
@@ -706,7 +839,7 @@ def build_tables(snn: SNN, mapping: CoreMapping, hw: Hardware) -> EngineTables:
         src_synapses=src_synapses, src_hops=src_hops.astype(np.int64),
         tile_core_ptr=tile_core_ptr, tile_cores=order.astype(np.int64),
         tpop_ptr=tpop_ptr, tpop_id=tpop_id, tpop_syn=tpop_syn,
-        proj_cost_kind=proj_cost_kind, tpop_kind=tpop_kind, **kinds,
+        proj_cost_kind=proj_cost_kind, tpop_kind=tpop_kind, **kinds, comp_psum=comp_psum,
         core_pop_neurons=held, core_pop_compartments=held_partial,
         split_neurons=len(np.unique(comps["comp_neuron"])),
         mesh=mesh,
