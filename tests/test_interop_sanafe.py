@@ -169,6 +169,12 @@ def test_a_hand_written_file_maps_group_by_group(tmp_path: Path) -> None:
     # A neuron number beyond int64 (found by the corrupted-file fuzz test): refused, not raised.
     (("[[1, 1], [2, 0]]", "[[1, 1], [2, 100000000000000000000000]]"),
      "source_target_pairs is not a list"),
+    # Numbers beyond float64 (the same fuzz test): one line, not a TypeError or OverflowError.
+    (("- 0: [bias: 1.0]", "- 0: [bias: 1" + "0" * 400 + "]"), "bias 1000.* is not a finite"),
+    (("threshold: 1.0, reset: 0.0", "threshold: 1" + "0" * 400 + ", reset: 0.0"),
+     "expected a finite number"),
+    (("weight: [1, 2, 3, 4, 5, 6]", "weight: [1, 2, 3, 4, 5, 1" + "0" * 400 + "]"),
+     "weights are not numbers"),
 ])
 def test_bad_files_are_one_line_naming_the_group_or_edge(edit, message, tmp_path: Path, capsys) -> None:
     path = tmp_path / "bad.yaml"

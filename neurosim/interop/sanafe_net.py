@@ -44,6 +44,7 @@ spikes and packets are extra; every other spike is neurosim's.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ class _Group:
 
     def number(self, key: str, default: float) -> float:
         value = self.uniform(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        if not _finite_number(value):
             raise NeurosimError(f"{key} is {value!r}, expected a finite number",
                                 where=self.where, fix=FIX)
         return float(value)
@@ -172,7 +173,7 @@ class _Group:
         out = np.zeros(self.size)
         for i, attrs in enumerate(self.attrs):
             value = attrs.get("bias", 0.0)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            if not _finite_number(value):
                 raise NeurosimError(f"neuron {self.name}.{i}: bias {value!r} is not a finite "
                                     "number", where=self.where, fix=FIX)
             out[i] = value
@@ -307,10 +308,21 @@ def _address(text: str, groups: dict[str, _Group], where: str) -> tuple[str, int
     return name, ids[0]
 
 
+def _finite_number(value: Any) -> bool:
+    """A YAML int or float that is a finite float64 (YAML ints have no bound, so one may be
+    beyond what a float64 holds)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _weights(value: Any, n: int, where: str) -> np.ndarray:
     try:
         w = np.asarray(value if isinstance(value, list) else [value], dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise NeurosimError("weights are not numbers", where=where, fix=FIX) from None
     if len(w) != n or not np.all(np.isfinite(w)):
         raise NeurosimError(f"{len(w)} weights for {n} synapses (or a weight is not finite)",
