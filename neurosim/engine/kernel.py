@@ -117,9 +117,9 @@ from neurosim.engine.columns import (  # noqa: F401 - re-exported: the kernel's 
 )
 from neurosim.engine.inflight import inflight_timing
 from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions: tests
-    COORD_BITS,
     DATA_SHIFT,
     DELIVER,
+    DEST_MASK,
     E_KEY,
     E_TIME,
     ENTRY_WORDS,
@@ -139,7 +139,6 @@ from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions
     inject,
     injection_bases,
     network_pass,
-    xy_action,
 )
 from neurosim.engine.synapses import accumulate
 
@@ -592,8 +591,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # The entry table (neurosim.engine.network): each pass, the cores' injected lists
     # (each with room for all its core could send: network.injection_bases), then the
     # links' output lists (valid in the pass of their stamp), which grow when need be.
-    spike_base, comp_base, n_inj = injection_bases(core_ptr, core_neurons, dest_ptr, pairs,
-                                                   comp_ptr, comp_pairs, board, multicast)
+    spike_base, comp_base, n_inj, pair_route = injection_bases(
+        core_ptr, core_neurons, dest_ptr, pairs, comp_ptr, comp_pairs, board, multicast)
     ent = np.empty((n_inj + max(entry_capacity, 16), ENTRY_WORDS), np.int64)
     net = NetState(inj_lo, inj_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
                    link_free, core_free, n_inj)
@@ -612,8 +611,6 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             core_pk[c] = n_packets  # its packets are numbered from here, in send order
             tau = start
             here = core_tile[c]
-            here_x = tile_x[here]
-            here_y = tile_y[here]
             lists = c * n_actions
             # A core's neurons come as segments, each a run of one population: the
             # window, the sequences and the count rows are the same for all of it.
@@ -739,14 +736,14 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                         pid = n_packets
                         for j in range(lo, hi):
                             tau += lat_out
-                            dest = dest_tile[j]
-                            dx = tile_x[dest]
-                            dy = tile_y[dest]
-                            q = lists + xy_action(here_x, here_y, dx, dy)
+                            # The pair's first action and destination, the same at every
+                            # spike (network.injection_bases).
+                            route = np.int64(pair_route[j])
+                            q = lists + (route >> KEY_SHIFT)
                             e = inj_hi[q]
                             inj_hi[q] = e + 1
                             ent_s[e, E_TIME] = tau
-                            ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
+                            ent[e, E_KEY] = (pid << KEY_SHIFT) | (route & DEST_MASK)
                             core = np.int64(dest_core[j])
                             if core_syn_col[core] >= 0:  # it receives one synapse kind
                                 nsyn = np.int64(dest_nsyn[j])

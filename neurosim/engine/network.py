@@ -61,6 +61,9 @@ COORD_BITS = 12
 COORD_MASK = (1 << COORD_BITS) - 1
 MAX_SIDE = 1 << COORD_BITS  # tiles along x or y a key can address
 MAX_PACKETS = 1 << (63 - KEY_SHIFT)  # packets of one pass a key can number
+DEST_MASK = (1 << KEY_SHIFT) - 1  # a key's destination coordinates
+# A unicast pair's *route word* (injection_bases): its first action above the key's
+# destination bits, action << KEY_SHIFT | dest_y << 12 | dest_x.
 DATA_SHIFT = 32   # data = core << 32 | synapses (or pair)
 LOW_MASK = (1 << 32) - 1
 # Columns of the packet table (multicast packets, and traced ones).
@@ -197,12 +200,16 @@ def injection_bases(core_ptr, core_neurons, dest_ptr, pairs, comp_ptr, comp_pair
     A neuron fires at most once a step and a partial compartment sends at most one sum,
     so each (core, action) list of a pass has room for every packet its core could send
     with that first action: the lists are written as the core sends, never sorted or
-    grown. Returns (spike-pass starts, partial-sum-pass starts, rows the lists take).
+    grown. Returns (spike-pass starts, partial-sum-pass starts, rows the lists take,
+    route words): on a unicast chip, each spike pair's route word (:data:`DEST_MASK`),
+    which is the same for every packet of the pair, so that the kernel's send loop
+    reads it instead of working out the action and the key's coordinates per packet.
     """
     tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
     n_lists = len(core_tile) * N_ACTIONS
     spike = np.zeros(n_lists + 1, np.int64)
     comp = np.zeros(n_lists + 1, np.int64)
+    route = np.zeros(0 if multicast else len(pairs.tile), np.int32)
     for c in range(len(core_tile)):
         here = core_tile[c]
         hx = tile_x[here]
@@ -220,13 +227,18 @@ def injection_bases(core_ptr, core_neurons, dest_ptr, pairs, comp_ptr, comp_pair
             else:
                 for j in range(lo, hi):
                     dest = pairs.tile[j]
-                    spike[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
+                    dx = np.int64(tile_x[dest])
+                    dy = np.int64(tile_y[dest])
+                    a = xy_action(hx, hy, dx, dy)
+                    spike[base + a] += 1
+                    route[j] = (a << KEY_SHIFT) | (dy << COORD_BITS) | dx
         for j in range(comp_ptr[c], comp_ptr[c + 1]):
             dest = comp_pairs.tile[j]
             comp[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
     spike = np.cumsum(spike)
     comp = np.cumsum(comp)
-    return spike[:n_lists].copy(), comp[:n_lists].copy(), max(spike[n_lists], comp[n_lists])
+    return (spike[:n_lists].copy(), comp[:n_lists].copy(), max(spike[n_lists], comp[n_lists]),
+            route)
 
 
 @numba.njit(cache=True, nogil=True)
