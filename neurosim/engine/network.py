@@ -428,18 +428,20 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
 
 
 @numba.njit(inline="always", cache=True)
-def _least_two(ent, ent_s, lo, k):  # pragma: no cover - compiled
+def _least_two(words, times, lo, k):  # pragma: no cover - compiled
     """The list ``b`` among ``lo[:k]`` whose head has the least (time, key), and the least
-    (time, key) among the other heads (infinite time when there is none)."""
+    (time, key) among the other heads (infinite time when there is none).
+
+    ``words``/``times``: the entry table as a flat array (:func:`_flat`)."""
     b = 0
-    bt = ent_s[lo[0], E_TIME]
-    bk = ent[lo[0], E_KEY]
+    bt = times[ENTRY_WORDS * lo[0] + E_TIME]
+    bk = words[ENTRY_WORDS * lo[0] + E_KEY]
     st = np.inf
     sk = np.int64(0)
     for i in range(1, k):
-        j = lo[i]
-        tj = ent_s[j, E_TIME]
-        kj = ent[j, E_KEY]
+        j = ENTRY_WORDS * lo[i]
+        tj = times[j + E_TIME]
+        kj = words[j + E_KEY]
         if tj < bt or (tj == bt and kj < bk):
             st = bt
             sk = bk
@@ -450,6 +452,15 @@ def _least_two(ent, ent_s, lo, k):  # pragma: no cover - compiled
             st = tj
             sk = kj
     return b, st, sk
+
+
+@numba.njit(inline="always", cache=True)
+def _flat(ent):  # pragma: no cover - compiled
+    """The entry table as one flat array of words and its float64 view: entry ``e``'s
+    time is word ``2e``, its key ``2e + 1``. The hot loops index these, which costs a
+    shift where a row of the 2-d table costs a multiply by its (run-time) row length."""
+    words = ent.reshape(ENTRY_WORDS * len(ent))
+    return words, words.view(np.float64)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -467,7 +478,7 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
     n_room = 4 if phase < 2 else 2
     if n_ent + n_room * m > len(ent):
         ent = grow_entries(ent, n_ent + n_room * m, n_ent, net)
-    ent_s = ent.view(np.float64)
+    words, times = _flat(ent)
     out_lo, out_hi = net.out_lo, net.out_hi
     base = link * N_ACTIONS
     room = n_ent
@@ -491,12 +502,12 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
     most_ahead = link_max_queue[link]
     overflows = 0
     while k > 0:
-        b, st, sk = _least_two(ent, ent_s, lo, k)
-        j = lo[b]
-        end = hi[b]
+        b, st, sk = _least_two(words, times, lo, k)
+        j = ENTRY_WORDS * lo[b]
+        end = ENTRY_WORDS * hi[b]
         while True:
             # ---- the link: wait for it, then one serialisation time, then the hop ----
-            ready = ent_s[j, E_TIME] + router
+            ready = times[j + E_TIME] + router
             leave = ready
             if free > ready:
                 leave = free
@@ -507,24 +518,24 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
                 if ahead > buffer_depth:
                     overflows += 1
             free = leave + ser
-            key = ent[j, E_KEY]
+            key = words[j + E_KEY]
             q = base + xy_action(nx, ny, key & COORD_MASK, (key >> COORD_BITS) & COORD_MASK)
             e = out_hi[q]
             out_hi[q] = e + 1
-            ent_s[e, E_TIME] = leave + latency
-            ent[e, E_KEY] = key
-            j += 1
+            times[ENTRY_WORDS * e + E_TIME] = leave + latency
+            words[ENTRY_WORDS * e + E_KEY] = key
+            j += ENTRY_WORDS
             if j == end:
                 break
-            tj = ent_s[j, E_TIME]
-            if not (tj < st or (tj == st and ent[j, E_KEY] < sk)):
+            tj = times[j + E_TIME]
+            if not (tj < st or (tj == st and words[j + E_KEY] < sk)):
                 break
         if j == end:  # this list is done
             k -= 1
             lo[b] = lo[k]
             hi[b] = hi[k]
         else:
-            lo[b] = j
+            lo[b] = j // ENTRY_WORDS
     net.link_free[link] = free
     link_wait[link] = waited
     link_max_queue[link] = most_ahead
@@ -540,30 +551,30 @@ def _serve_merged(lo, hi, k, ent, data, service, core_free, core_busy
     """:func:`_merge` and :func:`_serve` in one loop, for unicast packets whose service
     time ``service`` is known (:func:`inject`) and whose deliveries are counted at
     the end of the stream instead (:func:`count_deliveries`): the same times."""
-    ent_s = ent.view(np.float64)
+    words, times = _flat(ent)
     while k > 0:
-        b, st, sk = _least_two(ent, ent_s, lo, k)
-        j = lo[b]
-        end = hi[b]
+        b, st, sk = _least_two(words, times, lo, k)
+        j = ENTRY_WORDS * lo[b]
+        end = ENTRY_WORDS * hi[b]
         while True:
-            pid = ent[j, E_KEY] >> KEY_SHIFT
+            pid = words[j + E_KEY] >> KEY_SHIFT
             c = data[pid] >> DATA_SHIFT
             took = service[pid]
-            begin = max(ent_s[j, E_TIME], core_free[c])
+            begin = max(times[j + E_TIME], core_free[c])
             core_free[c] = begin + took
             core_busy[c] += took
-            j += 1
+            j += ENTRY_WORDS
             if j == end:
                 break
-            tj = ent_s[j, E_TIME]
-            if not (tj < st or (tj == st and ent[j, E_KEY] < sk)):
+            tj = times[j + E_TIME]
+            if not (tj < st or (tj == st and words[j + E_KEY] < sk)):
                 break
         if j == end:
             k -= 1
             lo[b] = lo[k]
             hi[b] = hi[k]
         else:
-            lo[b] = j
+            lo[b] = j // ENTRY_WORDS
 
 
 @numba.njit(cache=True, nogil=True)
