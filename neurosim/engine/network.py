@@ -47,6 +47,7 @@ import numpy as np
 
 from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
 from neurosim.engine.columns import L_PK_IN, L_ROUTER, PK_IN, SYN, SYN_KIND
+from neurosim.engine.unchecked import at, put
 
 # What a packet does at a router: leave on a link (action = its direction), or be
 # delivered; as bits (multicast: several at once), action a is 1 << a.
@@ -434,14 +435,14 @@ def _least_two(words, times, lo, k):  # pragma: no cover - compiled
 
     ``words``/``times``: the entry table as a flat array (:func:`_flat`)."""
     b = 0
-    bt = times[ENTRY_WORDS * lo[0] + E_TIME]
-    bk = words[ENTRY_WORDS * lo[0] + E_KEY]
+    bt = at(times, ENTRY_WORDS * at(lo, 0) + E_TIME)
+    bk = at(words, ENTRY_WORDS * at(lo, 0) + E_KEY)
     st = np.inf
     sk = np.int64(0)
     for i in range(1, k):
-        j = ENTRY_WORDS * lo[i]
-        tj = times[j + E_TIME]
-        kj = words[j + E_KEY]
+        j = ENTRY_WORDS * at(lo, i)
+        tj = at(times, j + E_TIME)
+        kj = at(words, j + E_KEY)
         if tj < bt or (tj == bt and kj < bk):
             st = bt
             sk = bk
@@ -503,11 +504,11 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
     overflows = 0
     while k > 0:
         b, st, sk = _least_two(words, times, lo, k)
-        j = ENTRY_WORDS * lo[b]
-        end = ENTRY_WORDS * hi[b]
+        j = ENTRY_WORDS * at(lo, b)
+        end = ENTRY_WORDS * at(hi, b)
         while True:
             # ---- the link: wait for it, then one serialisation time, then the hop ----
-            ready = times[j + E_TIME] + router
+            ready = at(times, j + E_TIME) + router
             leave = ready
             if free > ready:
                 leave = free
@@ -518,17 +519,17 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
                 if ahead > buffer_depth:
                     overflows += 1
             free = leave + ser
-            key = words[j + E_KEY]
+            key = at(words, j + E_KEY)
             q = base + xy_action(nx, ny, key & COORD_MASK, (key >> COORD_BITS) & COORD_MASK)
-            e = out_hi[q]
-            out_hi[q] = e + 1
-            times[ENTRY_WORDS * e + E_TIME] = leave + latency
-            words[ENTRY_WORDS * e + E_KEY] = key
+            e = at(out_hi, q)
+            put(out_hi, q, e + 1)
+            put(times, ENTRY_WORDS * e + E_TIME, leave + latency)
+            put(words, ENTRY_WORDS * e + E_KEY, key)
             j += ENTRY_WORDS
             if j == end:
                 break
-            tj = times[j + E_TIME]
-            if not (tj < st or (tj == st and words[j + E_KEY] < sk)):
+            tj = at(times, j + E_TIME)
+            if not (tj < st or (tj == st and at(words, j + E_KEY) < sk)):
                 break
         if j == end:  # this list is done
             k -= 1
@@ -554,20 +555,20 @@ def _serve_merged(lo, hi, k, ent, data, service, core_free, core_busy
     words, times = _flat(ent)
     while k > 0:
         b, st, sk = _least_two(words, times, lo, k)
-        j = ENTRY_WORDS * lo[b]
-        end = ENTRY_WORDS * hi[b]
+        j = ENTRY_WORDS * at(lo, b)
+        end = ENTRY_WORDS * at(hi, b)
         while True:
-            pid = words[j + E_KEY] >> KEY_SHIFT
-            c = data[pid] >> DATA_SHIFT
-            took = service[pid]
-            begin = max(times[j + E_TIME], core_free[c])
-            core_free[c] = begin + took
-            core_busy[c] += took
+            pid = at(words, j + E_KEY) >> KEY_SHIFT
+            c = at(data, pid) >> DATA_SHIFT
+            took = at(service, pid)
+            begin = max(at(times, j + E_TIME), at(core_free, c))
+            put(core_free, c, begin + took)
+            put(core_busy, c, at(core_busy, c) + took)
             j += ENTRY_WORDS
             if j == end:
                 break
-            tj = times[j + E_TIME]
-            if not (tj < st or (tj == st and words[j + E_KEY] < sk)):
+            tj = at(times, j + E_TIME)
+            if not (tj < st or (tj == st and at(words, j + E_KEY) < sk)):
                 break
         if j == end:
             k -= 1
