@@ -433,7 +433,7 @@ def _least_two(words, times, lo, k):  # pragma: no cover - compiled
     """The list ``b`` among ``lo[:k]`` whose head has the least (time, key), and the least
     (time, key) among the other heads (infinite time when there is none).
 
-    ``words``/``times``: the entry table as a flat array (:func:`_flat`)."""
+    ``words``/``times``: the entry table as a flat array (:func:`flat_entries`)."""
     b = 0
     bt = at(times, ENTRY_WORDS * at(lo, 0) + E_TIME)
     bk = at(words, ENTRY_WORDS * at(lo, 0) + E_KEY)
@@ -456,7 +456,7 @@ def _least_two(words, times, lo, k):  # pragma: no cover - compiled
 
 
 @numba.njit(inline="always", cache=True)
-def _flat(ent):  # pragma: no cover - compiled
+def flat_entries(ent):  # pragma: no cover - compiled
     """The entry table as one flat array of words and its float64 view: entry ``e``'s
     time is word ``2e``, its key ``2e + 1``. The hot loops index these, which costs a
     shift where a row of the 2-d table costs a multiply by its (run-time) row length."""
@@ -479,7 +479,7 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
     n_room = 4 if phase < 2 else 2
     if n_ent + n_room * m > len(ent):
         ent = grow_entries(ent, n_ent + n_room * m, n_ent, net)
-    words, times = _flat(ent)
+    words, times = flat_entries(ent)
     out_lo, out_hi = net.out_lo, net.out_hi
     base = link * N_ACTIONS
     room = n_ent
@@ -552,7 +552,7 @@ def _serve_merged(lo, hi, k, ent, data, service, core_free, core_busy
     """:func:`_merge` and :func:`_serve` in one loop, for unicast packets whose service
     time ``service`` is known (:func:`inject`) and whose deliveries are counted at
     the end of the stream instead (:func:`count_deliveries`): the same times."""
-    words, times = _flat(ent)
+    words, times = flat_entries(ent)
     while k > 0:
         b, st, sk = _least_two(words, times, lo, k)
         j = ENTRY_WORDS * at(lo, b)
