@@ -128,6 +128,7 @@ from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions
     COORD_BITS,
     DATA_SHIFT,
     DELIVER,
+    DEST_MASK,
     E_KEY,
     E_TIME,
     ENTRY_WORDS,
@@ -150,6 +151,7 @@ from neurosim.engine.network import (  # noqa: F401 - _actions, _unicast_actions
     xy_action,
 )
 from neurosim.engine.synapses import accumulate
+from neurosim.engine.unchecked import at, put
 
 # What a neuron's update did (its flag): charged inactive, charged active, fired (active).
 INACTIVE, ACTIVE, FIRED = 0, 1, 2
@@ -608,8 +610,8 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     # The entry table (neurosim.engine.network): each pass, the cores' injected lists
     # (each with room for all its core could send: network.injection_bases), then the
     # links' output lists (valid in the pass of their stamp), which grow when need be.
-    spike_base, comp_base, n_inj = injection_bases(core_ptr, core_neurons, dest_ptr, pairs,
-                                                   comp_ptr, comp_pairs, board, multicast)
+    spike_base, comp_base, n_inj, pair_route = injection_bases(
+        core_ptr, core_neurons, dest_ptr, pairs, comp_ptr, comp_pairs, board, multicast)
     ent = np.empty((n_inj + max(entry_capacity, 16), ENTRY_WORDS), np.int64)
     net = NetState(inj_lo, inj_hi, list_lo, list_hi, out_lo, out_hi, out_stamp,
                    link_free, core_free, n_inj)
@@ -628,6 +630,9 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
     start = 0.0
     for t in range(n_steps):
         prev = (t - 1) % ring
+        # The entry table as flat words (network.flat_entries) for the cores' send loop.
+        words = ent.reshape(ENTRY_WORDS * len(ent))
+        times = ent_s.reshape(ENTRY_WORDS * len(ent_s))
         n_packets = np.int64(0)
         # ---- 1. cores update their neurons and send packets --------------------------
         incoming = slots[prev]
@@ -637,8 +642,6 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
             core_pk[c] = n_packets  # its packets are numbered from here, in send order
             tau = start
             here = core_tile[c]
-            here_x = tile_x[here]
-            here_y = tile_y[here]
             lists = c * n_actions
             # A core's neurons come as segments, each a run of one population: the
             # window, the sequences and the count rows are the same for all of it.
@@ -763,29 +766,32 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                         inject(ent, inj_hi, pk_data, pk_service, n_packets, tau, lo, hi, c,
                                here, pairs, board, net_chip)
                     else:
+                        # (at/put: indexing without numba's negative-index fix-up, for
+                        # indices that are never negative: neurosim.engine.unchecked.)
                         pid = n_packets
                         for j in range(lo, hi):
                             tau += lat_out
-                            dest = dest_tile[j]
-                            dx = tile_x[dest]
-                            dy = tile_y[dest]
-                            q = lists + xy_action(here_x, here_y, dx, dy)
-                            e = inj_hi[q]
-                            inj_hi[q] = e + 1
-                            ent_s[e, E_TIME] = tau
-                            ent[e, E_KEY] = (pid << KEY_SHIFT) | (dy << COORD_BITS) | dx
-                            core = np.int64(dest_core[j])
-                            if core_syn_col[core] >= 0:  # it receives one synapse kind
-                                nsyn = np.int64(dest_nsyn[j])
-                                pk_data[pid] = (core << DATA_SHIFT) | nsyn
-                                pk_service[pid] = lat_in + nsyn * core_syn_s[core]
+                            # The pair's first action and destination, the same at every
+                            # spike (network.injection_bases).
+                            route = np.int64(at(pair_route, j))
+                            q = lists + (route >> KEY_SHIFT)
+                            e = at(inj_hi, q)
+                            put(inj_hi, q, e + 1)
+                            put(times, ENTRY_WORDS * e + E_TIME, tau)
+                            put(words, ENTRY_WORDS * e + E_KEY,
+                                (pid << KEY_SHIFT) | (route & DEST_MASK))
+                            core = np.int64(at(dest_core, j))
+                            if at(core_syn_col, core) >= 0:  # it receives one synapse kind
+                                nsyn = np.int64(at(dest_nsyn, j))
+                                put(pk_data, pid, (core << DATA_SHIFT) | nsyn)
+                                put(pk_service, pid, lat_in + nsyn * at(core_syn_s, core))
                             else:  # several: its deliveries read the pair's split
-                                pk_data[pid] = (core << DATA_SHIFT) | j
-                                pk_service[pid] = lat_in + dest_syn_s[j]
+                                put(pk_data, pid, (core << DATA_SHIFT) | j)
+                                put(pk_service, pid, lat_in + at(dest_syn_s, j))
                             if record_packets:
                                 packet[pid, P_SRC] = n
                             if keep_sent:
-                                pk_inject[pid] = tau
+                                put(pk_inject, pid, tau)
                             pid += 1
                     n_packets += n_sent
                     sent += n_sent

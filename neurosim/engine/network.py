@@ -47,6 +47,7 @@ import numpy as np
 
 from neurosim.compiler.xy import ARRIVED, on_xy_path, xy_direction
 from neurosim.engine.columns import L_PK_IN, L_ROUTER, PK_IN, SYN, SYN_KIND
+from neurosim.engine.unchecked import at, put
 
 # What a packet does at a router: leave on a link (action = its direction), or be
 # delivered; as bits (multicast: several at once), action a is 1 << a.
@@ -61,6 +62,9 @@ COORD_BITS = 12
 COORD_MASK = (1 << COORD_BITS) - 1
 MAX_SIDE = 1 << COORD_BITS  # tiles along x or y a key can address
 MAX_PACKETS = 1 << (63 - KEY_SHIFT)  # packets of one pass a key can number
+DEST_MASK = (1 << KEY_SHIFT) - 1  # a key's destination coordinates
+# A unicast pair's *route word* (injection_bases): its first action above the key's
+# destination bits, action << KEY_SHIFT | dest_y << 12 | dest_x.
 DATA_SHIFT = 32   # data = core << 32 | synapses (or pair)
 LOW_MASK = (1 << 32) - 1
 # Columns of the packet table (multicast packets, and traced ones).
@@ -197,12 +201,16 @@ def injection_bases(core_ptr, core_neurons, dest_ptr, pairs, comp_ptr, comp_pair
     A neuron fires at most once a step and a partial compartment sends at most one sum,
     so each (core, action) list of a pass has room for every packet its core could send
     with that first action: the lists are written as the core sends, never sorted or
-    grown. Returns (spike-pass starts, partial-sum-pass starts, rows the lists take).
+    grown. Returns (spike-pass starts, partial-sum-pass starts, rows the lists take,
+    route words): on a unicast chip, each spike pair's route word (:data:`DEST_MASK`),
+    which is the same for every packet of the pair, so that the kernel's send loop
+    reads it instead of working out the action and the key's coordinates per packet.
     """
     tile_x, tile_y, core_tile = board.tile_x, board.tile_y, board.core_tile
     n_lists = len(core_tile) * N_ACTIONS
     spike = np.zeros(n_lists + 1, np.int64)
     comp = np.zeros(n_lists + 1, np.int64)
+    route = np.zeros(0 if multicast else len(pairs.tile), np.int32)
     for c in range(len(core_tile)):
         here = core_tile[c]
         hx = tile_x[here]
@@ -220,13 +228,18 @@ def injection_bases(core_ptr, core_neurons, dest_ptr, pairs, comp_ptr, comp_pair
             else:
                 for j in range(lo, hi):
                     dest = pairs.tile[j]
-                    spike[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
+                    dx = np.int64(tile_x[dest])
+                    dy = np.int64(tile_y[dest])
+                    a = xy_action(hx, hy, dx, dy)
+                    spike[base + a] += 1
+                    route[j] = (a << KEY_SHIFT) | (dy << COORD_BITS) | dx
         for j in range(comp_ptr[c], comp_ptr[c + 1]):
             dest = comp_pairs.tile[j]
             comp[base + xy_action(hx, hy, tile_x[dest], tile_y[dest])] += 1
     spike = np.cumsum(spike)
     comp = np.cumsum(comp)
-    return spike[:n_lists].copy(), comp[:n_lists].copy(), max(spike[n_lists], comp[n_lists])
+    return (spike[:n_lists].copy(), comp[:n_lists].copy(), max(spike[n_lists], comp[n_lists]),
+            route)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -416,18 +429,20 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
 
 
 @numba.njit(inline="always", cache=True)
-def _least_two(ent, ent_s, lo, k):  # pragma: no cover - compiled
+def _least_two(words, times, lo, k):  # pragma: no cover - compiled
     """The list ``b`` among ``lo[:k]`` whose head has the least (time, key), and the least
-    (time, key) among the other heads (infinite time when there is none)."""
+    (time, key) among the other heads (infinite time when there is none).
+
+    ``words``/``times``: the entry table as a flat array (:func:`flat_entries`)."""
     b = 0
-    bt = ent_s[lo[0], E_TIME]
-    bk = ent[lo[0], E_KEY]
+    bt = at(times, ENTRY_WORDS * at(lo, 0) + E_TIME)
+    bk = at(words, ENTRY_WORDS * at(lo, 0) + E_KEY)
     st = np.inf
     sk = np.int64(0)
     for i in range(1, k):
-        j = lo[i]
-        tj = ent_s[j, E_TIME]
-        kj = ent[j, E_KEY]
+        j = ENTRY_WORDS * at(lo, i)
+        tj = at(times, j + E_TIME)
+        kj = at(words, j + E_KEY)
         if tj < bt or (tj == bt and kj < bk):
             st = bt
             sk = bk
@@ -438,6 +453,15 @@ def _least_two(ent, ent_s, lo, k):  # pragma: no cover - compiled
             st = tj
             sk = kj
     return b, st, sk
+
+
+@numba.njit(inline="always", cache=True)
+def flat_entries(ent):  # pragma: no cover - compiled
+    """The entry table as one flat array of words and its float64 view: entry ``e``'s
+    time is word ``2e``, its key ``2e + 1``. The hot loops index these, which costs a
+    shift where a row of the 2-d table costs a multiply by its (run-time) row length."""
+    words = ent.reshape(ENTRY_WORDS * len(ent))
+    return words, words.view(np.float64)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -455,7 +479,7 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
     n_room = 4 if phase < 2 else 2
     if n_ent + n_room * m > len(ent):
         ent = grow_entries(ent, n_ent + n_room * m, n_ent, net)
-    ent_s = ent.view(np.float64)
+    words, times = flat_entries(ent)
     out_lo, out_hi = net.out_lo, net.out_hi
     base = link * N_ACTIONS
     room = n_ent
@@ -479,12 +503,12 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
     most_ahead = link_max_queue[link]
     overflows = 0
     while k > 0:
-        b, st, sk = _least_two(ent, ent_s, lo, k)
-        j = lo[b]
-        end = hi[b]
+        b, st, sk = _least_two(words, times, lo, k)
+        j = ENTRY_WORDS * at(lo, b)
+        end = ENTRY_WORDS * at(hi, b)
         while True:
             # ---- the link: wait for it, then one serialisation time, then the hop ----
-            ready = ent_s[j, E_TIME] + router
+            ready = at(times, j + E_TIME) + router
             leave = ready
             if free > ready:
                 leave = free
@@ -495,24 +519,24 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
                 if ahead > buffer_depth:
                     overflows += 1
             free = leave + ser
-            key = ent[j, E_KEY]
+            key = at(words, j + E_KEY)
             q = base + xy_action(nx, ny, key & COORD_MASK, (key >> COORD_BITS) & COORD_MASK)
-            e = out_hi[q]
-            out_hi[q] = e + 1
-            ent_s[e, E_TIME] = leave + latency
-            ent[e, E_KEY] = key
-            j += 1
+            e = at(out_hi, q)
+            put(out_hi, q, e + 1)
+            put(times, ENTRY_WORDS * e + E_TIME, leave + latency)
+            put(words, ENTRY_WORDS * e + E_KEY, key)
+            j += ENTRY_WORDS
             if j == end:
                 break
-            tj = ent_s[j, E_TIME]
-            if not (tj < st or (tj == st and ent[j, E_KEY] < sk)):
+            tj = at(times, j + E_TIME)
+            if not (tj < st or (tj == st and at(words, j + E_KEY) < sk)):
                 break
         if j == end:  # this list is done
             k -= 1
             lo[b] = lo[k]
             hi[b] = hi[k]
         else:
-            lo[b] = j
+            lo[b] = j // ENTRY_WORDS
     net.link_free[link] = free
     link_wait[link] = waited
     link_max_queue[link] = most_ahead
@@ -528,30 +552,30 @@ def _serve_merged(lo, hi, k, ent, data, service, core_free, core_busy
     """:func:`_merge` and :func:`_serve` in one loop, for unicast packets whose service
     time ``service`` is known (:func:`inject`) and whose deliveries are counted at
     the end of the stream instead (:func:`count_deliveries`): the same times."""
-    ent_s = ent.view(np.float64)
+    words, times = flat_entries(ent)
     while k > 0:
-        b, st, sk = _least_two(ent, ent_s, lo, k)
-        j = lo[b]
-        end = hi[b]
+        b, st, sk = _least_two(words, times, lo, k)
+        j = ENTRY_WORDS * at(lo, b)
+        end = ENTRY_WORDS * at(hi, b)
         while True:
-            pid = ent[j, E_KEY] >> KEY_SHIFT
-            c = data[pid] >> DATA_SHIFT
-            took = service[pid]
-            begin = max(ent_s[j, E_TIME], core_free[c])
-            core_free[c] = begin + took
-            core_busy[c] += took
-            j += 1
+            pid = at(words, j + E_KEY) >> KEY_SHIFT
+            c = at(data, pid) >> DATA_SHIFT
+            took = at(service, pid)
+            begin = max(at(times, j + E_TIME), at(core_free, c))
+            put(core_free, c, begin + took)
+            put(core_busy, c, at(core_busy, c) + took)
+            j += ENTRY_WORDS
             if j == end:
                 break
-            tj = ent_s[j, E_TIME]
-            if not (tj < st or (tj == st and ent[j, E_KEY] < sk)):
+            tj = at(times, j + E_TIME)
+            if not (tj < st or (tj == st and at(words, j + E_KEY) < sk)):
                 break
         if j == end:
             k -= 1
             lo[b] = lo[k]
             hi[b] = hi[k]
         else:
-            lo[b] = j
+            lo[b] = j // ENTRY_WORDS
 
 
 @numba.njit(cache=True, nogil=True)
