@@ -860,11 +860,11 @@ def run_stream(neurons, synapses, routes, compartments, links, chip, stream, cou
                     r = comp_row[j]
                     if not row_fed[r]:  # no spike fed this row: all its sums are zero
                         continue
-                    at = comp_psum[j]
-                    value = psum[at]
+                    cell = comp_psum[j]
+                    value = psum[cell]
                     if value == 0:
                         continue
-                    psum[at] = 0
+                    psum[cell] = 0
                     if n_packets + 1 > len(pk_data):
                         pk_inject, pk_data, pk_service = _grow_packets(
                             pk_inject, pk_data, pk_service, n_packets + 1, keep_sent)
