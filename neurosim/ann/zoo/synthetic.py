@@ -251,7 +251,7 @@ RESNET18_COMPARE: dict[str, Any] = {
     "images": 1,
     "placer": "baseline",
     "board": "fit",
-    "reason": "ResNet-18 at 224 in about 10 minutes on 2 cores: see README, 'ResNet-18 at 224'",
+    "reason": "ResNet-18 at 224 in 6–8 minutes on 2 idle cores: see README, 'ResNet-18 at 224'",
 }
 """``neurosim compare --model resnet18-synthetic``'s defaults (2.46 M neurons, 1.93 G
 synapses; stage times measured on 2 cores, README "ResNet-18 at 224"):
