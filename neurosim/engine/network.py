@@ -72,6 +72,36 @@ P_FIRST, P_LAST, P_SRC, P_CORE = range(4)
 _QUEUE_EPS = 1e-9
 
 
+@numba.njit(inline="always", cache=True)
+def _wait_for_link(free, ready, ser, buffer_depth, waited, most_ahead, overflows
+                   ):  # pragma: no cover - compiled
+    """A packet ready at ``ready`` for a link free from ``free``: when it leaves, and the
+    link's running wait, largest queue ahead of a packet and buffer overflows after it
+    (the queue ahead is the packets still serialising when it arrived)."""
+    leave = ready
+    if free > ready:
+        leave = free
+        waited += free - ready
+        ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
+        if ahead > most_ahead:
+            most_ahead = ahead
+        if ahead > buffer_depth:
+            overflows += 1
+    return leave, waited, most_ahead, overflows
+
+
+@numba.njit(inline="always", cache=True)
+def _close_link(net, counts, link, stamp, m, free, waited, most_ahead, overflows
+                ):  # pragma: no cover - compiled
+    """Store what serving ``m`` packets left of ``link`` (its state and statistics)."""
+    net.link_free[link] = free
+    counts.link_wait[link] = waited
+    counts.link_max_queue[link] = most_ahead
+    counts.link_overflows[link] += overflows
+    counts.link_packets[link] += m
+    net.out_stamp[link] = stamp
+
+
 class Pairs(NamedTuple):
     """Destination pairs a pass's packets point into: tile, core, synapse count, and for
     cores that receive several synapse kinds, each kind's count and the service time."""
@@ -393,16 +423,8 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
     overflows = 0
     for i in range(m):
         j = seq[i]
-        ready = ent_s[j, E_TIME] + router
-        leave = ready
-        if free > ready:
-            leave = free
-            waited += free - ready
-            ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
-            if ahead > most_ahead:
-                most_ahead = ahead
-            if ahead > buffer_depth:
-                overflows += 1
+        leave, waited, most_ahead, overflows = _wait_for_link(
+            free, ent_s[j, E_TIME] + router, ser, buffer_depth, waited, most_ahead, overflows)
         free = leave + ser
         arrival = leave + latency
         if chip.multicast:
@@ -419,12 +441,7 @@ def _send(link, seq, act, m, ent, n_ent, stamp, links, chip, net, counts, board,
             out_hi[base + a] = e + 1
             ent_s[e, E_TIME] = arrival
             ent[e, E_KEY] = ent[j, E_KEY]
-    net.link_free[link] = free
-    link_wait[link] = waited
-    link_max_queue[link] = most_ahead
-    counts.link_overflows[link] += overflows
-    counts.link_packets[link] += m
-    net.out_stamp[link] = stamp
+    _close_link(net, counts, link, stamp, m, free, waited, most_ahead, overflows)
     return ent, n_ent + total
 
 
@@ -508,16 +525,9 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
         end = ENTRY_WORDS * at(hi, b)
         while True:
             # ---- the link: wait for it, then one serialisation time, then the hop ----
-            ready = at(times, j + E_TIME) + router
-            leave = ready
-            if free > ready:
-                leave = free
-                waited += free - ready
-                ahead = math.ceil((free - ready) / ser - _QUEUE_EPS) - 1
-                if ahead > most_ahead:
-                    most_ahead = ahead
-                if ahead > buffer_depth:
-                    overflows += 1
+            leave, waited, most_ahead, overflows = _wait_for_link(
+                free, at(times, j + E_TIME) + router, ser, buffer_depth, waited,
+                most_ahead, overflows)
             free = leave + ser
             key = at(words, j + E_KEY)
             q = base + xy_action(nx, ny, key & COORD_MASK, (key >> COORD_BITS) & COORD_MASK)
@@ -537,12 +547,7 @@ def _send_unicast(link, phase, lo, hi, k, ent, n_ent, stamp, links, chip, net, c
             hi[b] = hi[k]
         else:
             lo[b] = j // ENTRY_WORDS
-    net.link_free[link] = free
-    link_wait[link] = waited
-    link_max_queue[link] = most_ahead
-    counts.link_overflows[link] += overflows
-    counts.link_packets[link] += m
-    net.out_stamp[link] = stamp
+    _close_link(net, counts, link, stamp, m, free, waited, most_ahead, overflows)
     return ent, room
 
 
