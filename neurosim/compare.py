@@ -43,6 +43,7 @@ from neurosim.fileio import write_text
 from neurosim.hardware import load_hardware
 from neurosim.hardware.model import Hardware
 from neurosim.pipeline import (
+    PLACEMENT_IMAGES,
     Configuration,
     RunResult,
     for_chip,
@@ -155,24 +156,32 @@ def default_codes(rate_T: Sequence[int] | str = DEFAULT_RATE_T,
     """The main job's rows: FS at the defaults' K (chosen automatically unless a model says
     otherwise), rate at each T (or one row at the T :mod:`neurosim.choose_t` picks), TTFS;
     only the codes the defaults name."""
+    rate_options = rate_options_of(defaults)
     rows: list[SpikeCode | RateAuto] = []
     for name in defaults.codes:
         if name == "fs":
             rows.append(FS(K=defaults.K))
         elif name == "rate":
-            rows += ([RateAuto(ladder=tuple(defaults.rate_T_ladder))] if rate_T == RATE_T_AUTO
-                     else [Rate(T=int(t)) for t in rate_T])
+            rows += ([RateAuto(ladder=tuple(defaults.rate_T_ladder), rate_options=rate_options)]
+                     if rate_T == RATE_T_AUTO
+                     else [Rate(T=int(t), **rate_options) for t in rate_T])
         elif name == "ttfs":
             rows.append(TTFS())
     return rows
 
 
+def rate_options_of(defaults: CompareDefaults) -> dict[str, Any]:
+    """The rate code's options the compare defaults set (its percentile, if they name one)."""
+    return {} if defaults.rate_percentile is None else {"percentile": defaults.rate_percentile}
+
+
 def _config(code: SpikeCode, workload: Workload, hw: Hardware, placer: str, seed: int,
-            images: int, accuracy_images: int | None) -> Configuration:
+            images: int, accuracy_images: int | None, placement_images: int) -> Configuration:
     return Configuration(model=workload.model.name, hardware=hw.name, overrides=hw.overrides,
                          code=code.name, code_options=options_tuple(code.options()),
                          placer=placer, seed=seed, images=images,
-                         accuracy_images=accuracy_images, dataset=workload.dataset.name)
+                         accuracy_images=accuracy_images, dataset=workload.dataset.name,
+                         placement_images=placement_images)
 
 
 def _resolve_fs_K(codes: list[SpikeCode | RateAuto], workload: Workload, hw: Hardware,
@@ -203,7 +212,7 @@ def compare(workload: Workload | str | Path = "digits-cnn",
             hardware: Hardware | str = "loihi", *,
             images: int | None = None, placer: str | None = None, seed: int = 0,
             accuracy_images: int | None = None, rate_images: int | None = None,
-            board: str | None = None,
+            board: str | None = None, placement_images: int | None = None,
             progress: Callable[[int, int, str], None] | None = None) -> Comparison:
     """Run ``workload`` with each of ``codes`` on ``hardware``; one row per code.
 
@@ -216,8 +225,11 @@ def compare(workload: Workload | str | Path = "digits-cnn",
     can share a functional run (a rate T sweep) take accuracy and spikes from one run of
     the largest T; the engine runs every row.
 
+    ``placement_images`` training images tell the placer where traffic flows (default
+    :data:`~neurosim.pipeline.PLACEMENT_IMAGES`).
+
     What is left ``None`` (``images``, ``rate_images``, ``accuracy_images``, ``placer``,
-    ``board``, and ``codes``) takes the workload's compare defaults
+    ``board``, ``placement_images``, and ``codes``) takes the workload's compare defaults
     (:attr:`Workload.compare_defaults <neurosim.workload.Workload.compare_defaults>`):
     the main job's for a model that carries none. Given ``images`` and no ``rate_images``,
     rate rows run on ``images`` too. The values taken from the model, where they differ
@@ -229,7 +241,7 @@ def compare(workload: Workload | str | Path = "digits-cnn",
     hw = hardware if isinstance(hardware, Hardware) else load_hardware(hardware)
     defaults = workload.compare_defaults
     given = {"images": images, "rate_images": rate_images, "accuracy_images": accuracy_images,
-             "placer": placer, "board": board}
+             "placer": placer, "board": board, "placement_images": placement_images}
     taken = {name: getattr(defaults, name) for name, value in given.items() if value is None}
     if rate_images is None and images is not None:
         rate_images = images
@@ -239,13 +251,17 @@ def compare(workload: Workload | str | Path = "digits-cnn",
     accuracy_images = defaults.accuracy_images if accuracy_images is None else accuracy_images
     placer = defaults.placer if placer is None else placer
     board = defaults.board if board is None else board
+    placement_images = (defaults.placement_images or PLACEMENT_IMAGES
+                        if placement_images is None else placement_images)
     if board not in BOARDS:
         raise NeurosimError(f"unknown board choice {board!r}", where="compare",
                             fix=f"use {' or '.join(BOARDS)}")
     if codes is None:
         codes = default_codes(defaults.rate_T, defaults)
         taken.update({k: v for k, v in (("codes", defaults.codes), ("K", defaults.K),
-                                         ("rate_T", defaults.rate_T))})
+                                         ("rate_T", defaults.rate_T),
+                                         ("rate_T_ladder", defaults.rate_T_ladder),
+                                         ("rate_percentile", defaults.rate_percentile))})
     codes = list(codes)
     if not codes:
         raise NeurosimError("no codes to compare", where="compare",
@@ -257,7 +273,8 @@ def compare(workload: Workload | str | Path = "digits-cnn",
     configs: list[Configuration | None] = [
         None if isinstance(code, RateAuto) else
         _config(code, workload, hw, placer, seed,
-                rate_images if code.name == "rate" else images, accuracy_images)
+                rate_images if code.name == "rate" else images, accuracy_images,
+                placement_images)
         for code in codes]
     # Every row but an FS K auto (whose K its run chooses) is converted and simulated
     # together: one ANN pass, and a rate T sweep read out of one run of its largest T.
@@ -280,7 +297,7 @@ def compare(workload: Workload | str | Path = "digits-cnn",
             plots.row_label({"code": "fs", "params": dict(fs_config.code_options)}))
         codes[i] = chosen_code
         configs[i] = _config(chosen_code, workload, hw, placer, seed, rate_images,
-                             accuracy_images)
+                             accuracy_images, placement_images)
     results = []
     for i, config in enumerate(configs):
         assert config is not None

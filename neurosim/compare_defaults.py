@@ -45,6 +45,10 @@ class CompareDefaults:
     ``None`` means the whole test split. ``board`` is ``"as given"`` (a network too big for
     the board is an error that says what it needs) or ``"fit"`` (it runs on the same chip
     on a board grown to hold it, :func:`neurosim.compiler.board_that_fits`).
+    ``rate_percentile`` is the rate rows' normalisation percentile (``None``: the rate
+    code's own, 99.9); on a deep network the clipping at 99.9 alone keeps rate from FS's
+    fidelity at any T. ``placement_images`` is the number of training images whose spikes
+    tell the placer where traffic flows (``None``: :data:`neurosim.pipeline.PLACEMENT_IMAGES`).
     """
 
     codes: tuple[str, ...] = ("fs", "rate", "ttfs")
@@ -56,10 +60,12 @@ class CompareDefaults:
     rate_T_ladder: tuple[int, ...] = DEFAULT_RATE_T
     placer: str = "optimised"
     board: str = "as given"
+    rate_percentile: float | None = None
+    placement_images: int | None = None
     reason: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("images", "rate_images", "accuracy_images"):
+        for name in ("images", "rate_images", "accuracy_images", "placement_images"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise NeurosimError(f"compare default {name} = {value!r} is not a positive whole "
@@ -70,6 +76,11 @@ class CompareDefaults:
         if not self.rate_T_ladder or any(int(t) < 1 for t in self.rate_T_ladder):
             raise NeurosimError(f"compare default rate_T_ladder = {self.rate_T_ladder!r} is not "
                                 "a list of positive windows", where=METADATA_KEY)
+        if self.rate_percentile is not None and not (
+                isinstance(self.rate_percentile, (int, float)) and 0 < self.rate_percentile <= 100):
+            raise NeurosimError(f"compare default rate_percentile = {self.rate_percentile!r} is "
+                                "outside (0, 100]", where=METADATA_KEY,
+                                fix="use a high percentile such as 99.9 or 99.99")
         if self.board not in BOARDS:
             raise NeurosimError(f"compare default board = {self.board!r} is unknown",
                                 where=METADATA_KEY, fix=f"use {' or '.join(BOARDS)}")

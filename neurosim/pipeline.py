@@ -60,10 +60,14 @@ class Configuration:
     accuracy_images: int | None = None
     images_per_stream: int = IMAGES_PER_STREAM
     dataset: str | None = None
+    placement_images: int = PLACEMENT_IMAGES
 
     def __post_init__(self) -> None:
         if self.images < 1:
             raise NeurosimError(f"images = {self.images} is not positive", fix="use 1 or more")
+        if self.placement_images < 1:
+            raise NeurosimError(f"placement_images = {self.placement_images} is not positive",
+                                fix=f"use 1 or more (default {PLACEMENT_IMAGES})")
         if self.accuracy_images is not None and self.accuracy_images < 1:
             raise NeurosimError(f"accuracy_images = {self.accuracy_images} is not positive",
                                 fix="use 1 or more, or leave it out for the whole test split")
@@ -72,7 +76,8 @@ class Configuration:
         return {"model": self.model, "hardware": self.hardware, "overrides": dict(self.overrides),
                 "code": self.code, "code_options": dict(self.code_options), "placer": self.placer,
                 "seed": self.seed, "images": self.images, "accuracy_images": self.accuracy_images,
-                "images_per_stream": self.images_per_stream, "dataset": self.dataset}
+                "images_per_stream": self.images_per_stream, "dataset": self.dataset,
+                "placement_images": self.placement_images}
 
 
 @dataclass(eq=False)
@@ -209,7 +214,8 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
         say("functional")
         functional = simulate(snn, x_test)
     say("compile")
-    traffic = placement_traffic(snn, workload.calibration(PLACEMENT_IMAGES))
+    placement_images = workload.calibration(config.placement_images)
+    traffic = placement_traffic(snn, placement_images, config.placement_images)
     partitioned = None
     if fit_board:
         hw, partitioned = board_that_fits(snn, hw, traffic)
@@ -233,7 +239,9 @@ def run_configuration(config: Configuration, *, workload: Workload | None = None
     block["ann_accuracy_ci95"] = list(accuracy_interval(block["ann_accuracy"], len(y_test)))
     if k_choice is not None:
         block["k_choice"] = k_choice.as_dict()
+    block["code_options"] = dict(config.code_options)  # every option, not only K or T
     block["placer"] = config.placer
+    block["placement_images"] = len(placement_images)
     run = measurement.run
     # Steps with an image in every layer, over all streams (0: the stream never filled the
     # pipeline, so its throughput is over fill and drain; see HardwareRun.throughput).

@@ -22,7 +22,7 @@ from neurosim.workload import load_workload
 
 OWN = {"codes": ("fs", "rate"), "K": 4, "rate_T": "auto", "rate_T_ladder": (4, 16),
        "accuracy_images": 30, "images": 2, "rate_images": 1, "placer": "baseline",
-       "reason": "a test's own defaults"}
+       "rate_percentile": 99.5, "placement_images": 7, "reason": "a test's own defaults"}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,9 @@ def test_base_is_the_main_job_and_a_mapping_replaces_fields() -> None:
         2, 1, 4, "auto", (4, 16))
     assert set(own.changed()) == set(OWN) - {"reason"}
     for bad in ({"images": 0}, {"rate_T": "sometimes"}, {"placer": "random"},
-                {"board": "huge"}, {"engine": 1}):
+                {"board": "huge"}, {"engine": 1}, {"rate_percentile": 0},
+                {"rate_percentile": 100.5}, {"rate_percentile": "high"},
+                {"placement_images": 0}, {"placement_images": 2.5}):
         with pytest.raises(NeurosimError):
             from_mapping(bad)
 
@@ -65,7 +67,9 @@ def test_a_synthetic_model_gets_its_defaults_at_load(tmp_path, monkeypatch) -> N
     assert METADATA_KEY not in load_model(synthetic.model_path("resnet20-synthetic")).metadata
 
 
-def test_the_cli_uses_the_models_defaults_and_says_so(model_file, tmp_path, capsys) -> None:
+def test_the_cli_uses_the_models_defaults_and_says_so(model_file, tmp_path, capsys,
+                                                     monkeypatch) -> None:
+    placed_on = _record_placement_images(monkeypatch)
     assert main(["compare", "--model", str(model_file), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     rows = json.loads((tmp_path / "summary.json").read_text())["rows"]
@@ -74,10 +78,14 @@ def test_the_cli_uses_the_models_defaults_and_says_so(model_file, tmp_path, caps
     assert rows[1]["params"]["T"] in (4, 16) and "t_choice" in rows[1]
     assert [r["images"] for r in rows] == [2, 1]
     assert all(r["accuracy_images"] == 30 and r["placer"] == "baseline" for r in rows)
+    # The rate row (and every T its choice tried) at the model's percentile; each row placed
+    # for the spikes of the model's 7 training images.
+    assert rows[1]["code_options"]["percentile"] == 99.5
+    assert [r["placement_images"] for r in rows] == [7, 7] and placed_on == [7, 7]
     line = next(ln for ln in out.splitlines() if ln.startswith("Defaults of"))
     for flag in ("--codes fs,rate", "--K 4", "--rate-T auto", "--rate-T-ladder 4,16",
                  "--accuracy-images 30", "--images 2", "--rate-images 1", "--placer baseline",
-                 "a test's own defaults"):
+                 "--rate-percentile 99.5", "--placement-images 7", "a test's own defaults"):
         assert flag in line
     assert "hardware figures over 2 images (FS K=4), 1 image (rate T=" in out
     assert "streamed back to back" in out
@@ -86,10 +94,25 @@ def test_the_cli_uses_the_models_defaults_and_says_so(model_file, tmp_path, caps
     assert recorded["compare_defaults_reason"] == "a test's own defaults"
 
 
-def test_flags_override_the_models_defaults(model_file, tmp_path, capsys) -> None:
+def _record_placement_images(monkeypatch) -> list[int]:
+    """The number of training images each compiled row's traffic estimate simulates."""
+    import neurosim.pipeline as pipeline
+    seen: list[int] = []
+    real = pipeline.placement_traffic
+
+    def recording(snn, training_images, n=pipeline.PLACEMENT_IMAGES):
+        seen.append(len(np.asarray(training_images)[:n]))
+        return real(snn, training_images, n)
+
+    monkeypatch.setattr(pipeline, "placement_traffic", recording)
+    return seen
+
+
+def test_flags_override_the_models_defaults(model_file, tmp_path, capsys, monkeypatch) -> None:
+    placed_on = _record_placement_images(monkeypatch)
     argv = ["compare", "--model", str(model_file), "--codes", "fs,rate", "--K", "5",
             "--rate-T", "8", "--images", "3", "--accuracy-images", "20", "--placer", "optimised",
-            "--out", str(tmp_path)]
+            "--rate-percentile", "99", "--placement-images", "3", "--out", str(tmp_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     rows = json.loads((tmp_path / "summary.json").read_text())["rows"]
@@ -98,7 +121,43 @@ def test_flags_override_the_models_defaults(model_file, tmp_path, capsys) -> Non
     # --images given and no --rate-images: every row on 3 images.
     assert [r["images"] for r in rows] == [3, 3] and "t_choice" not in rows[1]
     assert all(r["accuracy_images"] == 20 and r["placer"] == "optimised" for r in rows)
+    assert rows[1]["code_options"]["percentile"] == 99 and placed_on == [3, 3]
     assert "Defaults of" not in out
+
+
+def test_the_rate_percentile_sets_the_rate_scale(tmp_path) -> None:
+    """A lower percentile clips harder: every rate layer's scale λ (its threshold × T) is
+    the percentile of that layer's calibration activations, as the conversion computes it."""
+    from neurosim.choose_t import RateAuto
+    from neurosim.compare import compare, default_codes
+    workload = load_workload("digits-mlp")
+    own = from_mapping({"codes": ("fs", "rate"), "rate_T": (8,), "rate_percentile": 90.0})
+    assert [type(r).__name__ for r in default_codes(own.rate_T, own)] == ["FS", "Rate"]
+    assert default_codes(own.rate_T, own)[1].percentile == 90.0
+    auto = default_codes("auto", own)[1]
+    assert isinstance(auto, RateAuto) and auto.rate_options == {"percentile": 90.0}
+    hw = load_hardware("loihi")
+    snns = [for_chip(workload.convert(code, precision_for(hw)), hw)
+            for code in (default_codes((8,), own)[1], default_codes((8,), BASE)[1])]
+    hidden = [next(p for p in s.populations if p.role == "hidden") for s in snns]
+    assert float(np.max(hidden[0].threshold)) < float(np.max(hidden[1].threshold))
+    comparison = compare(workload, default_codes((8,), own), hw, images=1, accuracy_images=10,
+                         placer="baseline", placement_images=2)
+    assert comparison.rows[1]["code_options"]["percentile"] == 90.0
+    assert [r["placement_images"] for r in comparison.rows] == [2, 2]
+
+
+def test_bad_rate_percentile_and_placement_images_flags_are_one_line(tmp_path, capsys) -> None:
+    base = ["compare", "--model", "digits-mlp", "--out", str(tmp_path)]
+    for argv, needle in (([*base, "--rate-percentile", "0"], "--rate-percentile"),
+                         ([*base, "--rate-percentile", "101"], "--rate-percentile"),
+                         ([*base, "--rate-percentile", "nan"], "--rate-percentile"),
+                         ([*base, "--placement-images", "0"], "--placement-images"),
+                         ([*base, "--codes", "fs", "--rate-percentile", "99"], "no rate row")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and needle in err, err
+    assert not (tmp_path / "summary.json").exists()
 
 
 def test_a_model_without_defaults_prints_no_defaults_line(tmp_path, capsys) -> None:

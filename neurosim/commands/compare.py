@@ -19,6 +19,7 @@ from neurosim.compare_defaults import BASE, BOARDS, RATE_T_AUTO, CompareDefaults
 from neurosim.errors import NeurosimError
 from neurosim.fileio import record_run
 from neurosim.hardware import load_hardware
+from neurosim.pipeline import PLACEMENT_IMAGES
 from neurosim.workload import load_workload
 
 
@@ -70,6 +71,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              "anytime run (neurosim.choose_t)")
     parser.add_argument("--rate-T-ladder", default=None,
                         help="the T tried by --rate-T auto (default 16,32,64,128,256)")
+    parser.add_argument("--rate-percentile", type=options.number(0, 100, low_open=True),
+                        default=None,
+                        help="percentile of each layer's activations that sets the rate "
+                             "code's scale (default 99.9, or the model's own)")
     parser.add_argument("--K", type=parse_K, default=None,
                         help="FS steps per window, or 'auto' (default): the smallest K within "
                              f"{K_TOLERANCE_PP} pp of the ANN on held-out training images")
@@ -89,6 +94,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--accuracy-images", type=options.whole(1, options.MAX_IMAGES), default=None,
                         help="test images for accuracy (default: the whole test split, or the "
                              "model's own)")
+    parser.add_argument("--placement-images", type=options.whole(1, options.MAX_IMAGES),
+                        default=None,
+                        help="training images whose spikes tell the placer where traffic "
+                             f"flows (default {PLACEMENT_IMAGES}, or the model's own)")
     parser.add_argument("--out", default="neurosim-compare", help="output directory (default ./neurosim-compare)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
@@ -124,6 +133,8 @@ def rows_of(args: argparse.Namespace, defaults: CompareDefaults
     if unknown or not codes:
         raise NeurosimError(f"--codes {args.codes!r} names no code or an unknown one {unknown}",
                             fix=f"choose from {', '.join(REGISTRY)}")
+    percentile = pick("rate_percentile", args.rate_percentile)
+    rate_options = {} if percentile is None else {"percentile": percentile}
     rows: list[SpikeCode | RateAuto] = []
     for name in codes:
         if name == "fs":
@@ -136,9 +147,10 @@ def rows_of(args: argparse.Namespace, defaults: CompareDefaults
                 ladder = (tuple(dict.fromkeys(parse_int_list(args.rate_T_ladder,
                                                              "--rate-T-ladder")))
                           if args.rate_T_ladder is not None else pick("rate_T_ladder", None))
-                rows.append(RateAuto(ladder=ladder))  # type: ignore[arg-type]
+                rows.append(RateAuto(ladder=ladder,  # type: ignore[arg-type]
+                                     rate_options=rate_options))
             else:
-                rows += [make_code("rate", T=t) for t in rate_T]
+                rows += [make_code("rate", T=t, **rate_options) for t in rate_T]
         elif name == "ttfs":
             rows.append(make_code("ttfs", T=args.ttfs_T))
         else:  # any other registered code runs its defaults
@@ -146,6 +158,9 @@ def rows_of(args: argparse.Namespace, defaults: CompareDefaults
     if args.rate_T_ladder is not None and not any(isinstance(r, RateAuto) for r in rows):
         raise NeurosimError("--rate-T-ladder is the ladder of --rate-T auto, which this "
                             "comparison does not run", fix="add --rate-T auto, or drop the ladder")
+    if args.rate_percentile is not None and "rate" not in codes:
+        raise NeurosimError("--rate-percentile sets the rate rows' scale, and this comparison "
+                            "has no rate row", fix="add rate to --codes, or drop the percentile")
     return rows, taken
 
 
@@ -156,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         workload, rows, load_hardware(args.hw, args.overrides),
         images=args.images, placer=args.placer, accuracy_images=args.accuracy_images,
         rate_images=args.rate_images, board=args.board,
+        placement_images=args.placement_images,
         progress=ProgressBar(args.quiet or args.json))
     comparison.defaults_used = {**taken, **comparison.defaults_used}
     with record_run(args.out, "compare"):  # a rerun removes its earlier per-code CSVs
