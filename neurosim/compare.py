@@ -367,6 +367,11 @@ def _with_interval(row: dict[str, Any], name: str) -> str:
     return format_accuracy(row[name], interval)
 
 
+def _rate_text(per_s: float) -> str:
+    """Whole numbers from 100 up, three significant digits below (0.265, not 0)."""
+    return f"{per_s:.0f}" if per_s >= 100 else f"{per_s:.3g}"
+
+
 def _row_cells(row: dict[str, Any]) -> list[str]:
     b = row["energy_breakdown_j"]
     return [
@@ -378,7 +383,7 @@ def _row_cells(row: dict[str, Any]) -> list[str]:
         f"{row['energy_per_inference_j'] * 1e6:.1f}",
         " / ".join(f"{b[k] * 1e6:.1f}" for k in plots.BREAKDOWN),
         f"{row['latency_s'] * 1e6:.0f}",
-        f"{row['throughput_inferences_per_s']:.0f}",
+        _rate_text(row["throughput_inferences_per_s"]),
         f"{row['edp_j_s']:.2e}",
         f"{row['cores_used']}",
     ]

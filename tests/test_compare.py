@@ -173,3 +173,19 @@ def test_fidelity_to_the_ann_is_agreement_and_relative_error_on_the_same_images(
     text = format_table(comparison)
     assert "Fidelity to the ANN on the same 40 test images" in text
     assert f"FS K=6 {100 * comparison.fidelity[0]['top1_agreement']:.1f} %" in text
+
+
+def test_a_slow_rows_throughput_keeps_its_digits() -> None:
+    """A row under 100 inferences per second (a deep network's rate row: 0.27/s) is printed
+    to three significant digits, not rounded to 0."""
+    from neurosim.compare import _row_cells
+
+    row = {"code": "rate", "params": {"T": 512}, "ann_accuracy": 1.0, "snn_accuracy": 0.5,
+           "accuracy_images": 16, "spikes_per_neuron": 51.5,
+           "synaptic_events_per_inference": 9.9e10,
+           "energy_per_inference_j": 18.3, "latency_s": 3.77, "edp_j_s": 68.9,
+           "energy_breakdown_j": dict.fromkeys(
+               ("synapse", "neuron", "spike_packet", "network", "static"), 1.0),
+           "cores_used": 9210}
+    for per_s, shown in ((0.2654, "0.265"), (7.234, "7.23"), (99.4, "99.4"), (1234.4, "1234")):
+        assert _row_cells({**row, "throughput_inferences_per_s": per_s})[8] == shown

@@ -253,7 +253,8 @@ RESNET18_COMPARE: dict[str, Any] = {
     "images": 1,
     "placer": "baseline",
     "board": "fit",
-    "reason": "ResNet-18 at 224 in 6–8 minutes on 2 idle cores: see README, 'ResNet-18 at 224'",
+    "reason": "rate at the T where it agrees with the ANN as often as FS, on ResNet-18 at 224, "
+              "in about 11 minutes on 2 idle cores: see README, 'ResNet-18 at 224'",
 }
 """``neurosim compare --model resnet18-synthetic``'s defaults (2.46 M neurons, 1.93 G
 synapses; stage times measured on 2 cores, README "ResNet-18 at 224"):
@@ -262,16 +263,22 @@ synapses; stage times measured on 2 cores, README "ResNet-18 at 224"):
 * ``K`` 10, not auto: K auto judges K on held-out training images beyond the 512 that set
   the scales, and this data set has 16 training images in all; K = 10 is the setting of
   issue 16's measurements (``benchmarks/RESULTS.md``).
-* ``rate_T`` auto on 16 ``accuracy_images`` up to T = 128: one anytime run of 16 images to
-  T = 128 takes about a minute, but the engine needs about 70 s per image for FS and
-  146 s for rate at T = 64, growing with the rate code's spikes (≈ 1.9 G synapses × spikes
-  per neuron synaptic events per image), so one rate row at T = 256 alone would take about
-  10 minutes of engine.
-* ``images`` 1 for every row: the engine's cost is per image (≈ 37 s more per FS image);
-  a rate row at T ≥ 32 holds its image in every layer for T − 20 steps, so its throughput
-  is measured on full steps; FS's pipeline (190 steps deep, 10 per image) would need 20
-  images to fill, so its throughput is over the one image's whole duration, which the
-  table says.
+* ``rate_percentile`` 99.99: at the rate code's usual 99.9 the clipping alone caps rate's
+  agreement with the ANN at 12/16 (the clipped ANN, ``benchmarks/rate_limit.py``), and no T
+  up to 1024 reaches FS K = 10's 9/16; at 99.99 the clipped ANN agrees 16/16.
+* ``rate_T`` auto on 16 ``accuracy_images``, ladder 64, 128, 256, 512: one anytime run of
+  16 images to T = 512 (about 2 minutes) gives 0, 1, 5 and 9 of 16, so T = 512 is chosen,
+  the first T with FS's 9/16. The engine is event-bound (about 280 M synaptic events/s on
+  one core), and the rate row at T = 512 has 99 G events per image: about 6 minutes of
+  engine, the largest stage. A longer ladder would only add functional steps.
+* ``placement_images`` 4: the compile's traffic estimate simulates the rate code at
+  T = 512 on training images, 38 s for 4 and 148 s for 16; with the baseline placer it only
+  weighs the tiling, and 4 against 16 images gives 9,210 against 9,209 cores and expected
+  packets × hops within 0.7 % (FS) and 3.2 % (rate).
+* ``images`` 1 for every row: the engine's cost is per image; a rate row at T ≥ 32 holds
+  its image in every layer for T − 20 steps, so its throughput is measured on full steps;
+  FS's pipeline (190 steps deep, 10 per image) would need 20 images to fill, so its
+  throughput is over the one image's whole duration, which the table says.
 * ``placer`` baseline: the optimising placer spends up to its 60 s budget per row.
 * ``board`` fit: the network needs 72 Loihi 2 chips; Kapoho Point has 8.
 """
