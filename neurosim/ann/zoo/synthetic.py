@@ -268,9 +268,9 @@ synapses; stage times measured on 2 cores, README "ResNet-18 at 224"):
   up to 1024 reaches FS K = 10's 9/16; at 99.99 the clipped ANN agrees 16/16.
 * ``rate_T`` auto on 16 ``accuracy_images``, ladder 64, 128, 256, 512: one anytime run of
   16 images to T = 512 (about 2 minutes) gives 0, 1, 5 and 9 of 16, so T = 512 is chosen,
-  the first T with FS's 9/16. The engine is event-bound (about 280 M synaptic events/s on
-  one core), and the rate row at T = 512 has 99 G events per image: about 6 minutes of
-  engine, the largest stage. A longer ladder would only add functional steps.
+  the first T with FS's 9/16. The engine is event-bound (about 320 M synaptic events/s on
+  one core), and the rate row at T = 512 has 99 G events per image: about 5 minutes of
+  engine, the largest stage.
 * ``placement_images`` 4: the compile's traffic estimate simulates the rate code at
   T = 512 on training images, 38 s for 4 and 148 s for 16; with the baseline placer it only
   weighs the tiling, and 4 against 16 images gives 9,210 against 9,209 cores and expected
