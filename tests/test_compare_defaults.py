@@ -54,6 +54,10 @@ def test_the_zoo_models_carry_none_and_resnet18_its_own() -> None:
     assert load_workload("digits-cnn").compare_defaults is BASE
     own = from_mapping(synthetic.SPECS["resnet18-synthetic"].compare)
     assert own.rate_T == "auto" and own.board == "fit" and own.codes == ("fs", "rate")
+    # The README's ResNet-18 table: rate at the 99.99th percentile (at 99.9 its clipping
+    # keeps it from FS's agreement at any T), its ladder reaching T = 512, where it does.
+    assert own.rate_percentile == 99.99 and max(own.rate_T_ladder) == 512
+    assert own.placement_images == 4
 
 
 def test_a_synthetic_model_gets_its_defaults_at_load(tmp_path, monkeypatch) -> None:
