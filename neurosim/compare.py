@@ -369,7 +369,7 @@ def _with_interval(row: dict[str, Any], name: str) -> str:
 
 def _rate_text(per_s: float) -> str:
     """Whole numbers from 100 up, three significant digits below (0.265, not 0)."""
-    return f"{per_s:.0f}" if per_s >= 100 else f"{per_s:.3g}"
+    return f"{per_s:.0f}" if per_s >= 100 else f"{per_s:#.3g}"
 
 
 def _row_cells(row: dict[str, Any]) -> list[str]:

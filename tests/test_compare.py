@@ -177,7 +177,7 @@ def test_fidelity_to_the_ann_is_agreement_and_relative_error_on_the_same_images(
 
 def test_a_slow_rows_throughput_keeps_its_digits() -> None:
     """A row under 100 inferences per second (a deep network's rate row: 0.27/s) is printed
-    to three significant digits, not rounded to 0."""
+    to three significant digits, trailing zeros kept, not rounded to 0."""
     from neurosim.compare import _row_cells
 
     row = {"code": "rate", "params": {"T": 512}, "ann_accuracy": 1.0, "snn_accuracy": 0.5,
@@ -187,5 +187,6 @@ def test_a_slow_rows_throughput_keeps_its_digits() -> None:
            "energy_breakdown_j": dict.fromkeys(
                ("synapse", "neuron", "spike_packet", "network", "static"), 1.0),
            "cores_used": 9210}
-    for per_s, shown in ((0.2654, "0.265"), (7.234, "7.23"), (99.4, "99.4"), (1234.4, "1234")):
+    for per_s, shown in ((0.2654, "0.265"), (7.234, "7.23"), (60.01, "60.0"), (99.4, "99.4"),
+                         (1234.4, "1234")):
         assert _row_cells({**row, "throughput_inferences_per_s": per_s})[8] == shown
