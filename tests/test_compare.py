@@ -176,7 +176,7 @@ def test_fidelity_to_the_ann_is_agreement_and_relative_error_on_the_same_images(
 
 
 def test_a_slow_rows_throughput_keeps_its_digits() -> None:
-    """A row under 100 inferences per second (a deep network's rate row: 0.27/s) is printed
+    """A row under 100 inferences per second (a deep network's rate row: 0.270/s) is printed
     to three significant digits, trailing zeros kept, not rounded to 0."""
     from neurosim.compare import _row_cells
 

@@ -130,8 +130,9 @@ def test_flags_override_the_models_defaults(model_file, tmp_path, capsys, monkey
 
 
 def test_the_rate_percentile_sets_the_rate_scale(tmp_path) -> None:
-    """A lower percentile clips harder: every rate layer's scale λ (its threshold × T) is
-    the percentile of that layer's calibration activations, as the conversion computes it."""
+    """The defaults' percentile reaches the rate rows (fixed T and T auto) and the run's
+    summary, and a lower one clips harder: the hidden layer's thresholds (λ / T, λ the
+    percentile of its calibration activations) are lower at the 90th than at the 99.9th."""
     from neurosim.choose_t import RateAuto
     from neurosim.compare import compare, default_codes
     workload = load_workload("digits-mlp")
