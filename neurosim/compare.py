@@ -156,7 +156,7 @@ def default_codes(rate_T: Sequence[int] | str = DEFAULT_RATE_T,
     """The main job's rows: FS at the defaults' K (chosen automatically unless a model says
     otherwise), rate at each T (or one row at the T :mod:`neurosim.choose_t` picks), TTFS;
     only the codes the defaults name."""
-    rate_options = rate_options_of(defaults)
+    rate_options = rate_options_of(defaults.rate_percentile)
     rows: list[SpikeCode | RateAuto] = []
     for name in defaults.codes:
         if name == "fs":
@@ -170,9 +170,9 @@ def default_codes(rate_T: Sequence[int] | str = DEFAULT_RATE_T,
     return rows
 
 
-def rate_options_of(defaults: CompareDefaults) -> dict[str, Any]:
-    """The rate code's options the compare defaults set (its percentile, if they name one)."""
-    return {} if defaults.rate_percentile is None else {"percentile": defaults.rate_percentile}
+def rate_options_of(percentile: float | None) -> dict[str, Any]:
+    """The rate code's options a comparison sets: its percentile, if one is named."""
+    return {} if percentile is None else {"percentile": percentile}
 
 
 def _config(code: SpikeCode, workload: Workload, hw: Hardware, placer: str, seed: int,

@@ -14,7 +14,7 @@ from neurosim.coding import REGISTRY, make_code
 from neurosim.coding.base import SpikeCode
 from neurosim.commands import add_dataset_option
 from neurosim.commands.convert import parse_int_list
-from neurosim.compare import compare, format_table, write_report
+from neurosim.compare import compare, format_table, rate_options_of, write_report
 from neurosim.compare_defaults import BASE, BOARDS, RATE_T_AUTO, CompareDefaults
 from neurosim.errors import NeurosimError
 from neurosim.fileio import record_run
@@ -134,7 +134,7 @@ def rows_of(args: argparse.Namespace, defaults: CompareDefaults
         raise NeurosimError(f"--codes {args.codes!r} names no code or an unknown one {unknown}",
                             fix=f"choose from {', '.join(REGISTRY)}")
     percentile = pick("rate_percentile", args.rate_percentile)
-    rate_options = {} if percentile is None else {"percentile": percentile}
+    rate_options = rate_options_of(percentile)  # type: ignore[arg-type]
     rows: list[SpikeCode | RateAuto] = []
     for name in codes:
         if name == "fs":
